@@ -1,0 +1,231 @@
+"""Data types: scalars, arrays with symbolic sizes, tuples, and function types.
+
+``Array[f32, N]`` is an array of ``N`` floats; nest for more dimensions (outermost first).
+``Tuple[f32, i32]`` is a pair. Types are immutable values that compare structurally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lift.errors import LiftTypeError
+from lift.types.arith import ArithExpr, Cst, Var, as_arith
+
+__all__ = [
+    "Array",
+    "ArrayType",
+    "DataType",
+    "FunType",
+    "ScalarType",
+    "Tuple",
+    "TupleType",
+    "Type",
+    "bool_",
+    "f32",
+    "f64",
+    "i32",
+    "i64",
+    "size",
+]
+
+
+class Type:
+    """Base class of every type."""
+
+    __slots__ = ()
+
+
+class DataType(Type):
+    """Base class of the types of values: scalars, arrays and tuples."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class ScalarType(DataType):
+    """A scalar: ``f32``, ``f64``, ``i32``, ``i64`` (and ``bool`` for conditions inside user functions)."""
+
+    name: str
+    """The DSL name (``f32``)."""
+    c_name: str
+    """The OpenCL C name (``float``)."""
+    numpy: str
+    """The numpy dtype name (``float32``)."""
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.dtype(self.numpy)
+
+    @property
+    def is_float(self) -> bool:
+        return self.dtype.kind == "f"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+f32 = ScalarType("f32", "float", "float32")
+f64 = ScalarType("f64", "double", "float64")
+i32 = ScalarType("i32", "int", "int32")
+i64 = ScalarType("i64", "long", "int64")
+bool_ = ScalarType("bool", "bool", "bool")
+
+SCALARS: dict[str, ScalarType] = {t.name: t for t in (f32, f64, i32, i64, bool_)}
+
+
+@dataclass(frozen=True)
+class ArrayType(DataType):
+    """``[elem]size``: ``size`` elements of type ``elem``."""
+
+    elem: DataType
+    """The element type (itself an array for more dimensions)."""
+    size: ArithExpr
+    """The number of elements, a positive size expression."""
+
+    def __str__(self) -> str:
+        return f"[{self.elem}]{_size_str(self.size)}"
+
+    def __repr__(self) -> str:
+        return f"Array[{self.elem!r}, {self.size}]"
+
+    @property
+    def shape(self) -> tuple[ArithExpr, ...]:
+        """The sizes of the nested array dimensions, outermost first (stops at a non-array element)."""
+        inner = self.elem.shape if isinstance(self.elem, ArrayType) else ()
+        return (self.size, *inner)
+
+    @property
+    def scalar(self) -> DataType:
+        """The innermost non-array element type."""
+        return self.elem.scalar if isinstance(self.elem, ArrayType) else self.elem
+
+
+@dataclass(frozen=True)
+class TupleType(DataType):
+    """``(a, b, …)``: a tuple of values."""
+
+    elems: tuple[DataType, ...]
+    """The component types."""
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(e) for e in self.elems) + ")"
+
+    def __repr__(self) -> str:
+        return "Tuple[" + ", ".join(repr(e) for e in self.elems) + "]"
+
+
+@dataclass(frozen=True)
+class FunType(Type):
+    """The type of a function: parameter types to a result type."""
+
+    params: tuple[DataType, ...]
+    """The parameter types."""
+    result: DataType
+    """The result type."""
+
+    def __str__(self) -> str:
+        ps = ", ".join(str(p) for p in self.params)
+        return f"({ps}) -> {self.result}"
+
+
+def _size_str(n: ArithExpr) -> str:
+    s = str(n)
+    return s if isinstance(n, (Cst, Var)) else f"({s})"
+
+
+def _check_size(n: object, where: str) -> ArithExpr:
+    if isinstance(n, bool) or not isinstance(n, (int, ArithExpr)):
+        raise LiftTypeError(
+            f"{where}: a size must be an int or a size expression such as size('N'), found "
+            f"{type(n).__name__} {n!r}"
+        )
+    e = as_arith(n)
+    if isinstance(e, Cst) and e.value < 1:
+        raise LiftTypeError(f"{where}: a size must be at least 1, found {e.value}")
+    return e
+
+
+def _check_data_type(t: object, where: str) -> DataType:
+    if isinstance(t, DataType):
+        return t
+    raise LiftTypeError(
+        f"{where}: expected a data type (f32, f64, i32, i64, Array[...] or Tuple[...]), found "
+        f"{type(t).__name__} {t!r}"
+    )
+
+
+class _ArrayBuilder:
+    """``Array[elem, n]`` builds an :class:`ArrayType`."""
+
+    def __getitem__(self, key: tuple[object, object]) -> ArrayType:
+        if not isinstance(key, tuple) or len(key) != 2:
+            raise LiftTypeError(f"Array[...] takes an element type and a size, as in Array[f32, N]; found {key!r}")
+        elem, n = key
+        return ArrayType(_check_data_type(elem, "Array[elem, n]"), _check_size(n, "Array[elem, n]"))
+
+    def __repr__(self) -> str:
+        return "Array"
+
+
+class _TupleBuilder:
+    """``Tuple[a, b, …]`` builds a :class:`TupleType`."""
+
+    def __getitem__(self, key: object) -> TupleType:
+        elems = key if isinstance(key, tuple) else (key,)
+        return TupleType(tuple(_check_data_type(e, "Tuple[...]") for e in elems))
+
+    def __repr__(self) -> str:
+        return "Tuple"
+
+
+Array = _ArrayBuilder()
+Tuple = _TupleBuilder()
+
+
+def size(name: str) -> Var:
+    """A symbolic size: an integer variable ``>= 1`` named ``name`` (a C identifier)."""
+    if not isinstance(name, str):
+        raise LiftTypeError(f"size(name): name must be a str, found {type(name).__name__} {name!r}")
+    if not name.isidentifier():
+        raise LiftTypeError(f"size(name): {name!r} is not an identifier; use letters, digits and _")
+    return Var(name, 1)
+
+
+def elem_count(t: DataType) -> ArithExpr:
+    """How many scalars a value of type ``t`` holds."""
+    if isinstance(t, ArrayType):
+        return t.size * elem_count(t.elem)
+    if isinstance(t, TupleType):
+        total: ArithExpr = Cst(0)
+        for e in t.elems:
+            total = total + elem_count(e)
+        return total
+    return Cst(1)
+
+
+def sizes_of(t: Type) -> list[ArithExpr]:
+    """Every size expression in ``t``, outermost first."""
+    if isinstance(t, ArrayType):
+        return [t.size, *sizes_of(t.elem)]
+    if isinstance(t, TupleType):
+        return [s for e in t.elems for s in sizes_of(e)]
+    if isinstance(t, FunType):
+        return [s for p in (*t.params, t.result) for s in sizes_of(p)]
+    return []
+
+
+def map_sizes(t: Type, fn: Any) -> Any:
+    """``t`` with every size ``n`` replaced by ``fn(n)``."""
+    if isinstance(t, ArrayType):
+        return ArrayType(map_sizes(t.elem, fn), fn(t.size))
+    if isinstance(t, TupleType):
+        return TupleType(tuple(map_sizes(e, fn) for e in t.elems))
+    if isinstance(t, FunType):
+        return FunType(tuple(map_sizes(p, fn) for p in t.params), map_sizes(t.result, fn))
+    return t
