@@ -1,0 +1,50 @@
+"""Sizes (``ArithExpr``), data types and the type checker."""
+
+from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, Prod, Sum, Var, ceil_div, maximum, minimum
+from lift.types.data import (
+    Array,
+    ArrayType,
+    DataType,
+    FunType,
+    ScalarType,
+    Tuple,
+    TupleType,
+    Type,
+    f32,
+    f64,
+    i32,
+    i64,
+    size,
+)
+from lift.types.smt import Constraint, equal, prove
+
+__all__ = [
+    "Array",
+    "ArithExpr",
+    "ArrayType",
+    "Constraint",
+    "Cst",
+    "DataType",
+    "FloorDiv",
+    "FunType",
+    "Max",
+    "Min",
+    "Mod",
+    "Prod",
+    "ScalarType",
+    "Sum",
+    "Tuple",
+    "TupleType",
+    "Type",
+    "Var",
+    "ceil_div",
+    "equal",
+    "f32",
+    "f64",
+    "i32",
+    "i64",
+    "maximum",
+    "minimum",
+    "prove",
+    "size",
+]

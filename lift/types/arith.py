@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Union
+from typing import Any, Union
 
 __all__ = [
     "ArithExpr",
@@ -29,6 +29,7 @@ __all__ = [
     "Sum",
     "Var",
     "ceil_div",
+    "evaluate_array",
     "maximum",
     "minimum",
     "as_arith",
@@ -744,6 +745,38 @@ def _evaluate(e: ArithExpr, env: Mapping[str, int]) -> int:
         return min(vals)
     if isinstance(e, Max):
         return max(vals)
+    raise TypeError(f"unknown ArithExpr node {type(e).__name__}")
+
+
+def evaluate_array(e: ArithExpr, env: Mapping[str, Any]) -> Any:
+    """Evaluate with numpy arrays (or ints) as variable values, elementwise; floor semantics throughout."""
+    import numpy as np
+
+    if isinstance(e, Cst):
+        return e.value
+    if isinstance(e, Var):
+        if e.name not in env:
+            raise KeyError(f"no value for size variable {e.name!r}")
+        return env[e.name]
+    vals = [evaluate_array(c, env) for c in e.children()]
+    if isinstance(e, Sum):
+        out = vals[0]
+        for v in vals[1:]:
+            out = out + v
+        return out
+    if isinstance(e, Prod):
+        out = vals[0]
+        for v in vals[1:]:
+            out = out * v
+        return out
+    if isinstance(e, FloorDiv):
+        return np.floor_divide(vals[0], vals[1])
+    if isinstance(e, Mod):
+        return np.mod(vals[0], vals[1])
+    if isinstance(e, Min):
+        return np.minimum(vals[0], vals[1])
+    if isinstance(e, Max):
+        return np.maximum(vals[0], vals[1])
     raise TypeError(f"unknown ArithExpr node {type(e).__name__}")
 
 

@@ -1,0 +1,175 @@
+"""Binding a program's parameters to concrete arrays: dtype checks, shapes, and the size variables.
+
+Shared by the interpreter and the OpenCL runtime, so that both reject the same bad arguments with the
+same messages, before any work is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lift.errors import LiftTypeError
+from lift.types.arith import ArithExpr, Cst, Var
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+
+if TYPE_CHECKING:
+    from lift.types.checker import TypedProgram
+
+__all__ = ["bind_arguments", "bind_sizes", "check_constraints"]
+
+
+def bind_arguments(typed: TypedProgram, arrays: Sequence[Any]) -> tuple[list[Any], dict[str, int]]:
+    """Check ``arrays`` against the program's parameter types; the arrays as values, and the sizes."""
+    prog = typed.program
+    names = [p.name for p in prog.params]
+    if len(arrays) != len(names):
+        raise LiftTypeError(
+            f"{prog.name}: takes {len(names)} argument(s) ({', '.join(names)}), found {len(arrays)}"
+        )
+    values = [_convert(a, t, name) for a, t, name in zip(arrays, prog.param_types, names)]
+    observations: list[tuple[ArithExpr, int, str]] = []
+    for v, t, name in zip(values, prog.param_types, names):
+        _observe(v, t, name, (), observations)
+    sizes = bind_sizes(observations)
+    check_constraints(typed, sizes)
+    return values, sizes
+
+
+def _convert(x: Any, t: DataType, name: str) -> Any:
+    """``x`` as numpy data of the structure of ``t`` (tuples of arrays for arrays of tuples)."""
+    scalar = _inner(t)
+    if isinstance(scalar, TupleType):
+        if not isinstance(x, (tuple, list)) or len(x) != len(scalar.elems):
+            raise LiftTypeError(
+                f"parameter {name!r}: expected a tuple of {len(scalar.elems)} arrays for type {t}, "
+                f"found {type(x).__name__}"
+            )
+        return tuple(
+            _convert(c, _with_inner(t, e), f"{name}[{i}]") for i, (c, e) in enumerate(zip(x, scalar.elems))
+        )
+    assert isinstance(scalar, ScalarType)
+    target = scalar.dtype
+    if isinstance(x, np.ndarray) or np.isscalar(x) and isinstance(x, np.generic):
+        arr = np.asarray(x)
+        if not np.can_cast(arr.dtype, target, casting="safe"):
+            raise LiftTypeError(
+                f"parameter {name!r}: expected {t} (dtype {target}), found an array of dtype {arr.dtype}, which "
+                f"cannot be cast safely; convert it first, e.g. x.astype(np.{target})"
+            )
+        return np.ascontiguousarray(arr, dtype=target)
+    try:
+        arr = np.asarray(x, dtype=target)
+    except (TypeError, ValueError) as err:
+        raise LiftTypeError(f"parameter {name!r}: expected {t}, cannot convert {type(x).__name__}: {err}") from None
+    if scalar.dtype.kind in "iu" and np.asarray(x).dtype.kind == "f":
+        raise LiftTypeError(f"parameter {name!r}: expected integers ({t}), found floating-point values")
+    return arr
+
+
+def _inner(t: DataType) -> DataType:
+    while isinstance(t, ArrayType):
+        t = t.elem
+    return t
+
+
+def _with_inner(t: DataType, inner: DataType) -> DataType:
+    if isinstance(t, ArrayType):
+        return ArrayType(_with_inner(t.elem, inner), t.size)
+    return inner
+
+
+def _observe(v: Any, t: DataType, name: str, outer: tuple[ArithExpr, ...], out: list[tuple[ArithExpr, int, str]]) -> None:
+    """Record which size expression each dimension of ``v`` must equal."""
+    if isinstance(v, tuple):
+        assert isinstance(_inner(t), TupleType)
+        for i, c in enumerate(v):
+            _observe(c, _with_inner(t, _inner(t).elems[i]), f"{name}[{i}]", outer, out)  # type: ignore[attr-defined]
+        return
+    dims = list(t.shape) if isinstance(t, ArrayType) else []
+    inner = _inner(t)
+    if isinstance(inner, TupleType):
+        return
+    if v.ndim != len(dims):
+        raise LiftTypeError(
+            f"parameter {name!r}: expected a {len(dims)}-D array for type {t}, found shape {v.shape} ({v.ndim}-D)"
+        )
+    for axis, (expr, n) in enumerate(zip(dims, v.shape)):
+        out.append((expr, int(n), f"parameter {name!r}, axis {axis} (type {t})"))
+
+
+def bind_sizes(observations: Sequence[tuple[ArithExpr, int, str]]) -> dict[str, int]:
+    """Solve ``expr == value`` observations for the size variables (linear in one unknown at a time)."""
+    sizes: dict[str, int] = {}
+    pending = list(observations)
+    while pending:
+        progress = False
+        rest = []
+        for expr, value, where in pending:
+            e = expr.subs(sizes)
+            if isinstance(e, Cst):
+                if e.value != value:
+                    raise LiftTypeError(
+                        f"{where}: expected size {expr} = {e.value} (with {_show(sizes, expr)}), found {value}"
+                    )
+                progress = True
+                continue
+            unknown = [v for v in e.free_vars() if v.name not in sizes]
+            if len(unknown) == 1:
+                solved = _solve_linear(e, unknown[0], value)
+                if solved is not None:
+                    sizes[unknown[0].name] = solved
+                    progress = True
+                    rest.append((expr, value, where))  # re-checked on the next pass
+                    continue
+            rest.append((expr, value, where))
+        pending = rest
+        if not progress:
+            expr, value, where = pending[0]
+            raise LiftTypeError(f"{where}: cannot determine the sizes of {expr} from the value {value}")
+        if all(not (set(v.name for v in e.free_vars()) - set(sizes)) for e, _, _ in pending):
+            for expr, value, where in pending:
+                got = expr.evaluate(sizes)
+                if got != value:
+                    raise LiftTypeError(
+                        f"{where}: expected size {expr} = {got} (with {_show(sizes, expr)}), found {value}"
+                    )
+            break
+    for name, value in sizes.items():
+        if value < 1:
+            raise LiftTypeError(f"size {name} = {value} from the arguments' shapes, but sizes are at least 1")
+    return sizes
+
+
+def _solve_linear(e: ArithExpr, v: Var, value: int) -> int | None:
+    """The integer ``x`` with ``e[v := x] == value`` when ``e`` is ``a*v + b`` with constants, else None."""
+    b = e.subs({v: 0})
+    a_plus_b = e.subs({v: 1})
+    if not (isinstance(b, Cst) and isinstance(a_plus_b, Cst)):
+        return None
+    a = a_plus_b.value - b.value
+    if a == 0 or (value - b.value) % a:
+        return None
+    x = (value - b.value) // a
+    return x if e.subs({v: x}) == Cst(value) else None
+
+
+def _show(sizes: dict[str, int], expr: ArithExpr) -> str:
+    names = sorted(v.name for v in expr.free_vars())
+    return ", ".join(f"{n} = {sizes[n]}" for n in names if n in sizes) or "no sizes"
+
+
+def check_constraints(typed: TypedProgram, sizes: dict[str, int]) -> None:
+    """Every size fact the program needs holds for ``sizes``, or a LiftTypeError names the one that fails."""
+    for c in typed.constraints:
+        try:
+            ok = c.holds(sizes)
+        except KeyError as err:
+            raise LiftTypeError(f"{typed.program.name}: {c.origin} needs {c}, but {err.args[0]}") from None
+        if not ok:
+            bound = ", ".join(f"{k} = {v}" for k, v in sorted(sizes.items()))
+            raise LiftTypeError(
+                f"{typed.program.name}: {c.origin} needs {c}, which fails for {bound}"
+            )

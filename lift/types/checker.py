@@ -1,0 +1,340 @@
+"""The type checker: infers the type of every node and collects the size facts a program needs.
+
+Sizes are ``ArithExpr`` values. A combinator that needs a fact about its input size (``split(4)`` needs
+``N % 4 == 0``, ``slide(3, 1)`` needs ``N >= 3``) either decides it at once (constant sizes), proves it from
+what is known, refutes it (a ``LiftTypeError`` naming the combinator and the formula), or records it on the
+program, to be checked when sizes are bound. Every size is kept simplified under the facts collected so far,
+so ``x >> split(4) >> join`` has type ``[f32]N`` again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from lift.dsl.ir import (
+    Expr,
+    Fun,
+    FunCall,
+    FunDecl,
+    Gather,
+    Get,
+    Id,
+    Iterate,
+    Join,
+    Lambda,
+    Literal,
+    Map,
+    Pad,
+    Param,
+    Reduce,
+    Scatter,
+    Slide,
+    Split,
+    ToMem,
+    Transpose,
+    UserFun,
+    Zip,
+)
+from lift.errors import LiftTypeError
+from lift.types.arith import ArithExpr, Cst, Facts, Simplifier, is_positive
+from lift.types.data import (
+    ArrayType,
+    DataType,
+    FunType,
+    ScalarType,
+    TupleType,
+    Type,
+    f32,
+    i32,
+    map_sizes,
+    sizes_of,
+)
+from lift.types.smt import Constraint, equal, facts_of, prove, satisfiable
+
+__all__ = ["TypedProgram", "check_program", "typecheck", "types_equal"]
+
+
+@dataclass(frozen=True)
+class TypedProgram:
+    """A program with every expression's ``type`` filled in, and the size facts it needs."""
+
+    program: Fun
+    """The program, rebuilt with types on every ``Param``, ``Literal`` and ``FunCall``."""
+    type: FunType
+    """The program's type."""
+    constraints: tuple[Constraint, ...]
+    """The symbolic size facts the program needs (checked when sizes are bound)."""
+
+    @property
+    def facts(self) -> Facts:
+        return facts_of(self.constraints)
+
+
+def check_program(prog: Fun) -> TypedProgram:
+    """Type-check a program built by ``@fun``."""
+    checker = _Checker()
+    for name, t in zip((p.name for p in prog.params), prog.param_types):
+        for n in sizes_of(t):
+            if not isinstance(n, Cst) and not is_positive(n):
+                checker.require(Constraint(n, ">=", Cst(1)), f"parameter {name}", f"size {n} of {t}")
+    typed_f, result = checker.apply(prog, list(prog.param_types), {})
+    assert isinstance(typed_f, Lambda)
+    result = checker.normalise(result)
+    fun = Fun(typed_f.params, typed_f.body, prog.name, prog.param_types)
+    return TypedProgram(fun, FunType(prog.param_types, result), tuple(checker.constraints))
+
+
+def typecheck(prog: FunDecl | Expr, *arg_types: DataType) -> Type:
+    """The type of a program (a ``Fun`` gives its ``FunType``); other functions are applied to ``arg_types``."""
+    if isinstance(prog, Fun) and not arg_types:
+        return prog.type
+    if isinstance(prog, FunDecl):
+        checker = _Checker()
+        _, result = checker.apply(prog, list(arg_types), {})
+        return FunType(tuple(arg_types), checker.normalise(result))
+    if isinstance(prog, Expr):
+        return _Checker().expr(prog, {}).type  # type: ignore[return-value]
+    raise LiftTypeError(f"typecheck: expected a program, found {type(prog).__name__}")
+
+
+def types_equal(a: Type, b: Type, assuming: Sequence[Constraint] = ()) -> bool:
+    """Structural equality with sizes compared under ``assuming`` (canonical forms, then Z3)."""
+    if a == b:
+        return True
+    if isinstance(a, ArrayType) and isinstance(b, ArrayType):
+        return equal(a.size, b.size, assuming) and types_equal(a.elem, b.elem, assuming)
+    if isinstance(a, TupleType) and isinstance(b, TupleType):
+        return len(a.elems) == len(b.elems) and all(
+            types_equal(x, y, assuming) for x, y in zip(a.elems, b.elems)
+        )
+    return False
+
+
+Env = Mapping[str, DataType]
+
+
+class _Checker:
+    """One checking run: the constraints collected so far and the simplifier they imply."""
+
+    def __init__(self) -> None:
+        self.constraints: list[Constraint] = []
+        self.simplifier = Simplifier()
+
+    # ---- sizes and facts -----------------------------------------------------------------------------
+    def size(self, e: ArithExpr) -> ArithExpr:
+        return self.simplifier.rebuild(e) if self.simplifier.facts.divisible else e
+
+    def normalise(self, t: DataType) -> DataType:
+        return map_sizes(t, self.size)  # type: ignore[no-any-return]
+
+    def require(self, c: Constraint, combinator: str, what: str) -> None:
+        """Decide, prove, refute or record the fact ``c`` that ``combinator`` needs."""
+        lhs, rhs = self.size(c.lhs), self.size(c.rhs)
+        c = Constraint(lhs, c.op, rhs, combinator)
+        if isinstance(lhs, Cst) and isinstance(rhs, Cst):
+            if not c.holds({}):
+                raise LiftTypeError(f"{combinator}: {what}: the constraint {c} fails")
+            return
+        if prove(c, self.constraints):
+            return
+        if not satisfiable([*self.constraints, c]):
+            raise LiftTypeError(
+                f"{combinator}: {what}: the constraint {c} can never hold"
+                + (f" given {', '.join(map(str, self.constraints))}" if self.constraints else "")
+            )
+        self.constraints.append(c)
+        self.simplifier = Simplifier(facts_of(self.constraints))
+
+    def same(self, a: DataType, b: DataType) -> bool:
+        return types_equal(a, b, self.constraints)
+
+    # ---- expressions ---------------------------------------------------------------------------------
+    def expr(self, e: Expr, env: Env, expected: DataType | None = None) -> Expr:
+        if isinstance(e, Param):
+            if e.name not in env:
+                raise LiftTypeError(
+                    f"parameter {e.name!r} is used outside the lambda or program that binds it"
+                )
+            return Param(e.name, env[e.name])
+        if isinstance(e, Literal):
+            return self.literal(e, expected, "literal")
+        if isinstance(e, FunCall):
+            hints = self.arg_hints(e.f, len(e.args))
+            args = [self.expr(a, env, h) for a, h in zip(e.args, hints)]
+            f, result = self.apply(e.f, [a.type for a in args], env)  # type: ignore[misc]
+            return FunCall(f, tuple(args), self.normalise(result))
+        raise LiftTypeError(f"unknown expression node {type(e).__name__}")
+
+    def arg_hints(self, f: FunDecl, n: int) -> list[DataType | None]:
+        if isinstance(f, UserFun) and len(f.param_types) == n:
+            return list(f.param_types)
+        return [None] * n
+
+    def literal(self, e: Literal, expected: DataType | None, where: str) -> Literal:
+        scalar = e.scalar
+        if scalar is None:
+            if isinstance(expected, ScalarType):
+                scalar = expected
+            else:
+                scalar = f32 if isinstance(e.value, float) else i32
+        if isinstance(e.value, float) and not scalar.is_float and not float(e.value).is_integer():
+            raise LiftTypeError(f"{where}: the value {e.value!r} does not fit the integer type {scalar}")
+        if expected is not None and isinstance(expected, ScalarType) and scalar != expected:
+            raise LiftTypeError(f"{where}: expected a value of type {expected}, found {e.value!r} of type {scalar}")
+        return Literal(e.value, e.scalar, scalar)
+
+    # ---- function application ------------------------------------------------------------------------
+    def apply(self, f: FunDecl, ts: list[DataType], env: Env) -> tuple[FunDecl, DataType]:
+        """Type ``f`` applied to arguments of types ``ts``: the typed function and the result type."""
+        if isinstance(f, Lambda):
+            if len(ts) != len(f.params):
+                raise LiftTypeError(f"a lambda of {len(f.params)} parameter(s) is applied to {len(ts)} argument(s)")
+            inner = {**env, **{p.name: t for p, t in zip(f.params, ts)}}
+            body = self.expr(f.body, inner)
+            params = tuple(Param(p.name, t) for p, t in zip(f.params, ts))
+            assert body.type is not None
+            if isinstance(f, Fun):
+                return Fun(params, body, f.name, f.param_types), body.type
+            return Lambda(params, body), body.type
+        if isinstance(f, UserFun):
+            return f, self.userfun(f, ts)
+        name = _display(f)
+        if isinstance(f, Zip):
+            return f, self.zip(f, ts)
+        if len(ts) != 1:
+            raise LiftTypeError(f"{name} takes one argument, found {len(ts)}")
+        (t,) = ts
+        if isinstance(f, Get):
+            if not isinstance(t, TupleType):
+                raise LiftTypeError(f"get({f.i}): expected a tuple, found {t}")
+            if not 0 <= f.i < len(t.elems):
+                raise LiftTypeError(f"get({f.i}): the tuple {t} has only {len(t.elems)} components")
+            return f, t.elems[f.i]
+        if isinstance(f, (Id, ToMem)):
+            if isinstance(f, ToMem):
+                inner_f, r = self.apply(f.f, ts, env)
+                return ToMem(f.space, inner_f), r
+            return f, t
+        if isinstance(f, Iterate):
+            if f.k < 0:
+                raise LiftTypeError(f"iterate({f.k}, ...): the count must be non-negative")
+            cur, body = t, f.f
+            for _ in range(f.k):
+                body, cur = self.apply(f.f, [cur], env)
+            return Iterate(f.k, body), cur
+        arr = self.array(t, name)
+        if isinstance(f, Map):
+            elem_f, b = self.apply(f.f, self.unpacked(f.f, arr.elem), env)
+            return f.replace(f=elem_f), ArrayType(b, arr.size)
+        if isinstance(f, Reduce):
+            return self.reduce(f, arr, env)
+        if isinstance(f, Split):
+            self.require(
+                Constraint(arr.size % f.n, "==", Cst(0)),
+                name,
+                f"expected an array whose size is divisible by {f.n}, found {arr}",
+            )
+            return f, ArrayType(ArrayType(arr.elem, f.n), self.size(arr.size // f.n))
+        if isinstance(f, Join):
+            inner = self.array(arr.elem, name, f"join: expected an array of arrays, found {arr}")
+            return f, ArrayType(inner.elem, self.size(inner.size * arr.size))
+        if isinstance(f, Transpose):
+            inner = self.array(arr.elem, name, f"transpose: expected a 2-D array [[a]m]n, found {arr}")
+            return f, ArrayType(ArrayType(inner.elem, arr.size), inner.size)
+        if isinstance(f, Slide):
+            self.require(
+                Constraint(arr.size, ">=", f.size), name, f"expected at least {f.size} elements, found {arr}"
+            )
+            count = self.size((arr.size - f.size) // f.step + 1)
+            return f, ArrayType(ArrayType(arr.elem, f.size), count)
+        if isinstance(f, Pad):
+            value = None
+            if f.value is not None:
+                scalar = _scalar_of(arr.elem)
+                if scalar is None:
+                    raise LiftTypeError(f"{name}: a constant can only pad arrays of scalars, found {arr}")
+                value = self.literal(f.value, scalar, name)
+            return Pad(f.left, f.right, value), ArrayType(arr.elem, self.size(f.left + arr.size + f.right))
+        if isinstance(f, (Gather, Scatter)):
+            req = f.idx.requirement(arr.size)
+            if req is not None:
+                self.require(
+                    Constraint(req[0] % req[1], "==", Cst(0)),
+                    name,
+                    f"expected an array whose size is divisible by {req[1]}, found {arr}",
+                )
+            return f, arr
+        raise LiftTypeError(f"unknown function node {type(f).__name__}")
+
+    def array(self, t: DataType, name: str, message: str | None = None) -> ArrayType:
+        if not isinstance(t, ArrayType):
+            raise LiftTypeError(message or f"{name}: expected an array, found {t}")
+        return t
+
+    @staticmethod
+    def unpacked(f: FunDecl, elem: DataType) -> list[DataType]:
+        """A user function of k parameters applied to a k-tuple takes the components as its arguments."""
+        if isinstance(f, UserFun) and len(f.param_types) > 1 and isinstance(elem, TupleType):
+            if len(elem.elems) == len(f.param_types):
+                return list(elem.elems)
+        return [elem]
+
+    def userfun(self, f: UserFun, ts: list[DataType]) -> DataType:
+        if len(ts) == 1 and len(f.param_types) > 1 and isinstance(ts[0], TupleType):
+            ts = list(ts[0].elems)
+        if len(ts) != len(f.param_types):
+            raise LiftTypeError(
+                f"user function {f.name}: takes {len(f.param_types)} argument(s) "
+                f"({', '.join(map(str, f.param_types))}), found {len(ts)} ({', '.join(map(str, ts))})"
+            )
+        for pname, want, got in zip(f.param_names, f.param_types, ts):
+            if not self.same(want, got):
+                raise LiftTypeError(
+                    f"user function {f.name}: parameter {pname!r} expects {want}, found {got}"
+                )
+        return f.result_type
+
+    def zip(self, f: Zip, ts: list[DataType]) -> DataType:
+        if len(ts) != f.n or f.n < 2:
+            raise LiftTypeError(f"zip: expected {f.n} arrays (at least 2), found {len(ts)}")
+        arrays = [self.array(t, "zip", f"zip: argument {i} is not an array but {t}") for i, t in enumerate(ts)]
+        first = arrays[0]
+        for i, a in enumerate(arrays[1:], 1):
+            if not equal(a.size, first.size, self.constraints):
+                raise LiftTypeError(
+                    f"zip: expected arrays of equal size, found {first} (size {first.size}) and argument {i} "
+                    f"{a} (size {a.size}): the constraint {first.size} == {a.size} fails"
+                )
+        return ArrayType(TupleType(tuple(a.elem for a in arrays)), first.size)
+
+    def reduce(self, f: Reduce, arr: ArrayType, env: Env) -> tuple[FunDecl, DataType]:
+        name = _display(f)
+        if f.seq and isinstance(f.f, UserFun) and f.f.param_types:
+            acc_hint: DataType = f.f.param_types[0]
+        else:
+            acc_hint = arr.elem
+        init = self.expr(f.init, env, acc_hint)
+        acc = init.type
+        assert acc is not None
+        if not f.seq and not self.same(acc, arr.elem):
+            raise LiftTypeError(f"{name}: the initial value has type {acc} but the elements have type {arr.elem}")
+        typed_f, r = self.apply(f.f, [acc, arr.elem], env)
+        if not self.same(r, acc):
+            raise LiftTypeError(
+                f"{name}: the function must return the accumulator's type {acc}, but returns {r}"
+            )
+        return Reduce(typed_f, init, f.seq), ArrayType(acc, Cst(1))
+
+
+def _scalar_of(t: DataType) -> ScalarType | None:
+    while isinstance(t, ArrayType):
+        t = t.elem
+    return t if isinstance(t, ScalarType) else None
+
+
+def _display(f: FunDecl) -> str:
+    """How a combinator is written in the DSL, for messages: ``split(4)``, ``slide(3, 1)``, ``map``."""
+    from lift.dsl.printer import show
+
+    return show(f)
