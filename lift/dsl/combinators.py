@@ -131,18 +131,18 @@ def map_lcl(f: FunLike, dim: int = 0, name: str | None = None) -> Map:
     return Map(as_fundecl(f, "map_lcl(f)"), "lcl", _dim(dim, "map_lcl"), _label(name))
 
 
-def _init(init: Scalar | Expr) -> Expr:
+def _init(init: Scalar | tuple[Scalar, ...] | Expr) -> Expr:
     return _as_expr(init, "reduce(f, init)")
 
 
 @public
-def reduce(f: FunLike, init: Scalar | Expr) -> Reduce:
+def reduce(f: FunLike, init: Scalar | tuple[Scalar, ...] | Expr) -> Reduce:
     """``reduce(f, init)`` : ``[a]n → [a]1`` for an associative, commutative ``f`` with neutral ``init``."""
     return Reduce(as_fundecl(f, "reduce(f, init)"), _init(init), False)
 
 
 @public
-def reduce_seq(f: FunLike, init: Scalar | Expr) -> Reduce:
+def reduce_seq(f: FunLike, init: Scalar | tuple[Scalar, ...] | Expr) -> Reduce:
     """``reduce_seq(f, init)`` : ``[a]n → [acc]1``, folding ``f : (acc, a) → acc`` from the left."""
     return Reduce(as_fundecl(f, "reduce_seq(f, init)"), _init(init), True)
 

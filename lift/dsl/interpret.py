@@ -51,7 +51,7 @@ from lift.dsl.ir import (
 )
 from lift.errors import LiftTypeError
 from lift.types.arith import ArithExpr, Cst, Var, evaluate_array
-from lift.types.data import ScalarType
+from lift.types.data import ScalarType, TupleType
 
 __all__ = ["interpret"]
 
@@ -226,8 +226,7 @@ class _Interpreter:
             bound = env[e.name]
             return _lift(bound.value, bound.depth, depth)
         if isinstance(e, Literal):
-            assert isinstance(e.type, ScalarType)
-            return np.full((1,) * depth, e.value, dtype=e.type.dtype)
+            return _constant(e.value, e.type, depth)
         if isinstance(e, FunCall):
             if isinstance(e.f, Reduce):
                 operands = _dot_operands(e.f, e.args[0])
@@ -337,6 +336,13 @@ class _Interpreter:
         init1 = _leafmap(init, lambda x: np.expand_dims(x, depth))
         add = f.f if isinstance(f.f, UserFun) else f.f.body.f  # type: ignore[attr-defined]
         return self.apply(add, [init1, summed], env, depth + 1)
+
+
+def _constant(value: Any, t: Any, depth: int) -> Value:
+    if isinstance(t, TupleType):
+        return tuple(_constant(v, et, depth) for v, et in zip(value, t.elems))
+    assert isinstance(t, ScalarType)
+    return np.full((1,) * depth, value, dtype=t.dtype)
 
 
 def _concat(a: Value, b: Value, axis: int) -> Value:

@@ -149,10 +149,10 @@ class Param(Expr):
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Literal(Expr):
-    """A scalar constant; its scalar type comes from the context when not given."""
+    """A scalar constant, or a tuple of them; its type comes from the context when not given."""
 
-    value: float | int | bool
-    """The value."""
+    value: float | int | bool | tuple[float | int | bool, ...]
+    """The value (a tuple for a tuple-typed constant, e.g. the initial value of a reduction over pairs)."""
     scalar: ScalarType | None = None
     """The declared scalar type, or ``None`` to take it from the context (e.g. the reduction's type)."""
     type: DataType | None = field(default=None, compare=False)
@@ -556,6 +556,8 @@ def _as_expr(x: object, where: str) -> Expr:
     if isinstance(x, Expr):
         return x
     if isinstance(x, (float, int)) and not isinstance(x, bool):
+        return Literal(x)
+    if isinstance(x, tuple) and x and all(isinstance(v, (float, int)) and not isinstance(v, bool) for v in x):
         return Literal(x)
     raise LiftTypeError(
         f"{where}: expected a program expression (a parameter or a combinator result), found "

@@ -144,7 +144,8 @@ def pretty(prog: Node, *, types: bool = False) -> str:
         return show(prog)
     stages = _stages(body)
     texts = [_expr(stages[0])] + [">> " + _fun(s.f) for s in stages[1:] if isinstance(s, FunCall)]
-    width = max(len(t) for t in texts)
+    # align the types in a column, but let an unusually long stage push only its own type out
+    width = min(max(len(t) for t in texts), 48)
     lines = []
     for text, stage in zip(texts, stages):
         if types and stage.type is not None:

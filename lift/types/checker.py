@@ -37,7 +37,7 @@ from lift.dsl.ir import (
     Zip,
 )
 from lift.errors import LiftTypeError
-from lift.types.arith import ArithExpr, Cst, Facts, Simplifier, is_positive
+from lift.types.arith import ArithExpr, Cst, Facts, Simplifier, Var, is_positive
 from lift.types.data import (
     ArrayType,
     DataType,
@@ -128,14 +128,17 @@ class _Checker:
     def normalise(self, t: DataType) -> DataType:
         return map_sizes(t, self.size)  # type: ignore[no-any-return]
 
-    def require(self, c: Constraint, combinator: str, what: str) -> None:
-        """Decide, prove, refute or record the fact ``c`` that ``combinator`` needs."""
+    def require(self, c: Constraint, combinator: str, what: str, formula: str | None = None) -> None:
+        """Decide, prove, refute or record the fact ``c`` that ``combinator`` needs.
+
+        ``formula`` is how the constraint reads before simplification (``8 % 3 == 0``), for messages.
+        """
         lhs, rhs = self.size(c.lhs), self.size(c.rhs)
-        c = Constraint(lhs, c.op, rhs, combinator)
         if isinstance(lhs, Cst) and isinstance(rhs, Cst):
-            if not c.holds({}):
-                raise LiftTypeError(f"{combinator}: {what}: the constraint {c} fails")
+            if not Constraint(lhs, c.op, rhs).holds({}):
+                raise LiftTypeError(f"{combinator}: {what}: the constraint {formula or c} fails")
             return
+        c = Constraint(lhs, c.op, rhs, combinator)
         if prove(c, self.constraints):
             return
         if not satisfiable([*self.constraints, c]):
@@ -172,6 +175,11 @@ class _Checker:
         return [None] * n
 
     def literal(self, e: Literal, expected: DataType | None, where: str) -> Literal:
+        if isinstance(e.value, tuple):
+            if not (isinstance(expected, TupleType) and len(expected.elems) == len(e.value)):
+                raise LiftTypeError(f"{where}: the tuple {e.value!r} does not match the expected type {expected}")
+            parts = [self.literal(Literal(v), t, where) for v, t in zip(e.value, expected.elems)]
+            return Literal(e.value, None, TupleType(tuple(p.type for p in parts)))  # type: ignore[misc]
         scalar = e.scalar
         if scalar is None:
             if isinstance(expected, ScalarType):
@@ -234,6 +242,7 @@ class _Checker:
                 Constraint(arr.size % f.n, "==", Cst(0)),
                 name,
                 f"expected an array whose size is divisible by {f.n}, found {arr}",
+                f"{_paren(arr.size)} % {_paren(f.n)} == 0",
             )
             return f, ArrayType(ArrayType(arr.elem, f.n), self.size(arr.size // f.n))
         if isinstance(f, Join):
@@ -263,6 +272,7 @@ class _Checker:
                     Constraint(req[0] % req[1], "==", Cst(0)),
                     name,
                     f"expected an array whose size is divisible by {req[1]}, found {arr}",
+                    f"{_paren(req[0])} % {_paren(req[1])} == 0",
                 )
             return f, arr
         raise LiftTypeError(f"unknown function node {type(f).__name__}")
@@ -325,6 +335,10 @@ class _Checker:
                 f"{name}: the function must return the accumulator's type {acc}, but returns {r}"
             )
         return Reduce(typed_f, init, f.seq), ArrayType(acc, Cst(1))
+
+
+def _paren(e: ArithExpr) -> str:
+    return str(e) if isinstance(e, (Cst, Var)) else f"({e})"
 
 
 def _scalar_of(t: DataType) -> ScalarType | None:
