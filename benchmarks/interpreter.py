@@ -20,8 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import examples  # noqa: E402
-import lift  # noqa: E402
+import examples
+import lift
 
 CASES = {
     "dot 2^22": ("dot", {"N": 1 << 22}),

@@ -26,9 +26,7 @@ def bind_arguments(typed: TypedProgram, arrays: Sequence[Any]) -> tuple[list[Any
     prog = typed.program
     names = [p.name for p in prog.params]
     if len(arrays) != len(names):
-        raise LiftTypeError(
-            f"{prog.name}: takes {len(names)} argument(s) ({', '.join(names)}), found {len(arrays)}"
-        )
+        raise LiftTypeError(f"{prog.name}: takes {len(names)} argument(s) ({', '.join(names)}), found {len(arrays)}")
     values = [_convert(a, t, name) for a, t, name in zip(arrays, prog.param_types, names)]
     observations: list[tuple[ArithExpr, int, str]] = []
     for v, t, name in zip(values, prog.param_types, names):
@@ -47,12 +45,10 @@ def _convert(x: Any, t: DataType, name: str) -> Any:
                 f"parameter {name!r}: expected a tuple of {len(scalar.elems)} arrays for type {t}, "
                 f"found {type(x).__name__}"
             )
-        return tuple(
-            _convert(c, _with_inner(t, e), f"{name}[{i}]") for i, (c, e) in enumerate(zip(x, scalar.elems))
-        )
+        return tuple(_convert(c, _with_inner(t, e), f"{name}[{i}]") for i, (c, e) in enumerate(zip(x, scalar.elems)))
     assert isinstance(scalar, ScalarType)
     target = scalar.dtype
-    if isinstance(x, np.ndarray) or np.isscalar(x) and isinstance(x, np.generic):
+    if isinstance(x, np.ndarray) or (np.isscalar(x) and isinstance(x, np.generic)):
         arr = np.asarray(x)
         if not np.can_cast(arr.dtype, target, casting="safe"):
             raise LiftTypeError(
@@ -81,7 +77,9 @@ def _with_inner(t: DataType, inner: DataType) -> DataType:
     return inner
 
 
-def _observe(v: Any, t: DataType, name: str, outer: tuple[ArithExpr, ...], out: list[tuple[ArithExpr, int, str]]) -> None:
+def _observe(
+    v: Any, t: DataType, name: str, outer: tuple[ArithExpr, ...], out: list[tuple[ArithExpr, int, str]]
+) -> None:
     """Record which size expression each dimension of ``v`` must equal."""
     if isinstance(v, tuple):
         assert isinstance(_inner(t), TupleType)
@@ -170,6 +168,4 @@ def check_constraints(typed: TypedProgram, sizes: dict[str, int]) -> None:
             raise LiftTypeError(f"{typed.program.name}: {c.origin} needs {c}, but {err.args[0]}") from None
         if not ok:
             bound = ", ".join(f"{k} = {v}" for k, v in sorted(sizes.items()))
-            raise LiftTypeError(
-                f"{typed.program.name}: {c.origin} needs {c}, which fails for {bound}"
-            )
+            raise LiftTypeError(f"{typed.program.name}: {c.origin} needs {c}, which fails for {bound}")

@@ -11,7 +11,8 @@ import builtins
 import inspect
 import textwrap
 from collections.abc import Callable
-from typing import Any, Literal as TLiteral
+from typing import Any
+from typing import Literal as TLiteral
 
 from lift._public import public
 from lift.dsl.ir import (
@@ -20,7 +21,6 @@ from lift.dsl.ir import (
     FunCall,
     FunDecl,
     Gather,
-    Get,
     Id,
     IndexFun,
     Iterate,
@@ -83,7 +83,7 @@ join = Join()
 """``join`` : ``[[a]n]m → [a]n*m``."""
 transpose = Transpose()
 """``transpose`` : ``[[a]m]n → [[a]n]m``."""
-id = Id()  # noqa: A001 - the DSL's name, shadowing the builtin on purpose
+id = Id()
 """``id`` : a copy."""
 reverse = Reverse()
 """The index function ``i ↦ n - 1 - i`` for ``gather``/``scatter``."""
@@ -96,7 +96,7 @@ def _label(name: str | None) -> str | None:
 
 
 @public
-def map(f: FunLike, name: str | None = None) -> Map:  # noqa: A001
+def map(f: FunLike, name: str | None = None) -> Map:
     """``map(f)`` : ``[a]n → [b]n``; ``name`` labels it in mappings (default ``map0, map1, …``)."""
     return Map(as_fundecl(f, "map(f)"), "", 0, _label(name))
 
@@ -171,7 +171,7 @@ def pad(left: Size, right: Size, value: Scalar | TLiteral["clamp"]) -> Pad:
 
 
 @public
-def zip(*arrays: Expr) -> FunCall:  # noqa: A001
+def zip(*arrays: Expr) -> FunCall:
     """``zip(a, b, …)`` : ``[a]n, [b]n, … → [(a, b, …)]n``."""
     if len(arrays) < 2:
         raise LiftTypeError(f"zip(): expected at least 2 arrays, found {len(arrays)}")
@@ -179,7 +179,7 @@ def zip(*arrays: Expr) -> FunCall:  # noqa: A001
 
 
 @public
-def get(p: Expr, i: int) -> FunCall:
+def get(p: Expr, i: int) -> Expr:
     """``get(p, i)``: the ``i``-th component of the tuple ``p`` (same as ``p[i]``)."""
     return p[i]
 

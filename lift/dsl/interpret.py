@@ -18,7 +18,7 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -55,7 +55,7 @@ from lift.types.data import ScalarType, TupleType
 
 __all__ = ["interpret"]
 
-Value = Union[np.ndarray, tuple["Value", ...]]
+Value = np.ndarray | tuple["Value", ...]
 
 
 def interpret(prog: Fun, *arrays: Any) -> Any:
@@ -66,9 +66,7 @@ def interpret(prog: Fun, *arrays: Any) -> Any:
     ``reduce`` results keep their leading axis of 1; an array of tuples comes back as a tuple of arrays.
     """
     if not isinstance(prog, Fun):
-        raise LiftTypeError(
-            f"interpret(prog, *arrays): expected a program made with @fun, found {type(prog).__name__}"
-        )
+        raise LiftTypeError(f"interpret(prog, *arrays): expected a program made with @fun, found {type(prog).__name__}")
     typed = prog.typed
     values, sizes = bind_arguments(typed, arrays)
     run = _Interpreter(sizes)
@@ -175,12 +173,15 @@ def _is_acc_plus_product(lam: Lambda) -> bool:
         a, b = b, a
     if a != acc or not (isinstance(b, FunCall) and _binary_op(b.f) == "mul" and len(b.args) == 2):
         return False
-    comps = {(x.f.i, x.args[0].name) for x in b.args if _is_get_of_param(x)}
-    return comps == {(0, p.name), (1, p.name)}
+    components = {_get_of_param(x) for x in b.args}
+    return components == {(0, p.name), (1, p.name)}
 
 
-def _is_get_of_param(x: Expr) -> bool:
-    return isinstance(x, FunCall) and isinstance(x.f, Get) and isinstance(x.args[0], Param)
+def _get_of_param(x: Expr) -> tuple[int, str] | None:
+    """``(i, name)`` when ``x`` is ``name[i]`` for a parameter ``name``."""
+    if isinstance(x, FunCall) and isinstance(x.f, Get) and isinstance(x.args[0], Param):
+        return x.f.i, x.args[0].name
+    return None
 
 
 def _contract(a: np.ndarray, b: np.ndarray, depth: int) -> np.ndarray:
@@ -242,8 +243,8 @@ class _Interpreter:
             return self.expr(f.body, inner, depth)
         if isinstance(f, UserFun):
             if len(args) == 1 and len(f.param_names) > 1:
-                args = list(args[0])  # type: ignore[arg-type]
-            return f.translated.evaluate(*args)  # type: ignore[no-any-return]
+                args = list(args[0])
+            return f.translated.evaluate(*args)  # type: ignore[no-any-return,unused-ignore]
         if isinstance(f, Zip):
             return tuple(args)
         (v,) = args
@@ -316,13 +317,10 @@ class _Interpreter:
         # associative and commutative: combine halves, log2(n) vectorised steps
         while n > 1:
             half = n // 2
-            lo = _leafmap(v, lambda a: a[(slice(None),) * d + (slice(0, half),)])
-            hi = _leafmap(v, lambda a: a[(slice(None),) * d + (slice(half, 2 * half),)])
-            both = self.apply(f.f, [lo, hi], env, depth + 1)
+            both = self.apply(f.f, [_slice(v, d, 0, half), _slice(v, d, half, 2 * half)], env, depth + 1)
             both = _full_axis(both, d, half)
             if n % 2:
-                rest = _leafmap(v, lambda a: a[(slice(None),) * d + (slice(2 * half, n),)])
-                both = _concat(both, rest, d)
+                both = _concat(both, _slice(v, d, 2 * half, n), d)
             v, n = both, half + n % 2
         init1 = _leafmap(init, lambda a: np.expand_dims(a, d))
         return _full_axis(self.apply(f.f, [init1, v], env, depth + 1), d, 1)
@@ -338,6 +336,11 @@ class _Interpreter:
         return self.apply(add, [init1, summed], env, depth + 1)
 
 
+def _slice(v: Value, axis: int, start: int, stop: int) -> Value:
+    index = (slice(None),) * axis + (slice(start, stop),)
+    return _leafmap(v, lambda a: a[index])
+
+
 def _constant(value: Any, t: Any, depth: int) -> Value:
     if isinstance(t, TupleType):
         return tuple(_constant(v, et, depth) for v, et in zip(value, t.elems))
@@ -347,7 +350,7 @@ def _constant(value: Any, t: Any, depth: int) -> Value:
 
 def _concat(a: Value, b: Value, axis: int) -> Value:
     if isinstance(a, tuple):
-        return tuple(_concat(x, y, axis) for x, y in zip(a, b))  # type: ignore[arg-type]
+        return tuple(_concat(x, y, axis) for x, y in zip(a, b))  # type: ignore[arg-type,unused-ignore]
     assert isinstance(b, np.ndarray)
     shape = np.broadcast_shapes(a.shape[:axis], b.shape[:axis])
     a = np.broadcast_to(a, shape + a.shape[axis:])

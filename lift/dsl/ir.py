@@ -16,7 +16,8 @@ import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar, Literal as TLiteral
+from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Literal as TLiteral
 
 from lift.errors import LiftTypeError
 from lift.types.arith import ArithExpr, Cst, as_arith
@@ -79,7 +80,7 @@ class Node:
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
-        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined,unused-ignore]
 
     def __hash__(self) -> int:
         cached = self.__dict__.get("_hash")
@@ -195,9 +196,7 @@ class FunDecl(Node):
     def __call__(self, *args: object) -> FunCall:
         exprs = tuple(_as_expr(a, f"{self.short_name()}(...)") for a in args)
         if len(exprs) != self.num_args():
-            raise LiftTypeError(
-                f"{self.short_name()} takes {self.num_args()} argument(s), found {len(exprs)}"
-            )
+            raise LiftTypeError(f"{self.short_name()} takes {self.num_args()} argument(s), found {len(exprs)}")
         return FunCall(self, exprs)
 
     def __rshift__(self, g: object) -> Lambda:
@@ -206,7 +205,7 @@ class FunDecl(Node):
     def __lshift__(self, g: object) -> Lambda:
         return compose(as_fundecl(g, "f << g"), self)
 
-    def __rrshift__(self, x: object) -> Expr:
+    def __rrshift__(self, x: object) -> Lambda:
         if callable(x) and not isinstance(x, Node):
             return compose(as_fundecl(x, "f >> g"), self)
         raise LiftTypeError(
@@ -261,12 +260,12 @@ class Fun(Lambda):
     @property
     def type(self) -> FunType:
         """The program's function type (``.params``, ``.result``)."""
-        return self.typed.type  # type: ignore[no-any-return]
+        return self.typed.type  # type: ignore[no-any-return,unused-ignore]
 
     @property
     def constraints(self) -> tuple[Constraint, ...]:
         """The size facts the program needs (e.g. ``N % 4 == 0`` for ``split(4)``)."""
-        return self.typed.constraints  # type: ignore[no-any-return]
+        return self.typed.constraints  # type: ignore[no-any-return,unused-ignore]
 
     def short_name(self) -> str:
         return self.name
@@ -560,8 +559,7 @@ def _as_expr(x: object, where: str) -> Expr:
     if isinstance(x, tuple) and x and all(isinstance(v, (float, int)) and not isinstance(v, bool) for v in x):
         return Literal(x)
     raise LiftTypeError(
-        f"{where}: expected a program expression (a parameter or a combinator result), found "
-        f"{type(x).__name__} {x!r}"
+        f"{where}: expected a program expression (a parameter or a combinator result), found {type(x).__name__} {x!r}"
     )
 
 

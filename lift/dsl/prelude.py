@@ -42,5 +42,3 @@ def maximum(x: f32, y: f32) -> f32:
 def minimum(x: f32, y: f32) -> f32:
     """The smaller of ``x`` and ``y``."""
     return min(x, y)
-
-

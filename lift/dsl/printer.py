@@ -117,11 +117,7 @@ def _fun(f: FunDecl, callee: bool = False) -> str:
 def _stages(e: Expr) -> list[Expr]:
     """The pipeline ``a >> f >> g`` as its stages ``[a, f(a), g(f(a))]``."""
     out = [e]
-    while (
-        isinstance(e, FunCall)
-        and len(e.args) == 1
-        and not isinstance(e.f, (UserFun, Lambda, Get))
-    ):
+    while isinstance(e, FunCall) and len(e.args) == 1 and not isinstance(e.f, (UserFun, Lambda, Get)):
         e = e.args[0]
         out.append(e)
     return out[::-1]
@@ -132,9 +128,7 @@ def pretty(prog: Node, *, types: bool = False) -> str:
     if isinstance(prog, Fun) and types:
         prog = prog.typed.program
     if isinstance(prog, Fun):
-        params = ", ".join(
-            f"{p.name}: {t}" for p, t in zip(prog.params, prog.param_types)
-        )
+        params = ", ".join(f"{p.name}: {t}" for p, t in zip(prog.params, prog.param_types))
         result = f" -> {prog.type.result}" if types else ""
         header = f"fun {prog.name}({params}){result} ="
         body = prog.body

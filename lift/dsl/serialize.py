@@ -41,7 +41,7 @@ def from_json(text: str) -> Any:
     except json.JSONDecodeError as err:
         raise LiftError(f"from_json: not JSON: {err}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise LiftError(f"from_json: expected a document with \"format\": \"{FORMAT}\"")
+        raise LiftError(f'from_json: expected a document with "format": "{FORMAT}"')
     return _decode(doc["program"])
 
 

@@ -19,8 +19,8 @@ from lift.types.data import (
 from lift.types.smt import Constraint, equal, prove
 
 __all__ = [
-    "Array",
     "ArithExpr",
+    "Array",
     "ArrayType",
     "Constraint",
     "Cst",

@@ -20,6 +20,7 @@ from typing import Any, Union
 
 __all__ = [
     "ArithExpr",
+    "ArithLike",
     "Cst",
     "FloorDiv",
     "Max",
@@ -28,12 +29,11 @@ __all__ = [
     "Prod",
     "Sum",
     "Var",
+    "as_arith",
     "ceil_div",
     "evaluate_array",
     "maximum",
     "minimum",
-    "as_arith",
-    "ArithLike",
 ]
 
 ArithLike = Union["ArithExpr", int]
@@ -104,7 +104,7 @@ class ArithExpr:
             out |= c.free_vars()
         return out
 
-    def subs(self, mapping: Mapping[Var | str, ArithLike]) -> ArithExpr:
+    def subs(self, mapping: Mapping[Var, ArithLike] | Mapping[str, ArithLike]) -> ArithExpr:
         """Substitute variables (given as ``Var`` or by name) and simplify."""
         by_name = {(k.name if isinstance(k, Var) else k): as_arith(v) for k, v in mapping.items()}
         return _substitute(self, by_name)
@@ -407,7 +407,7 @@ def _bound(e: ArithExpr, *, upper: bool, depth: int) -> ArithExpr | None:
     if isinstance(e, (Min, Max)):
         ba = _bound(e.a, upper=upper, depth=depth + 1)
         bb = _bound(e.b, upper=upper, depth=depth + 1)
-        if isinstance(e, Min) and upper or isinstance(e, Max) and not upper:
+        if (isinstance(e, Min) and upper) or (isinstance(e, Max) and not upper):
             # either operand's bound bounds the min (resp. max) from that side
             return ba if ba is not None else bb
         if ba is None or bb is None:

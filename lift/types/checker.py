@@ -105,9 +105,7 @@ def types_equal(a: Type, b: Type, assuming: Sequence[Constraint] = ()) -> bool:
     if isinstance(a, ArrayType) and isinstance(b, ArrayType):
         return equal(a.size, b.size, assuming) and types_equal(a.elem, b.elem, assuming)
     if isinstance(a, TupleType) and isinstance(b, TupleType):
-        return len(a.elems) == len(b.elems) and all(
-            types_equal(x, y, assuming) for x, y in zip(a.elems, b.elems)
-        )
+        return len(a.elems) == len(b.elems) and all(types_equal(x, y, assuming) for x, y in zip(a.elems, b.elems))
     return False
 
 
@@ -126,7 +124,7 @@ class _Checker:
         return self.simplifier.rebuild(e) if self.simplifier.facts.divisible else e
 
     def normalise(self, t: DataType) -> DataType:
-        return map_sizes(t, self.size)  # type: ignore[no-any-return]
+        return map_sizes(t, self.size)  # type: ignore[no-any-return,unused-ignore]
 
     def require(self, c: Constraint, combinator: str, what: str, formula: str | None = None) -> None:
         """Decide, prove, refute or record the fact ``c`` that ``combinator`` needs.
@@ -156,9 +154,7 @@ class _Checker:
     def expr(self, e: Expr, env: Env, expected: DataType | None = None) -> Expr:
         if isinstance(e, Param):
             if e.name not in env:
-                raise LiftTypeError(
-                    f"parameter {e.name!r} is used outside the lambda or program that binds it"
-                )
+                raise LiftTypeError(f"parameter {e.name!r} is used outside the lambda or program that binds it")
             return Param(e.name, env[e.name])
         if isinstance(e, Literal):
             return self.literal(e, expected, "literal")
@@ -227,10 +223,10 @@ class _Checker:
         if isinstance(f, Iterate):
             if f.k < 0:
                 raise LiftTypeError(f"iterate({f.k}, ...): the count must be non-negative")
-            cur, body = t, f.f
+            cur, typed_body = t, f.f
             for _ in range(f.k):
-                body, cur = self.apply(f.f, [cur], env)
-            return Iterate(f.k, body), cur
+                typed_body, cur = self.apply(f.f, [cur], env)
+            return Iterate(f.k, typed_body), cur
         arr = self.array(t, name)
         if isinstance(f, Map):
             elem_f, b = self.apply(f.f, self.unpacked(f.f, arr.elem), env)
@@ -246,15 +242,13 @@ class _Checker:
             )
             return f, ArrayType(ArrayType(arr.elem, f.n), self.size(arr.size // f.n))
         if isinstance(f, Join):
-            inner = self.array(arr.elem, name, f"join: expected an array of arrays, found {arr}")
-            return f, ArrayType(inner.elem, self.size(inner.size * arr.size))
+            rows = self.array(arr.elem, name, f"join: expected an array of arrays, found {arr}")
+            return f, ArrayType(rows.elem, self.size(rows.size * arr.size))
         if isinstance(f, Transpose):
-            inner = self.array(arr.elem, name, f"transpose: expected a 2-D array [[a]m]n, found {arr}")
-            return f, ArrayType(ArrayType(inner.elem, arr.size), inner.size)
+            rows = self.array(arr.elem, name, f"transpose: expected a 2-D array [[a]m]n, found {arr}")
+            return f, ArrayType(ArrayType(rows.elem, arr.size), rows.size)
         if isinstance(f, Slide):
-            self.require(
-                Constraint(arr.size, ">=", f.size), name, f"expected at least {f.size} elements, found {arr}"
-            )
+            self.require(Constraint(arr.size, ">=", f.size), name, f"expected at least {f.size} elements, found {arr}")
             count = self.size((arr.size - f.size) // f.step + 1)
             return f, ArrayType(ArrayType(arr.elem, f.size), count)
         if isinstance(f, Pad):
@@ -300,9 +294,7 @@ class _Checker:
             )
         for pname, want, got in zip(f.param_names, f.param_types, ts):
             if not self.same(want, got):
-                raise LiftTypeError(
-                    f"user function {f.name}: parameter {pname!r} expects {want}, found {got}"
-                )
+                raise LiftTypeError(f"user function {f.name}: parameter {pname!r} expects {want}, found {got}")
         return f.result_type
 
     def zip(self, f: Zip, ts: list[DataType]) -> DataType:
@@ -331,9 +323,7 @@ class _Checker:
             raise LiftTypeError(f"{name}: the initial value has type {acc} but the elements have type {arr.elem}")
         typed_f, r = self.apply(f.f, [acc, arr.elem], env)
         if not self.same(r, acc):
-            raise LiftTypeError(
-                f"{name}: the function must return the accumulator's type {acc}, but returns {r}"
-            )
+            raise LiftTypeError(f"{name}: the function must return the accumulator's type {acc}, but returns {r}")
         return Reduce(typed_f, init, f.seq), ArrayType(acc, Cst(1))
 
 

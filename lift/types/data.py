@@ -142,8 +142,7 @@ def _size_str(n: ArithExpr) -> str:
 def _check_size(n: object, where: str) -> ArithExpr:
     if isinstance(n, bool) or not isinstance(n, (int, ArithExpr)):
         raise LiftTypeError(
-            f"{where}: a size must be an int or a size expression such as size('N'), found "
-            f"{type(n).__name__} {n!r}"
+            f"{where}: a size must be an int or a size expression such as size('N'), found {type(n).__name__} {n!r}"
         )
     e = as_arith(n)
     if isinstance(e, Cst) and e.value < 1:
@@ -155,8 +154,7 @@ def _check_data_type(t: object, where: str) -> DataType:
     if isinstance(t, DataType):
         return t
     raise LiftTypeError(
-        f"{where}: expected a data type (f32, f64, i32, i64, Array[...] or Tuple[...]), found "
-        f"{type(t).__name__} {t!r}"
+        f"{where}: expected a data type (f32, f64, i32, i64, Array[...] or Tuple[...]), found {type(t).__name__} {t!r}"
     )
 
 

@@ -86,13 +86,22 @@ CASES = [
         (V,),
         V,
     ),
-    ("iterate", (VEC,), lambda x: x >> iterate(2, split(2) >> map(reduce(add, 0.0)) >> join), (V,),
-     V.reshape(3, 4).sum(axis=1)),
+    (
+        "iterate",
+        (VEC,),
+        lambda x: x >> iterate(2, split(2) >> map(reduce(add, 0.0)) >> join),
+        (V,),
+        V.reshape(3, 4).sum(axis=1),
+    ),
     ("id", (VEC,), lambda x: x >> id >> to_local(map(square)), (V,), V * V),
     ("reduce_seq_order", (VEC,), lambda x: x >> reduce_seq(fold_diff, 1.0), (V,), None),
-    ("matmul", (MAT, Array[Array[f32, M], 5]),
-     lambda a, b: a >> map(lambda r: b >> map(lambda c: zip(r, c) >> map(mult) >> reduce(add, 0.0)) >> join),
-     (A, rng.standard_normal((5, 4)).astype(np.float32)), None),
+    (
+        "matmul",
+        (MAT, Array[Array[f32, M], 5]),
+        lambda a, b: a >> map(lambda r: b >> map(lambda c: zip(r, c) >> map(mult) >> reduce(add, 0.0)) >> join),
+        (A, rng.standard_normal((5, 4)).astype(np.float32)),
+        None,
+    ),
 ]
 
 
@@ -104,7 +113,9 @@ def _fold_reference(v: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("name", "types", "body", "args", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_meaning(name: str, types: tuple[object, ...], body: object, args: tuple[object, ...], expected: object) -> None:
+def test_meaning(
+    name: str, types: tuple[object, ...], body: object, args: tuple[object, ...], expected: object
+) -> None:
     got = run(types, body, *args)
     if name == "reduce_seq_order":
         expected = _fold_reference(V)
@@ -175,8 +186,9 @@ def test_safe_casts_are_accepted() -> None:
         ((VEC,), lambda x: x >> slide(3, 1), (V[:2],), ["slide(3, 1)", "N >= 3", "N = 2"]),
     ],
 )
-def test_bad_arguments_are_named(types: tuple[object, ...], body: object, args: tuple[object, ...],
-                                 fragments: list[str]) -> None:
+def test_bad_arguments_are_named(
+    types: tuple[object, ...], body: object, args: tuple[object, ...], fragments: list[str]
+) -> None:
     with pytest.raises(lift.LiftTypeError) as info:
         run(types, body, *args)
     for fragment in fragments:
