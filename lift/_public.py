@@ -46,7 +46,7 @@ def public(fn: F) -> F:
         try:
             return checked(*args, **kwargs)
         except TypeCheckError as err:
-            match = re.match(r'argument "(\w+)"', str(err))
+            match = re.search(r'argument "(\w+)"', str(err))
             if match is None:
                 raise
             name = match.group(1)

@@ -45,7 +45,7 @@ def _sizes(pairs: list[str]) -> dict[str, int] | None:
 def _run(name: str, sizes: dict[str, int] | None) -> None:
     examples = _examples()
     module = examples.load(name)
-    used = sizes or module.sizes
+    used = {**module.sizes, **(sizes or {})}
     start = time.perf_counter()
     error = examples.check(name, sizes=used)
     elapsed = time.perf_counter() - start

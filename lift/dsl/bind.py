@@ -109,9 +109,7 @@ def bind_sizes(observations: Sequence[tuple[ArithExpr, int, str]]) -> dict[str, 
             e = expr.subs(sizes)
             if isinstance(e, Cst):
                 if e.value != value:
-                    raise LiftTypeError(
-                        f"{where}: expected size {expr} = {e.value} (with {_show(sizes, expr)}), found {value}"
-                    )
+                    raise LiftTypeError(f"{where}: expected size {_expected(expr, e, sizes)}, found {value}")
                 progress = True
                 continue
             unknown = [v for v in e.free_vars() if v.name not in sizes]
@@ -131,9 +129,7 @@ def bind_sizes(observations: Sequence[tuple[ArithExpr, int, str]]) -> dict[str, 
             for expr, value, where in pending:
                 got = expr.evaluate(sizes)
                 if got != value:
-                    raise LiftTypeError(
-                        f"{where}: expected size {expr} = {got} (with {_show(sizes, expr)}), found {value}"
-                    )
+                    raise LiftTypeError(f"{where}: expected size {_expected(expr, Cst(got), sizes)}, found {value}")
             break
     for name, value in sizes.items():
         if value < 1:
@@ -154,9 +150,13 @@ def _solve_linear(e: ArithExpr, v: Var, value: int) -> int | None:
     return x if e.subs({v: x}) == Cst(value) else None
 
 
-def _show(sizes: dict[str, int], expr: ArithExpr) -> str:
+def _expected(expr: ArithExpr, value: Cst, sizes: dict[str, int]) -> str:
+    """``3``, or ``N + 2 = 12 (with N = 10)`` for a symbolic size."""
+    if isinstance(expr, Cst):
+        return str(expr.value)
     names = sorted(v.name for v in expr.free_vars())
-    return ", ".join(f"{n} = {sizes[n]}" for n in names if n in sizes) or "no sizes"
+    bound = ", ".join(f"{n} = {sizes[n]}" for n in names if n in sizes)
+    return f"{expr} = {value.value} (with {bound})"
 
 
 def check_constraints(typed: TypedProgram, sizes: dict[str, int]) -> None:

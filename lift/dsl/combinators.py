@@ -246,8 +246,9 @@ def _annotations(fn: Callable[..., Any], where: str) -> tuple[list[str], list[An
         if p.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
             raise LiftTypeError(f"{where} {fn.__name__}: parameter {p.name!r} must be a plain positional parameter")
         if p.annotation is inspect.Parameter.empty:
+            example = "f32" if where == "@userfun" else "Array[f32, N]"
             raise LiftTypeError(
-                f"{where} {fn.__name__}: parameter {p.name!r} needs a type annotation, e.g. {p.name}: Array[f32, N]"
+                f"{where} {fn.__name__}: parameter {p.name!r} needs a type annotation, e.g. {p.name}: {example}"
             )
         names.append(p.name)
         types.append(p.annotation)

@@ -48,6 +48,7 @@ from lift.dsl.ir import (
     Transpose,
     UserFun,
     Zip,
+    fresh_name,
 )
 from lift.errors import LiftTypeError
 from lift.types.arith import ArithExpr, Cst, Var, evaluate_array
@@ -297,7 +298,7 @@ class _Interpreter:
 
             return _leafmap(v, padded)
         if isinstance(f, (Gather, Scatter)):
-            idx = _permutation(f.idx, n)
+            idx = _permutation(f.idx, n, self.sizes)
             if isinstance(f, Scatter):
                 inverse = np.empty_like(idx)
                 inverse[idx] = np.arange(n)
@@ -358,8 +359,9 @@ def _concat(a: Value, b: Value, axis: int) -> Value:
     return np.concatenate([a, b], axis=axis)
 
 
-def _permutation(idx: IndexFun, n: int) -> np.ndarray:
+def _permutation(idx: IndexFun, n: int, sizes: Mapping[str, int]) -> np.ndarray:
     """The index function on ``range(n)``, evaluated on all positions at once."""
-    expr = idx.index(Var("i", 0, Cst(n)), Cst(n))
-    perm = np.asarray(evaluate_array(expr, {"i": np.arange(n)}), dtype=np.int64)
+    position = fresh_name("i", set(sizes))
+    expr = idx.index(Var(position, 0, Cst(n)), Cst(n))
+    perm = np.asarray(evaluate_array(expr, {**sizes, position: np.arange(n)}), dtype=np.int64)
     return np.broadcast_to(perm, (n,)).copy()

@@ -205,7 +205,7 @@ class FunDecl(Node):
     def __lshift__(self, g: object) -> Lambda:
         return compose(as_fundecl(g, "f << g"), self)
 
-    def __rrshift__(self, x: object) -> Lambda:
+    def __rrshift__(self, x: object) -> Any:  # Any: for type checkers, `param >> f` is an expression
         if callable(x) and not isinstance(x, Node):
             return compose(as_fundecl(x, "f >> g"), self)
         raise LiftTypeError(
@@ -585,6 +585,9 @@ def compose(first: FunDecl, then: FunDecl) -> Lambda:
             f"f >> g: only a one-argument function can be composed, but {first.short_name()} takes "
             f"{first.num_args()}; apply it to its arguments first"
         )
+    if isinstance(first, Lambda) and first.params[0].name not in names_in(then):
+        # (f >> g) >> h is λx. h(g(f(x))), one flat pipeline rather than nested lambdas
+        return Lambda(first.params, then(first.body))
     p = Param(fresh_name("x", names_in(first) | names_in(then)))
     return Lambda((p,), then(first(p)))
 

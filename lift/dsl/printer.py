@@ -35,6 +35,7 @@ from lift.dsl.ir import (
     Transpose,
     UserFun,
     Zip,
+    walk,
 )
 
 __all__ = ["pretty", "show"]
@@ -60,12 +61,31 @@ def _expr(e: Expr) -> str:
         return _literal(e)
     if isinstance(e, FunCall):
         f = e.f
+        inlined = _inline_pipeline(e)
+        if inlined is not None:
+            return _expr(inlined)
         if isinstance(f, Get) and len(e.args) == 1:
             return f"{_operand(e.args[0])}[{f.i}]"
         if len(e.args) == 1 and not isinstance(f, (UserFun, Lambda)):
             return f"{_expr(e.args[0])} >> {_fun(f)}"
         return f"{_fun(f, callee=True)}({', '.join(_expr(a) for a in e.args)})"
     return repr(e)
+
+
+def _inline_pipeline(e: FunCall) -> Expr | None:
+    """``(lambda v: v >> f >> g)(a)``, as composition builds it, is ``a >> f >> g``: the expression to print."""
+    f = e.f
+    if not (isinstance(f, Lambda) and not isinstance(f, Fun) and len(f.params) == 1 and len(e.args) == 1):
+        return None
+    stages = _stages(f.body)
+    param = f.params[0]
+    if stages[0] != param or sum(1 for n in walk(f.body) if n == param) != 1:
+        return None
+    rebuilt: Expr = e.args[0]
+    for stage in stages[1:]:
+        assert isinstance(stage, FunCall)
+        rebuilt = FunCall(stage.f, (rebuilt,), stage.type)
+    return rebuilt
 
 
 def _operand(e: Expr) -> str:
@@ -116,6 +136,10 @@ def _fun(f: FunDecl, callee: bool = False) -> str:
 
 def _stages(e: Expr) -> list[Expr]:
     """The pipeline ``a >> f >> g`` as its stages ``[a, f(a), g(f(a))]``."""
+    if isinstance(e, FunCall):
+        inlined = _inline_pipeline(e)
+        if inlined is not None:
+            e = inlined
     out = [e]
     while isinstance(e, FunCall) and len(e.args) == 1 and not isinstance(e.f, (UserFun, Lambda, Get)):
         e = e.args[0]

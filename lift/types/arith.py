@@ -173,7 +173,7 @@ class Sum(ArithExpr):
     """The monomials, highest degree first, the constant last."""
 
     def args(self) -> tuple[object, ...]:
-        return self.terms
+        return (self.terms,)
 
     def children(self) -> tuple[ArithExpr, ...]:
         return self.terms
@@ -187,7 +187,7 @@ class Prod(ArithExpr):
     """The factors."""
 
     def args(self) -> tuple[object, ...]:
-        return self.factors
+        return (self.factors,)
 
     def children(self) -> tuple[ArithExpr, ...]:
         return self.factors
@@ -357,8 +357,8 @@ class Facts:
     divisible: frozenset[tuple[ArithExpr, ArithExpr]] = field(default_factory=frozenset)
     """Pairs ``(expr, divisor)`` with ``expr % divisor == 0`` known."""
 
-    def with_divisible(self, expr: ArithExpr, divisor: ArithExpr) -> Facts:
-        return Facts(self.divisible | {(expr, divisor)})
+    def with_divisible(self, expr: ArithLike, divisor: ArithLike) -> Facts:
+        return Facts(self.divisible | {(as_arith(expr), as_arith(divisor))})
 
     def union(self, other: Facts) -> Facts:
         return Facts(self.divisible | other.divisible)

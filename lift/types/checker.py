@@ -31,13 +31,15 @@ from lift.dsl.ir import (
     Scatter,
     Slide,
     Split,
+    Stride,
     ToMem,
     Transpose,
     UserFun,
     Zip,
+    walk,
 )
 from lift.errors import LiftTypeError
-from lift.types.arith import ArithExpr, Cst, Facts, Simplifier, Var, is_positive
+from lift.types.arith import ArithExpr, Cst, Facts, FloorDiv, Mod, Simplifier, Var, is_positive
 from lift.types.data import (
     ArrayType,
     DataType,
@@ -73,6 +75,7 @@ class TypedProgram:
 
 def check_program(prog: Fun) -> TypedProgram:
     """Type-check a program built by ``@fun``."""
+    _check_size_variables(prog)
     checker = _Checker()
     for name, t in zip((p.name for p in prog.params), prog.param_types):
         for n in sizes_of(t):
@@ -136,7 +139,7 @@ class _Checker:
             if not Constraint(lhs, c.op, rhs).holds({}):
                 raise LiftTypeError(f"{combinator}: {what}: the constraint {formula or c} fails")
             return
-        c = Constraint(lhs, c.op, rhs, combinator)
+        c = self.combine_divisibility(Constraint(lhs, c.op, rhs, combinator))
         if prove(c, self.constraints):
             return
         if not satisfiable([*self.constraints, c]):
@@ -144,8 +147,26 @@ class _Checker:
                 f"{combinator}: {what}: the constraint {c} can never hold"
                 + (f" given {', '.join(map(str, self.constraints))}" if self.constraints else "")
             )
+        subsumed = [k for k in self.constraints if prove(k, [c])]
+        if subsumed:
+            origins = dict.fromkeys([*(k.origin for k in subsumed), c.origin])
+            c = Constraint(c.lhs, c.op, c.rhs, ", ".join(origins))
+        self.constraints = [k for k in self.constraints if k not in subsumed]
         self.constraints.append(c)
         self.simplifier = Simplifier(facts_of(self.constraints))
+
+    def combine_divisibility(self, c: Constraint) -> Constraint:
+        """``(X // a) % b == 0`` with ``X % a == 0`` known is ``X % (a*b) == 0``: one fact, in terms of ``X``."""
+        lhs = c.lhs
+        while (
+            c.op == "=="
+            and c.rhs == Cst(0)
+            and isinstance(lhs, Mod)
+            and isinstance(lhs.num, FloorDiv)
+            and self.simplifier.divides(lhs.num.den, lhs.num.num)
+        ):
+            lhs = lhs.num.num % (lhs.num.den * lhs.den)
+        return c if lhs is c.lhs else Constraint(lhs, c.op, c.rhs, c.origin)
 
     def same(self, a: DataType, b: DataType) -> bool:
         return types_equal(a, b, self.constraints)
@@ -321,10 +342,45 @@ class _Checker:
         assert acc is not None
         if not f.seq and not self.same(acc, arr.elem):
             raise LiftTypeError(f"{name}: the initial value has type {acc} but the elements have type {arr.elem}")
-        typed_f, r = self.apply(f.f, [acc, arr.elem], env)
+        try:
+            typed_f, r = self.apply(f.f, [acc, arr.elem], env)
+        except LiftTypeError as err:
+            if f.seq:
+                raise
+            raise LiftTypeError(
+                f"{err} — {name} needs a function (a, a) -> a over its elements a = {arr.elem}; "
+                "for an accumulator of another type use reduce_seq(f, init)"
+            ) from None
         if not self.same(r, acc):
             raise LiftTypeError(f"{name}: the function must return the accumulator's type {acc}, but returns {r}")
         return Reduce(typed_f, init, f.seq), ArrayType(acc, Cst(1))
+
+
+def _static_sizes(f: FunDecl) -> list[ArithExpr]:
+    """The size arguments of a combinator (``split(M)`` has ``M``)."""
+    if isinstance(f, Split):
+        return [f.n]
+    if isinstance(f, Slide):
+        return [f.size, f.step]
+    if isinstance(f, Pad):
+        return [f.left, f.right]
+    if isinstance(f, (Gather, Scatter)) and isinstance(f.idx, Stride):
+        return [f.idx.s]
+    return []
+
+
+def _check_size_variables(prog: Fun) -> None:
+    """Every size variable a combinator mentions must be fixed by the parameters' types."""
+    known = {v.name for t in prog.param_types for n in sizes_of(t) for v in n.free_vars()}
+    for node in walk(prog):
+        if isinstance(node, FunDecl):
+            for n in _static_sizes(node):
+                unknown = sorted(v.name for v in n.free_vars() if v.name not in known)
+                if unknown:
+                    raise LiftTypeError(
+                        f"{_display(node)}: the size {', '.join(unknown)} is not fixed by any parameter's type "
+                        f"({', '.join(map(str, prog.param_types))}); use a size that appears there, or a constant"
+                    )
 
 
 def _paren(e: ArithExpr) -> str:
