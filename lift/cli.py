@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             print(pretty(_examples().load(args.example).program, types=True))
         elif args.command == "run":
             _run(args.example, _sizes(args.size))
-    except LiftError as err:
+    except (LiftError, ValueError) as err:  # examples.load reports an unknown name as ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

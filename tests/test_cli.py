@@ -1,0 +1,35 @@
+"""The command line: ``python -m lift types|run|examples``."""
+
+from __future__ import annotations
+
+import pytest
+
+from lift.cli import main
+
+
+def test_types_prints_every_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["types", "dot"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("fun dot(")
+    assert ">> reduce(add, 0.0)" in out and ": [f32]1" in out
+
+
+def test_run_checks_an_example_at_given_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "dot", "-s", "N=64"]) == 0
+    assert "N=64" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", "nope"], "unknown example 'nope'"),
+        (["run", "dot", "-s", "N=x"], "NAME=INT"),
+        (["run", "dot", "-s", "N=0"], "at least 1"),
+        (["run", "matmul", "-s", "M=3", "-s", "K=5", "-s", "N=2"], "ok"),
+    ],
+)
+def test_bad_input_is_reported_not_raised(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert message in captured.err + captured.out
+    assert code == (0 if message == "ok" else 2)
