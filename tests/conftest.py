@@ -1,0 +1,26 @@
+"""Shared test configuration: Hypothesis profiles, chosen by the ``HYPOTHESIS_PROFILE`` environment variable.
+
+``ci`` is small and reproducible, ``dev`` (the default) is Hypothesis's usual size, ``thorough`` searches hard.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile(
+    "thorough",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
