@@ -40,10 +40,12 @@ def multiply_add(acc: f32, x: f32, y: f32) -> f32:
 @fun
 def matmul_generic(a: Array[Array[f32, K], M], b: Array[Array[f32, N], K]):
     return a >> map(
-        lambda row: b
-        >> transpose
-        >> map(lambda col: zip(row, col) >> reduce_seq(lambda acc, p: multiply_add(acc, p[0], p[1]), 0.0))
-        >> join
+        lambda row: (
+            b
+            >> transpose
+            >> map(lambda col: zip(row, col) >> reduce_seq(lambda acc, p: multiply_add(acc, p[0], p[1]), 0.0))
+            >> join
+        )
     )
 
 
