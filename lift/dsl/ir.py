@@ -55,8 +55,11 @@ __all__ = [
     "UserFun",
     "Zip",
     "as_fundecl",
+    "computes",
     "fresh_name",
     "map_labels",
+    "name_maps",
+    "program_order",
     "transform",
     "walk",
 ]
@@ -649,28 +652,66 @@ def transform(node: Node, fn: Callable[[Node], Node | None]) -> Node:
     return rebuilt if out is None else out
 
 
+def computes(f: FunDecl) -> bool:
+    """True when applying ``f`` computes values (a user function, a reduction or a copy is involved); False
+    for functions that only rearrange data (``split``, ``map(transpose)``, ``λx. zip(x, x)``), which compile
+    to index expressions rather than loops."""
+    if isinstance(f, (UserFun, Reduce, Id, ToMem)):
+        return True
+    if isinstance(f, (Map, Iterate)):
+        return computes(f.f)
+    if isinstance(f, Lambda):
+        return any(isinstance(n, FunCall) and computes(n.f) for n in walk(f.body))
+    return False
+
+
 def map_labels(prog: Node) -> list[tuple[Map, str]]:
-    """Every ``Map`` with its label, in program order.
+    """Every ``Map`` that computes, with its label, in program order (maps that only rearrange data are
+    views, not loops, and get no label).
 
     Program order: a call's arguments (its producers) before the call, a map before the maps nested in its
     function. So in ``x >> map(f) >> map(g)`` the first map is ``map0``; in ``map(λr. r >> map(h))`` the
     outer map is ``map0`` and the inner ``map1``. User names (``map(f, name="rows")``) replace the default.
     """
-    out: list[tuple[Map, str]] = []
+    named = [n for n in program_order(name_maps(prog)) if isinstance(n, Map) and computes(n.f)]
+    return [(n, n.name) for n in named if n.name is not None]
 
-    def visit(n: Node) -> None:
+
+def program_order(node: Node) -> Iterator[Node]:
+    """Every node in program order: a call's arguments before the call's function, parents before children."""
+    if isinstance(node, FunCall):
+        for a in node.args:
+            yield from program_order(a)
+        yield node
+        yield from program_order(node.f)
+        return
+    yield node
+    for c in node.children():
+        yield from program_order(c)
+
+
+def name_maps(prog: Node) -> Any:
+    """``prog`` with every computing map's ``name`` set to its label (see :func:`map_labels`)."""
+    count = 0
+
+    def rebuild(n: Node) -> Node:
+        nonlocal count
         if isinstance(n, FunCall):
-            for a in n.args:
-                visit(a)
-            visit(n.f)
-            return
-        if isinstance(n, Map):
-            out.append((n, n.name if n.name is not None else f"map{len(out)}"))
-        for c in n.children():
-            visit(c)
+            args = tuple(rebuild(a) for a in n.args)
+            return n.replace(args=args, f=rebuild(n.f))
+        if isinstance(n, Map) and computes(n.f):
+            label = n.name if n.name is not None else f"map{count}"
+            count += 1
+            return n.replace(name=label, f=rebuild(n.f))
+        changes = {}
+        for key, value in n.fields().items():
+            if isinstance(value, Node):
+                changes[key] = rebuild(value)
+            elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
+                changes[key] = tuple(rebuild(v) if isinstance(v, Node) else v for v in value)
+        return n.replace(**changes) if changes else n
 
-    visit(prog)
-    return out
+    return rebuild(prog)
 
 
 def size_arg(n: object, where: str, *, positive: bool = True) -> ArithExpr:

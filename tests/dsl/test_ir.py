@@ -86,6 +86,15 @@ def test_map_labels_in_program_order() -> None:
     assert [label for _, label in map_labels(two)] == ["map0", "map1", "rows", "inner"]
 
 
+def test_maps_that_only_rearrange_data_get_no_label() -> None:
+    @fun
+    def views(x: Array[Array[f32, N], N]):
+        return x >> map(split(1)) >> map(map(join)) >> map(map(square))
+
+    assert [label for _, label in map_labels(views)] == ["map0", "map1"]
+    assert map_labels(views)[0][0].f.f == square  # type: ignore[attr-defined]
+
+
 def test_map_names_must_be_identifiers() -> None:
     with pytest.raises(lift.LiftTypeError, match="identifier"):
         map(square, name="not a name")

@@ -1,0 +1,193 @@
+"""A small C AST for kernels, and its printer.
+
+Statements are immutable values; expressions are plain strings already printed (index arithmetic is printed
+from ``ArithExpr`` by :func:`c_index`, user-function calls by the code generator). The printer indents with
+four spaces and prints what an expert would write: one declaration a line, ``for`` loops with named
+variables, barriers with their fences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, Prod, Sum, Var
+
+__all__ = [
+    "Assign",
+    "Barrier",
+    "Block",
+    "Comment",
+    "Decl",
+    "For",
+    "Stmt",
+    "c_index",
+    "print_block",
+]
+
+
+class Stmt:
+    """Base class of statements."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Block(Stmt):
+    """A sequence of statements (printed without braces; loops add them)."""
+
+    stmts: tuple[Stmt, ...] = ()
+    """The statements, in order."""
+
+
+@dataclass(frozen=True)
+class Decl(Stmt):
+    """``type name[size] = init;`` with an optional address-space qualifier."""
+
+    c_type: str
+    """The element type, e.g. ``float``."""
+    name: str
+    """The variable's name."""
+    init: str | None = None
+    """The initial value, if any."""
+    space: str = ""
+    """``local`` or ``private`` qualifier (private is printed without one)."""
+    size: ArithExpr | None = None
+    """Number of elements for an array, else ``None``."""
+
+
+@dataclass(frozen=True)
+class Assign(Stmt):
+    """``lhs = rhs;``."""
+
+    lhs: str
+    """The target."""
+    rhs: str
+    """The value."""
+
+
+@dataclass(frozen=True)
+class For(Stmt):
+    """``for (int var = start; var < stop; var += step) { body }``; a single iteration prints as a declaration."""
+
+    var: str
+    """The loop variable."""
+    start: str
+    """The first value."""
+    stop: ArithExpr
+    """The exclusive bound."""
+    step: str
+    """The increment."""
+    body: Block
+    """The loop body."""
+    once: bool = False
+    """True when the loop runs at most once per thread (the launch has as many threads as iterations, or
+    more): printed as ``int var = start;``."""
+    guard: bool = True
+    """For ``once`` loops: whether ``var < stop`` must be checked (more threads than iterations)."""
+
+
+@dataclass(frozen=True)
+class Barrier(Stmt):
+    """``barrier(fences);`` for the work-group."""
+
+    local: bool
+    """Fence local memory."""
+    global_: bool
+    """Fence global memory."""
+    reason: str = field(default="", compare=False)
+    """Why it is needed (printed as a comment)."""
+
+
+@dataclass(frozen=True)
+class Comment(Stmt):
+    """``// text``."""
+
+    text: str
+    """The comment."""
+
+
+def c_index(e: ArithExpr) -> str:
+    """An integer expression in C: sums, products, ``/`` and ``%`` (operands are non-negative), min/max."""
+    return _c(e, 0)
+
+
+def _c(e: ArithExpr, parent: int) -> str:
+    if isinstance(e, Cst):
+        s = str(e.value)
+        return f"({s})" if e.value < 0 and parent > 0 else s
+    if isinstance(e, Var):
+        return e.name
+    if isinstance(e, Sum):
+        parts = [_c(e.terms[0], 0)]
+        for t in e.terms[1:]:
+            neg = _negated(t)
+            parts.append(f" - {_c(neg, 1)}" if neg is not None else f" + {_c(t, 0)}")
+        s = "".join(parts)
+        return f"({s})" if parent > 0 else s
+    if isinstance(e, Prod):
+        factors = list(e.factors)
+        if isinstance(factors[0], Cst) and factors[0].value == -1:
+            s = "-" + "*".join(_c(f, 2) for f in factors[1:])
+        else:
+            s = "*".join(_c(f, 2) for f in factors)
+        return f"({s})" if parent > 1 else s
+    if isinstance(e, (FloorDiv, Mod)):
+        op = "/" if isinstance(e, FloorDiv) else "%"
+        s = f"{_c(e.num, 2)} {op} {_c(e.den, 2)}"
+        return f"({s})" if parent > 0 else s
+    if isinstance(e, Min):
+        return f"min({_c(e.a, 0)}, {_c(e.b, 0)})"
+    if isinstance(e, Max):
+        return f"max({_c(e.a, 0)}, {_c(e.b, 0)})"
+    raise TypeError(f"cannot print {type(e).__name__} as C")
+
+
+def _negated(t: ArithExpr) -> ArithExpr | None:
+    if isinstance(t, Cst) and t.value < 0:
+        return Cst(-t.value)
+    if isinstance(t, Prod) and isinstance(t.factors[0], Cst) and t.factors[0].value < 0:
+        c = -t.factors[0].value
+        rest = t.factors[1:]
+        return rest[0] if c == 1 and len(rest) == 1 else Prod(((Cst(c),) if c != 1 else ()) + rest)
+    return None
+
+
+def print_block(block: Block, indent: int = 1) -> list[str]:
+    """The lines of a block at the given indentation level."""
+    pad = "    " * indent
+    out: list[str] = []
+    for s in block.stmts:
+        if isinstance(s, Block):
+            out.extend(print_block(s, indent))
+        elif isinstance(s, Decl):
+            qualifier = f"{s.space} " if s.space == "local" else ""
+            size = f"[{c_index(s.size)}]" if s.size is not None else ""
+            init = f" = {s.init}" if s.init is not None else ""
+            out.append(f"{pad}{qualifier}{s.c_type} {s.name}{size}{init};")
+        elif isinstance(s, Assign):
+            out.append(f"{pad}{s.lhs} = {s.rhs};")
+        elif isinstance(s, For):
+            if s.once:
+                # loop variables are unique within a kernel, so a one-trip loop needs no scope of its own
+                out.append(f"{pad}int {s.var} = {s.start};")
+                if s.guard:
+                    out.append(f"{pad}if ({s.var} < {c_index(s.stop)}) {{")
+                    out.extend(print_block(s.body, indent + 1))
+                    out.append(f"{pad}}}")
+                else:
+                    out.extend(print_block(s.body, indent))
+            else:
+                step = "++" if s.step == "1" else f" += {s.step}"
+                header = f"for (int {s.var} = {s.start}; {s.var} < {c_index(s.stop)}; {s.var}{step})"
+                out.append(f"{pad}{header} {{")
+                out.extend(print_block(s.body, indent + 1))
+                out.append(f"{pad}}}")
+        elif isinstance(s, Barrier):
+            fences = [f for f, on in (("CLK_LOCAL_MEM_FENCE", s.local), ("CLK_GLOBAL_MEM_FENCE", s.global_)) if on]
+            comment = f"  // {s.reason}" if s.reason else ""
+            out.append(f"{pad}barrier({' | '.join(fences)});{comment}")
+        elif isinstance(s, Comment):
+            out.append(f"{pad}// {s.text}")
+        else:
+            raise TypeError(f"cannot print statement {type(s).__name__}")
+    return out

@@ -1,0 +1,68 @@
+"""A ``Mapping``: one choice of thread level for every computing map, and of address space for intermediates.
+
+Maps are named by their labels (``map0, map1, …`` in program order, or ``map(f, name=…)``). A level choice is
+one of ``seq``, ``fuse`` (merged into its perfectly enclosing map, as Lift's ``joinSplitPreserveOuterMap``),
+``glb0..2``, ``wrg0..2``, ``lcl0..2``. A space choice names where the output of a map is materialised:
+``global``, ``local`` or ``private``. Mappings are hashable values, equal when every choice is equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping as AbcMapping
+from types import MappingProxyType
+
+from lift.errors import MappingError
+
+__all__ = ["LEVELS", "SPACES", "Mapping", "parse_level"]
+
+LEVELS: tuple[str, ...] = ("seq", "fuse", *(f"{k}{d}" for k in ("glb", "wrg", "lcl") for d in range(3)))
+"""Every level choice for a map."""
+SPACES: tuple[str, ...] = ("global", "local", "private")
+"""Every address space."""
+
+
+def parse_level(choice: str) -> tuple[str, int]:
+    """``"lcl1"`` → ``("lcl", 1)``; ``"seq"`` → ``("seq", 0)``."""
+    if choice not in LEVELS:
+        raise MappingError(f"unknown level {choice!r}; the levels are {', '.join(LEVELS)}")
+    if choice in ("seq", "fuse"):
+        return choice, 0
+    return choice[:3], int(choice[3])
+
+
+class Mapping:
+    """Level choices by map label, and address-space choices by the label of the map whose output it is."""
+
+    __slots__ = ("_key", "_levels", "_spaces")
+
+    def __init__(self, levels: AbcMapping[str, str], spaces: AbcMapping[str, str] | None = None) -> None:
+        for label, choice in levels.items():
+            if choice not in LEVELS:
+                raise MappingError(f"map {label!r}: unknown level {choice!r}; the levels are {', '.join(LEVELS)}")
+        for label, space in (spaces or {}).items():
+            if space not in SPACES:
+                raise MappingError(f"output of {label!r}: unknown address space {space!r}; use {', '.join(SPACES)}")
+        self._levels = dict(levels)
+        self._spaces = dict(spaces or {})
+        self._key = (tuple(sorted(self._levels.items())), tuple(sorted(self._spaces.items())))
+
+    @property
+    def levels(self) -> AbcMapping[str, str]:
+        """Map label → level choice."""
+        return MappingProxyType(self._levels)
+
+    @property
+    def spaces(self) -> AbcMapping[str, str]:
+        """Map label → address space of that map's output."""
+        return MappingProxyType(self._spaces)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __repr__(self) -> str:
+        levels = ", ".join(f"{k}={v}" for k, v in self._key[0])
+        spaces = ", ".join(f"{k}={v}" for k, v in self._key[1])
+        return f"Mapping({levels}" + (f"; {spaces}" if spaces else "") + ")"
