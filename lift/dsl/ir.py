@@ -703,7 +703,7 @@ def name_maps(prog: Node) -> Any:
             label = n.name if n.name is not None else f"map{count}"
             count += 1
             return n.replace(name=label, f=rebuild(n.f))
-        changes = {}
+        changes: dict[str, Any] = {}
         for key, value in n.fields().items():
             if isinstance(value, Node):
                 changes[key] = rebuild(value)

@@ -11,8 +11,10 @@ import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
+
 from lift.errors import UserFunError
-from lift.types.data import DataType, ScalarType, TupleType
+from lift.types.data import DataType, ScalarType, TupleType, bool_, f32
 
 
 def default_struct_name(t: TupleType) -> str:
@@ -149,3 +151,16 @@ CONSTRUCTS: dict[type[ast.AST], tuple[str, str]] = {
     ast.AugAssign: ("an augmented assignment to a non-name", "assign to a local name"),
     ast.AnnAssign: ("an annotation without a value", "assign a value"),
 }
+
+
+def c_literal(v: int | float, t: ScalarType) -> str:
+    """A scalar literal in OpenCL C: ``0.5f`` for f32, ``0.5`` for f64, ``3`` for integers."""
+    if t == bool_:
+        return "true" if v else "false"
+    if not t.is_float:
+        return str(int(v))
+    fv = float(np.float32(v)) if t == f32 else float(v)
+    if math.isnan(fv) or math.isinf(fv):
+        return "NAN" if math.isnan(fv) else ("INFINITY" if fv > 0 else "-INFINITY")
+    # the shortest decimal that reads back as the same float32, so C and numpy use the very same value
+    return f"{np.float32(fv)!s}f" if t == f32 else repr(fv)

@@ -48,6 +48,7 @@ from lift.dsl.userfun_syntax import (
     PRIMARY,
     REL,
     UNARY,
+    c_literal,
     c_type,
     default_struct_name,
     parse_function_source,
@@ -131,21 +132,9 @@ def _np_cast(x: Any, dtype: Any) -> Any:
     return np.asarray(x).astype(dtype, copy=False)
 
 
-def _c_literal(v: Const, t: ScalarType) -> str:
-    if t == bool_:
-        return "true" if v else "false"
-    if not t.is_float:
-        return str(int(v))
-    fv = float(np.float32(v)) if t == f32 else float(v)
-    if math.isnan(fv) or math.isinf(fv):
-        return "NAN" if math.isnan(fv) else ("INFINITY" if fv > 0 else "-INFINITY")
-    # the shortest decimal that reads back as the same float32, so C and numpy use the very same value
-    return f"{np.float32(fv)!s}f" if t == f32 else repr(fv)
-
-
 def _literal(v: Const, t: ScalarType, const: Const | None = None) -> _X:
     with np.errstate(over="ignore"):
-        c = _c_literal(v, t)
+        c = c_literal(v, t)
         value = bool(v) if t == bool_ else int(v) if not t.is_float else float(t.dtype.type(v))
     py = _np_call(_np_attr(t), ast.Constant(value))
     return _X(t, c, UNARY if c.startswith("-") else PRIMARY, py, const)

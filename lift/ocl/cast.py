@@ -118,8 +118,10 @@ def _c(e: ArithExpr, parent: int) -> str:
     if isinstance(e, Var):
         return e.name
     if isinstance(e, Sum):
-        parts = [_c(e.terms[0], 0)]
-        for t in e.terms[1:]:
+        # positive terms first, so that `15 - i` reads as written by hand rather than `-i + 15`
+        terms = [t for t in e.terms if _negated(t) is None] + [t for t in e.terms if _negated(t) is not None]
+        parts = [_c(terms[0], 0)]
+        for t in terms[1:]:
             neg = _negated(t)
             parts.append(f" - {_c(neg, 1)}" if neg is not None else f" + {_c(t, 0)}")
         s = "".join(parts)

@@ -569,8 +569,9 @@ class Simplifier:
                 return Cst(num.value // den.value)
         if num == den:
             return Cst(1)
-        if isinstance(num, FloorDiv) and isinstance(den, Cst) and isinstance(num.den, Cst):
-            return self.floordiv(num.num, Cst(num.den.value * den.value))
+        if isinstance(num, FloorDiv) and is_positive(den) and is_positive(num.den):
+            # floor(floor(x / a) / b) == floor(x / (a*b)) for positive a and b
+            return self.floordiv(num.num, self.mul(num.den, den))
         quotient, rest = self._split_multiples(num, den)
         if not rest:
             return self._finish(quotient)

@@ -1,0 +1,233 @@
+"""Barrier insertion, decided by Z3 on the index expressions of the accesses.
+
+Two accesses to the same buffer, at least one a write, need a barrier between them exactly when some element
+can be touched by two *different* threads of a work-group: ``∃ threads t1 ≠ t2, iterations: index1 = index2``
+within the loop ranges and the program's size facts. If the two threads can be in different work-groups no
+barrier helps, and the kernel is refused (:class:`~lift.errors.MappingError`). A barrier is placed just before
+the first statement that conflicts with what was done since the last barrier, at the level of the block that
+holds both; a loop whose next iteration would conflict with its current one gets a barrier at the end of its
+body. A barrier must be reached by every thread of the work-group: placing one inside a loop whose trip count
+differs between threads is refused. Private memory never needs a barrier (each thread has its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import z3
+
+from lift.errors import MappingError
+from lift.ocl.cast import Barrier, Block, For, Stmt
+from lift.ocl.codegen import Access, Generated, Loop
+from lift.types.arith import ArithExpr, Var
+from lift.types.smt import Constraint, range_constraints, to_z3
+
+__all__ = ["insert_barriers"]
+
+
+def insert_barriers(gen: Generated, *, facts: Sequence[Constraint] = (), uniform: Iterable[int] = ()) -> Block:
+    """``gen.body`` with the barriers it needs; ``uniform`` lists the ``id`` of loops whose trip count is the
+    same in every thread of a work-group (besides sequential and work-group loops, which always are)."""
+    return _Inserter(gen, facts, set(uniform)).block(gen.body, [])
+
+
+class _Inserter:
+    def __init__(self, gen: Generated, facts: Sequence[Constraint], uniform: set[int]) -> None:
+        self.gen = gen
+        self.facts = [c.to_z3() for c in facts]
+        self.uniform_ids = uniform
+        self.cache: dict[tuple[Access, Access, tuple[frozenset[str], frozenset[str]]], str | None] = {}
+
+    def is_uniform(self, lp: Loop, stmt: For) -> bool:
+        return lp.level in ("seq", "wrg") or id(stmt) in self.uniform_ids
+
+    # ---- walking the kernel -----------------------------------------------------------------------------
+    def block(self, b: Block, context: list[tuple[Loop, For]]) -> Block:
+        uniform = all(self.is_uniform(lp, s) for lp, s in context)
+        shared = {lp.var.name for lp, _ in context if lp.level in ("seq", "wrg")}
+        out: list[Stmt] = []
+        pending: list[Access] = []
+        for s in b.stmts:
+            accesses = self.gen.accesses.get(id(s), [])
+            fences = self.conflicts(pending, accesses, shared)
+            if fences:
+                self.place(out, fences, uniform, context)
+                pending = []
+            if isinstance(s, For):
+                lp = self.gen.loops[id(s)]
+                body = self.loop_body(s, lp, context)
+                new = replace(s, body=body)
+                self.gen.accesses[id(new)] = accesses
+                self.gen.loops[id(new)] = lp
+                if self.is_uniform(lp, s):
+                    self.uniform_ids.add(id(new))
+                s = new
+                if body.stmts and isinstance(body.stmts[-1], Barrier):
+                    pending = []
+                    continue
+            out.append(s)
+            pending.extend(accesses)
+        return Block(tuple(out))
+
+    def loop_body(self, s: For, lp: Loop, context: list[tuple[Loop, For]]) -> Block:
+        inner = [*context, (lp, s)]
+        body = self.block(s.body, inner)
+        if s.once:
+            return body  # no next iteration
+        # the next iteration: what follows the last barrier, against what precedes the first one
+        stmts = list(body.stmts)
+        cut = max((k for k, x in enumerate(stmts) if isinstance(x, Barrier)), default=-1)
+        first = next((k for k, x in enumerate(stmts) if isinstance(x, Barrier)), len(stmts))
+        tail = [a for x in stmts[cut + 1 :] for a in self.gen.accesses.get(id(x), [])]
+        head = [a for x in stmts[:first] for a in self.gen.accesses.get(id(x), [])]
+        shared = {q.var.name for q, _ in context if q.level in ("seq", "wrg")}
+        # a work-group runs every iteration of its own strided map_wrg loop: the next iteration is the same group
+        same_group = {lp.var.name} if lp.level == "wrg" else set()
+        fences = self.conflicts(tail, head, shared, same_group)
+        if fences:
+            uniform = all(self.is_uniform(q, f) for q, f in inner)
+            self.place(stmts, fences, uniform, inner, carried=True)
+        return Block(tuple(stmts))
+
+    def place(
+        self, out: list[Stmt], fences: set[str], uniform: bool, context: list[tuple[Loop, For]], carried: bool = False
+    ) -> None:
+        if not uniform:
+            culprit = next((lp for lp, s in context if not self.is_uniform(lp, s)), None)
+            where = f" inside {culprit.label or culprit.var.name} ({culprit.level}{culprit.dim})" if culprit else ""
+            raise MappingError(
+                f"the kernel needs a barrier{where}, but not every thread of the work-group reaches it: that loop's "
+                "trip count differs between threads (its size is not a multiple of the local size). Choose a local "
+                "size that divides it, or move the synchronised work out of the loop"
+            )
+        reason = "next iteration overwrites data other threads still read" if carried else ""
+        out.append(Barrier("local" in fences, "global" in fences, reason))
+
+    # ---- deciding conflicts --------------------------------------------------------------------------
+    def conflicts(
+        self, earlier: list[Access], later: list[Access], shared: set[str], same_group: set[str] | None = None
+    ) -> set[str]:
+        """The memory spaces whose fences a barrier between ``earlier`` and ``later`` needs (empty: none).
+
+        ``shared`` names the loop variables both accesses see with the same value; ``same_group`` those that
+        differ between the accesses but stay within one work-group."""
+        fences: set[str] = set()
+        same_group = same_group or set()
+        key_shared = (frozenset(shared), frozenset(same_group))
+        for a in _distinct(earlier):
+            for b in _distinct(later):
+                if a.buffer != b.buffer or not (a.write or b.write) or a.buffer.space == "private":
+                    continue
+                if a.buffer.space in fences:
+                    continue
+                key = (a, b, key_shared)
+                if key not in self.cache:
+                    self.cache[key] = self.decide(a, b, shared, same_group)
+                space = self.cache[key]
+                if space is not None:
+                    fences.add(space)
+        return fences
+
+    def decide(self, a: Access, b: Access, shared: set[str], same_group: set[str]) -> str | None:
+        """The fence needed between accesses ``a`` then ``b``, or None; raises for cross-work-group conflicts."""
+        index_a, loops_a, guards_a = _renamed(a, "_1", shared)
+        index_b, loops_b, guards_b = _renamed(b, "_2", shared)
+        group_vars = {lp.var.name for lp, _ in (*loops_a, *loops_b) if lp.level == "wrg"} - same_group
+        loop_vars = {var for _, var in (*loops_a, *loops_b)}
+        base = [
+            *range_constraints({x for e in (index_a, index_b) for x in e.free_vars()} | loop_vars),
+            *self.facts,
+            *guards_a,
+            *guards_b,
+            to_z3(index_a) == to_z3(index_b),
+        ]
+        if a.buffer.space == "local":
+            # each work-group has its own local memory: only threads of one group can meet in it
+            base += [
+                to_z3(x) == to_z3(y)
+                for (lx, x), (ly, y) in zip(loops_a, loops_b)
+                if lx.level == ly.level == "wrg" and lx.dim == ly.dim and x.name != y.name
+            ]
+        threads_differ = _threads_differ(loops_a, loops_b)
+        if threads_differ is None or not _possible([*base, threads_differ]):
+            return None
+        groups_differ = _groups_differ(loops_a, loops_b, group_vars)
+        if a.buffer.space != "local" and groups_differ is not None and _possible([*base, groups_differ]):
+            raise MappingError(
+                f"{a.buffer.name}: an element written by one thread is {'read' if not b.write else 'written'} by a "
+                "thread of another work-group in the same kernel, and work-groups cannot synchronise; keep producer "
+                "and consumer in one work-group (map_wrg/map_lcl) or use the same thread for both"
+            )
+        return a.buffer.space
+
+
+def _distinct(accesses: list[Access]) -> list[Access]:
+    return list(dict.fromkeys(accesses))
+
+
+def _renamed(a: Access, suffix: str, shared: set[str]) -> tuple[ArithExpr, list[tuple[Loop, Var]], list[z3.BoolRef]]:
+    """The access with the loop variables it does not share with the other access renamed apart."""
+    mapping: dict[str, ArithExpr] = {}
+    loops: list[tuple[Loop, Var]] = []
+    for lp in a.loops:
+        if lp.var.name in shared:
+            loops.append((lp, lp.var))
+            continue
+        hi = lp.var.hi.subs(mapping) if lp.var.hi is not None else None
+        renamed = Var(lp.var.name + suffix, lp.var.lo, hi)
+        mapping[lp.var.name] = renamed
+        loops.append((lp, renamed))
+    index = a.index.subs(mapping)
+    guards = []
+    for g in a.guards:
+        value = to_z3(g.value.subs(mapping))
+        guards.append(z3.And(value >= to_z3(g.lo.subs(mapping)), value < to_z3(g.hi.subs(mapping))))
+    return index, loops, guards
+
+
+def _thread_vars(loops: list[tuple[Loop, Var]], level: str) -> dict[int, Var]:
+    return {lp.dim: var for lp, var in loops if lp.level == level}
+
+
+def _threads_differ(a: list[tuple[Loop, Var]], b: list[tuple[Loop, Var]]) -> z3.BoolRef | None:
+    """Threads of the two accesses differ: some parallel index differs (an access outside a parallel loop of
+    some dimension is made by every thread along it)."""
+    terms = []
+    for level in ("lcl", "glb"):
+        ta, tb = _thread_vars(a, level), _thread_vars(b, level)
+        for dim in sorted(set(ta) | set(tb)):
+            if dim in ta and dim in tb:
+                if ta[dim].name != tb[dim].name:
+                    terms.append(to_z3(ta[dim]) != to_z3(tb[dim]))
+            else:
+                return z3.BoolVal(True)  # every thread along that dimension takes part
+    return z3.Or(*terms) if terms else None
+
+
+def _groups_differ(a: list[tuple[Loop, Var]], b: list[tuple[Loop, Var]], group_vars: set[str]) -> z3.BoolRef | None:
+    """The two accesses may belong to different work-groups (``group_vars``: the work-group loop variables
+    that identify a group here)."""
+    if any(lp.level == "glb" for lp, _ in (*a, *b)):
+        return z3.BoolVal(True)
+    ga, gb = _thread_vars(a, "wrg"), _thread_vars(b, "wrg")
+    terms = [
+        to_z3(ga[d]) != to_z3(gb[d])
+        for d in set(ga) & set(gb)
+        if ga[d].name != gb[d].name and {ga[d].name, gb[d].name} & _renamings(group_vars)
+    ]
+    if set(ga) != set(gb):
+        return z3.BoolVal(True)
+    return z3.Or(*terms) if terms else None
+
+
+def _renamings(names: set[str]) -> set[str]:
+    return {n + suffix for n in names for suffix in ("", "_1", "_2")}
+
+
+def _possible(formulas: list[z3.BoolRef]) -> bool:
+    """Satisfiable, or undecided within the time limit (then a barrier is the safe answer)."""
+    s = z3.Solver()
+    s.set("timeout", 2000)
+    s.add(*formulas)
+    return s.check() != z3.unsat

@@ -1,0 +1,657 @@
+"""Code generation: a lowered, typed program becomes one OpenCL kernel.
+
+The generator walks the program once. Data-rearranging expressions become views (``lift.ocl.views``);
+computing expressions are generated *into* a destination view: a map becomes a loop at its level
+(``get_global_id``, ``get_group_id``, ``get_local_id`` strided loops, or a plain ``for``), a ``reduce_seq``
+an accumulator and a loop, a user-function call an assignment. A computation whose result is consumed by
+another is materialised in a buffer of its address space, one slot per parallel iteration that computes it.
+Every memory access is recorded with its enclosing loops, so that :mod:`lift.ocl.barriers` can decide,
+with Z3 on the index expressions, where the work-group must synchronise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from lift.dsl.ir import (
+    Expr,
+    Fun,
+    FunCall,
+    FunDecl,
+    Gather,
+    Get,
+    Id,
+    Iterate,
+    Join,
+    Lambda,
+    Literal,
+    Map,
+    Pad,
+    Param,
+    Reduce,
+    Scatter,
+    Slide,
+    Split,
+    ToMem,
+    Transpose,
+    UserFun,
+    Zip,
+    computes,
+    walk,
+)
+from lift.dsl.userfun_syntax import c_literal, default_struct_name
+from lift.errors import LiftError, MappingError
+from lift.ocl import views as v
+from lift.ocl.cast import Assign, Block, Decl, For, Stmt, c_index
+from lift.types.arith import ArithExpr, Cst, Var, is_nonneg
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+
+__all__ = ["Access", "Generated", "Loop", "generate"]
+
+_THREAD_IDS = {"glb": ("get_global_id", "get_global_size"), "wrg": ("get_group_id", "get_num_groups"),
+               "lcl": ("get_local_id", "get_local_size")}  # fmt: skip
+_LOOP_NAMES = {"glb": "gid", "wrg": "wg", "lcl": "lid", "seq": "i"}
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop of the kernel: a map (or a reduction) at some level of the thread hierarchy."""
+
+    var: Var
+    """The loop variable, with its range ``0 <= var < extent``."""
+    level: str
+    """``glb``, ``wrg``, ``lcl`` or ``seq``."""
+    dim: int
+    """The NDRange dimension of a parallel level."""
+    label: str = ""
+    """The map's label, for messages."""
+
+    @property
+    def extent(self) -> ArithExpr:
+        assert self.var.hi is not None
+        return self.var.hi
+
+
+@dataclass(frozen=True)
+class Access:
+    """One read or write of a buffer element, with the loops around it."""
+
+    buffer: v.Buffer
+    """The buffer."""
+    write: bool
+    """True for a write."""
+    index: ArithExpr
+    """The element index."""
+    guards: tuple[v.Guard, ...]
+    """Conditions under which the access happens (constant padding)."""
+    loops: tuple[Loop, ...]
+    """The enclosing loops, outermost first."""
+
+
+@dataclass
+class Generated:
+    """The kernel's parts, before barrier insertion and printing."""
+
+    name: str
+    body: Block
+    inputs: list[tuple[str, DataType, list[v.Buffer]]]
+    """Each program parameter: its name, type and buffers (one per scalar component)."""
+    outputs: list[v.Buffer]
+    """The result's buffers."""
+    temps: list[v.Buffer]
+    """Global temporaries the host allocates."""
+    locals: list[Decl]
+    """Local-memory arrays, declared at kernel scope."""
+    userfuns: dict[str, UserFun]
+    structs: list[TupleType]
+    size_vars: list[str]
+    """Size variables passed as ``int`` arguments."""
+    extents: dict[tuple[str, int], list[ArithExpr]]
+    """For each parallel (level, dim): the trip counts of its maps."""
+    accesses: dict[int, list[Access]] = field(default_factory=dict)
+    """``id(stmt)`` → every access made within that statement."""
+    loops: dict[int, Loop] = field(default_factory=dict)
+    """``id(for_stmt)`` → its loop."""
+
+
+def generate(prog: Fun, *, name: str | None = None) -> Generated:
+    """Generate the kernel of a lowered program (``prog`` is type-checked here)."""
+    return _Generator(prog, name or f"{prog.name}_kernel").run()
+
+
+def _scalars(t: DataType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], ScalarType]]:
+    """The scalar components of ``t`` (through arrays), by tuple path."""
+    while isinstance(t, ArrayType):
+        t = t.elem
+    if isinstance(t, TupleType):
+        return [c for k, e in enumerate(t.elems) for c in _scalars(e, (*prefix, k))]
+    assert isinstance(t, ScalarType)
+    return [(prefix, t)]
+
+
+def _count(t: DataType) -> ArithExpr:
+    n: ArithExpr = Cst(1)
+    while isinstance(t, ArrayType):
+        n = n * t.size
+        t = t.elem
+    return n
+
+
+class _Generator:
+    def __init__(self, prog: Fun, name: str) -> None:
+        self.typed = prog.typed
+        self.prog: Fun = self.typed.program
+        self.name = name
+        self.taken: set[str] = {p.name for p in self.prog.params} | {"out"}
+        self.env: dict[str, v.View] = {}
+        self.loops: list[Loop] = []
+        self.blocks: list[list[Stmt]] = [[]]
+        self.access_stack: list[list[Access]] = [[]]
+        self.out = Generated(name, Block(), [], [], [], [], {}, [], [], {})
+        self.structs: list[TupleType] = []
+
+    # ---- names and bookkeeping ---------------------------------------------------------------------
+    def fresh(self, base: str) -> str:
+        k, name = 0, base
+        separator = "_" if base[-1].isdigit() else ""
+        while name in self.taken:
+            k += 1
+            name = f"{base}{separator}{k}"
+        self.taken.add(name)
+        return name
+
+    def emit(self, stmt: Stmt, accesses: list[Access] | None = None) -> None:
+        self.blocks[-1].append(stmt)
+        if accesses is not None:
+            self.out.accesses[id(stmt)] = accesses
+            self.access_stack[-1].extend(accesses)
+
+    @contextmanager
+    def collecting(self) -> Iterator[list[Access]]:
+        """Collect the accesses made while generating one statement."""
+        self.access_stack.append([])
+        try:
+            yield self.access_stack[-1]
+        finally:
+            self.access_stack.pop()
+
+    def record(self, buffer: v.Buffer, write: bool, index: ArithExpr, guards: tuple[v.Guard, ...]) -> None:
+        if buffer.role == "input" and write:
+            raise LiftError(f"internal: write to the input {buffer.name}")
+        self.access_stack[-1].append(Access(buffer, write, index, guards, tuple(self.loops)))
+
+    def c_type(self, t: DataType) -> str:
+        if isinstance(t, TupleType):
+            if t not in self.structs:
+                for e in t.elems:
+                    self.c_type(e)
+                self.structs.append(t)
+            return default_struct_name(t)
+        assert isinstance(t, ScalarType)
+        return t.c_name
+
+    # ---- entry -------------------------------------------------------------------------------------
+    def run(self) -> Generated:
+        self.out.size_vars = sorted({x.name for t in self.prog.param_types for n in _sizes(t) for x in n.free_vars()})
+        for p, t in zip(self.prog.params, self.prog.param_types):
+            buffers = []
+            pairs = []
+            for path, scalar in _scalars(t):
+                suffix = "".join(f"_{k}" for k in path)
+                buf = v.Buffer(f"{p.name}{suffix}", scalar, "global", _count(t), "input")
+                buffers.append(buf)
+                pairs.append((path, buf))
+            self.out.inputs.append((p.name, t, buffers))
+            self.env[p.name] = v.MemView(t, tuple(pairs))
+        result = self.typed.type.result
+        out_pairs = []
+        for path, scalar in _scalars(result):
+            suffix = "".join(f"_{k}" for k in path)
+            buf = v.Buffer(f"out{suffix}", scalar, "global", _count(result), "output")
+            self.out.outputs.append(buf)
+            out_pairs.append((path, buf))
+        self.collect_extents()
+        dest = v.MemView(result, tuple(out_pairs))
+        self.into(self.prog.body, dest)
+        self.out.body = Block(tuple(self.blocks[0]))
+        self.out.structs = self.structs
+        return self.out
+
+    def collect_extents(self) -> None:
+        for n in walk(self.prog):
+            if isinstance(n, FunCall) and isinstance(n.f, (Map, ToMem)):
+                m = n.f.f if isinstance(n.f, ToMem) else n.f
+                if isinstance(m, Map) and m.level in ("glb", "wrg", "lcl") and computes(m.f):
+                    t = n.args[0].type
+                    assert isinstance(t, ArrayType)
+                    self.out.extents.setdefault((m.level, m.dim), []).append(t.size)
+
+    # ---- values: views of expressions --------------------------------------------------------------
+    def value(self, e: Expr) -> v.View:
+        """The view of ``e``, materialising computed data in memory where needed."""
+        if isinstance(e, Param):
+            if e.name not in self.env:
+                raise LiftError(f"internal: unbound parameter {e.name}")
+            return self.env[e.name]
+        if isinstance(e, Literal):
+            return v.ValueView(self.literal(e))
+        assert isinstance(e, FunCall) and e.type is not None
+        f = e.f
+        if isinstance(f, UserFun) or (
+            isinstance(f, Lambda)
+            and isinstance(e.type, ScalarType | TupleType)
+            and not any(isinstance(n, FunCall) and isinstance(n.f, (Map, Reduce)) for n in walk(f.body))
+        ):
+            return v.ValueView(self.call(e))
+        if not computes(f):
+            return self.view(f, [self.value(a) for a in e.args], [a.type for a in e.args], e)  # type: ignore[misc]
+        space = f.space if isinstance(f, ToMem) else "global"
+        dest = self.allocate(e.type, space, f)
+        self.into(e, dest)
+        return dest
+
+    def view(self, f: FunDecl, args: list[v.View], types: list[DataType], e: Expr | None) -> v.View:
+        """The view of a data-rearranging function applied to argument views."""
+        if isinstance(f, Lambda):
+            saved = {p.name: self.env.get(p.name) for p in f.params}
+            self.env.update({p.name: a for p, a in zip(f.params, args)})
+            try:
+                return self.value(f.body)
+            finally:
+                for k, old in saved.items():
+                    if old is None:
+                        self.env.pop(k, None)
+                    else:
+                        self.env[k] = old
+        if isinstance(f, Zip):
+            t = e.type if e is not None else None
+            assert isinstance(t, ArrayType) and isinstance(t.elem, TupleType)
+            return v.ZipView(tuple(args), t.elem)
+        (a,) = args
+        (t,) = types
+        if isinstance(f, Get):
+            return a.at(v.Component(f.i))
+        if isinstance(f, Id):
+            return a
+        if isinstance(f, Iterate):
+            for _ in range(f.k):
+                out_t = self.result_type(f.f, t)
+                a, t = self.view(f.f, [a], [t], None), out_t
+            return a
+        assert isinstance(t, ArrayType), f"{f} on {t}"
+        if isinstance(f, Split):
+            return v.SplitView(a, f.n)
+        if isinstance(f, Join):
+            assert isinstance(t.elem, ArrayType)
+            return v.JoinView(a, t.elem.size)
+        if isinstance(f, Transpose):
+            return v.TransposeView(a)
+        if isinstance(f, Slide):
+            return v.SlideView(a, f.step)
+        if isinstance(f, Pad):
+            value = None if f.value is None else self.literal(f.value)
+            return v.PadView(a, f.left, t.size, value)
+        if isinstance(f, Gather):
+            n = t.size
+            return v.ReorderView(a, lambda i, idx=f.idx, n=n: idx.index(i, n))  # type: ignore[misc]
+        if isinstance(f, Scatter):
+            return v.ReorderView(a, v.inverse_index(f.idx, t.size))
+        if isinstance(f, Map):
+            elem_t = t.elem
+            return v.FunView(a, lambda x, g=f.f, et=elem_t: self.view(g, [x], [et], None))  # type: ignore[misc]
+        raise MappingError(f"{f}: cannot be compiled as a view")
+
+    def result_type(self, f: FunDecl, t: DataType) -> DataType:
+        """The type of ``f`` applied to a ``t``, read off the typed program where ``f`` may use outer
+        parameters (lambdas carry typed bodies), derived by the checker's rules for closed patterns."""
+        if isinstance(f, Lambda):
+            assert f.body.type is not None
+            return f.body.type
+        if isinstance(f, UserFun):
+            return f.result_type
+        if isinstance(f, ToMem):
+            return self.result_type(f.f, t)
+        if isinstance(f, Map):
+            assert isinstance(t, ArrayType)
+            return ArrayType(self.result_type(f.f, t.elem), t.size)
+        if isinstance(f, Reduce):
+            assert f.init.type is not None
+            return ArrayType(f.init.type, Cst(1))
+        if isinstance(f, Iterate):
+            for _ in range(f.k):
+                t = self.result_type(f.f, t)
+            return t
+        from lift.types.checker import typecheck
+
+        return typecheck(f, t).result  # type: ignore[attr-defined]
+
+    def literal(self, e: Literal) -> v.Ref:
+        t = e.type
+        if isinstance(t, TupleType):
+            assert isinstance(e.value, tuple)
+            parts = tuple(v.ValueRef(c_literal(x, s), s) for x, s in zip(e.value, t.elems))  # type: ignore[arg-type]
+            return v.TupleRef(parts, t)
+        assert isinstance(t, ScalarType) and not isinstance(e.value, tuple)
+        return v.ValueRef(c_literal(e.value, t), t)
+
+    # ---- memory ------------------------------------------------------------------------------------
+    def allocate(self, t: DataType, space: str, where: FunDecl) -> v.View:
+        """Memory for a value of type ``t`` computed in the current loops: one slot per parallel iteration
+        (global), per local thread iteration (local), or per thread (private)."""
+        if space == "global":
+            slots = [lp for lp in self.loops if lp.level != "seq"]
+        elif space == "local":
+            slots = [lp for lp in self.loops if lp.level == "lcl"]
+            if not any(lp.level == "wrg" for lp in self.loops):
+                raise MappingError(
+                    f"{_show(where)}: local memory is shared by a work-group, so the computation writing it must "
+                    "run inside map_wrg"
+                )
+        else:
+            slots = []
+        count = _count(t)
+        slot: ArithExpr = Cst(0)
+        per_slot: ArithExpr = Cst(1)
+        for lp in slots:
+            slot = slot * lp.extent + lp.var
+            per_slot = per_slot * lp.extent
+        base = self.fresh("tmp" if space == "global" else f"{space[0]}tmp" if space != "private" else "ptmp")
+        pairs = []
+        for path, scalar in _scalars(t):
+            suffix = "".join(f"_{k}" for k in path)
+            size = count * per_slot
+            buf = v.Buffer(f"{base}{suffix}", scalar, space, size)
+            pairs.append((path, buf))
+            if space == "global":
+                self.out.temps.append(buf)
+            elif not isinstance(size, Cst):
+                raise MappingError(
+                    f"{_show(where)}: its {space} array would have {size} elements; {space} arrays need a "
+                    "constant size: pass sizes={...} to lift.compile"
+                )
+            elif space == "local":
+                self.out.locals.append(Decl(scalar.c_name, buf.name, space="local", size=size))
+            elif isinstance(t, ArrayType):
+                self.emit(Decl(scalar.c_name, buf.name, size=size))
+            else:
+                self.emit(Decl(scalar.c_name, buf.name))
+        if space == "private" and not isinstance(t, ArrayType):
+            if len(pairs) == 1:
+                return v.ValueView(v.ValueRef(pairs[0][1].name, pairs[0][1].scalar))
+            return v.ValueView(_tuple_of_vars(t, dict(pairs)))
+        return v.MemView(t, tuple(pairs), slot)
+
+    # ---- rendering refs ----------------------------------------------------------------------------
+    def render(self, ref: v.Ref, guards: tuple[v.Guard, ...] = ()) -> str:
+        """C text for reading ``ref`` (the reads are recorded)."""
+        if isinstance(ref, v.ValueRef):
+            return ref.c_expr
+        if isinstance(ref, v.MemRef):
+            self.record(ref.buffer, False, ref.index, guards)
+            return f"{ref.buffer.name}[{c_index(ref.index)}]"
+        if isinstance(ref, v.SelectRef):
+            cond = self.condition(ref.guard)
+            inside = self.render(ref.inside, (*guards, ref.guard))
+            outside = self.render(ref.outside, guards)
+            return inside if cond is None else f"({cond} ? {inside} : {outside})"
+        if isinstance(ref, v.TupleRef):
+            parts = ", ".join(self.render(p, guards) for p in ref.parts)
+            return f"({self.c_type(ref.type)}){{{parts}}}"
+        raise LiftError(f"internal: cannot render {ref}")
+
+    def condition(self, g: v.Guard) -> str | None:
+        tests = []
+        if not is_nonneg(g.value - g.lo):
+            tests.append(f"{c_index(g.lo)} <= {c_index(g.value)}")
+        if not is_nonneg(g.hi - g.value - 1):
+            tests.append(f"{c_index(g.value)} < {c_index(g.hi)}")
+        return " && ".join(tests) if tests else None
+
+    def store(self, dest: v.View, value: v.Ref | str, t: DataType) -> None:
+        """``dest = value`` for a scalar or tuple ``t`` (tuples component by component)."""
+        with self.collecting() as accesses:
+            target = dest.access([])
+            if isinstance(target, v.TupleRef):
+                assert isinstance(t, TupleType)
+                if isinstance(value, v.TupleRef):
+                    parts: list[v.Ref | str] = list(value.parts)
+                else:
+                    text = value if isinstance(value, str) else self.render(value)
+                    tmp = self.fresh("t")
+                    self.emit(Decl(self.c_type(t), tmp, text))
+                    parts = [f"{tmp}._{k}" for k in range(len(t.elems))]
+                for k, part in enumerate(parts):
+                    self.store(dest.at(v.Component(k)), part, t.elems[k])
+                return
+            text = value if isinstance(value, str) else self.render(value)
+            if isinstance(target, v.MemRef):
+                if not any(lp.level != "seq" for lp in self.loops) and target.buffer.space != "private":
+                    raise MappingError(
+                        f"{self.name}: {target.buffer.name} would be written by every thread; compute it inside "
+                        "a map_glb or map_wrg"
+                    )
+                self.record(target.buffer, True, target.index, ())
+                lhs = f"{target.buffer.name}[{c_index(target.index)}]"
+            elif isinstance(target, v.ValueRef):
+                lhs = target.c_expr
+            else:
+                raise MappingError(f"{self.name}: cannot write into {target}")
+        self.emit(Assign(lhs, text), list(accesses))
+
+    # ---- computing into a destination --------------------------------------------------------------
+    def into(self, e: Expr, dest: v.View) -> None:
+        """Emit the statements that compute ``e`` into ``dest``."""
+        t = e.type
+        assert t is not None
+        if isinstance(e, FunCall):
+            f = e.f
+            if isinstance(f, ToMem):
+                self.into(FunCall(f.f, e.args, e.type), dest)
+                return
+            if isinstance(f, Map) and computes(f.f):
+                self.map_loop(f, e, dest)
+                return
+            if isinstance(f, Reduce):
+                self.reduction(f, e, dest)
+                return
+            if isinstance(f, Id):
+                self.copy(self.value(e.args[0]), dest, t)
+                return
+            if isinstance(f, Iterate) and computes(f):
+                raise MappingError(
+                    f"{_show(f)}: iterate over a computing function is not supported by the OpenCL "
+                    "backend yet; unroll it (f >> f >> …)"
+                )
+            if isinstance(f, Lambda) and computes(f):
+                views = [self.value(a) for a in e.args]
+                saved = dict(self.env)
+                self.env.update({p.name: a for p, a in zip(f.params, views)})
+                try:
+                    self.into(f.body, dest)
+                finally:
+                    self.env = saved
+                return
+            through = self.write_through(f, e, dest)
+            if through is not None:
+                self.into(e.args[0], through)
+                return
+        self.copy(self.value(e), dest, t)
+
+    def write_through(self, f: FunDecl, e: FunCall, dest: v.View) -> v.View | None:
+        """The destination for the argument of a rearrangement that can be written in place."""
+        if len(e.args) != 1 or not isinstance(e.args[0], FunCall) or not computes(e.args[0].f):
+            return None
+        t = e.args[0].type
+        assert isinstance(t, ArrayType)
+        if isinstance(f, Join):
+            assert isinstance(t.elem, ArrayType)
+            return v.SplitView(dest, t.elem.size)
+        if isinstance(f, Split):
+            return v.JoinView(dest, f.n)
+        if isinstance(f, Transpose):
+            return v.TransposeView(dest)
+        if isinstance(f, Gather):
+            return v.ReorderView(dest, v.inverse_index(f.idx, t.size))
+        if isinstance(f, Scatter):
+            return v.ReorderView(dest, lambda i, idx=f.idx, n=t.size: idx.index(i, n))  # type: ignore[misc]
+        return None
+
+    def copy(self, src: v.View, dest: v.View, t: DataType) -> None:
+        """Element-by-element copy (sequential loops in the current thread)."""
+        if isinstance(t, ArrayType):
+            with self.loop("seq", 0, t.size, "") as i:
+                self.copy(src.at(i), dest.at(i), t.elem)
+            return
+        self.store(dest, src.access([]), t)
+
+    @contextmanager
+    def loop(self, level: str, dim: int, extent: ArithExpr, label: str) -> Iterator[ArithExpr]:
+        if level == "seq" and extent == Cst(1):
+            yield Cst(0)  # a sequential loop of one iteration is its body
+            return
+        var = Var(self.fresh(_LOOP_NAMES[level] + (str(dim) if level != "seq" else "")), 0, extent)
+        lp = Loop(var, level, dim, label)
+        self.loops.append(lp)
+        self.blocks.append([])
+        self.access_stack.append([])
+        try:
+            yield var
+        finally:
+            body = Block(tuple(self.blocks.pop()))
+            accesses = self.access_stack.pop()
+            self.loops.pop()
+            if level == "seq":
+                stmt = For(var.name, "0", extent, "1", body)
+            else:
+                start, step = (f"{fn}({dim})" for fn in _THREAD_IDS[level])
+                extents = self.out.extents.get((level, dim), [extent])
+                once = level != "lcl" and all(x == extent for x in extents)
+                stmt = For(var.name, start, extent, step, body, once=once, guard=not once)
+            self.out.loops[id(stmt)] = lp
+            self.emit(stmt, accesses)
+
+    def map_loop(self, f: Map, e: FunCall, dest: v.View) -> None:
+        level = f.level or "seq"
+        if level == "seq" and not self.loops:
+            raise MappingError(
+                f"{f.name or 'a map'}: a sequential map outside every parallel map would run in every thread; "
+                "map the outermost computing map with map_glb or map_wrg"
+            )
+        (arg,) = e.args
+        src = self.value(arg)
+        t = arg.type
+        assert isinstance(t, ArrayType)
+        with self.loop(level, f.dim, t.size, f.name or "") as i:
+            element = src.at(i)
+            self.apply_into(f.f, element, t.elem, dest.at(i))
+
+    def apply_into(self, g: FunDecl, element: v.View, elem_t: DataType, dest: v.View) -> None:
+        """``dest = g(element)``."""
+        if isinstance(g, Lambda):
+            saved = dict(self.env)
+            self.env[g.params[0].name] = element
+            try:
+                self.into(g.body, dest)
+            finally:
+                self.env = saved
+            return
+        if isinstance(g, UserFun):
+            if len(g.param_names) > 1 and isinstance(elem_t, TupleType):
+                args = [element.access([v.Component(k)]) for k in range(len(g.param_names))]
+            else:
+                args = [element.access([])]
+            self.use(g)
+            self.store(dest, f"{g.name}({', '.join(self.render(a) for a in args)})", g.result_type)
+            return
+        p = Param(self.fresh("e"))
+        self.env[p.name] = element
+        self.into(FunCall(g, (Param(p.name, elem_t),), None).replace(type=self.result_type(g, elem_t)), dest)
+
+    def reduction(self, f: Reduce, e: FunCall, dest: v.View) -> None:
+        if not f.seq:
+            raise MappingError("reduce: lower the program first (reductions compile as reduce_seq)")
+        (arg,) = e.args
+        src = self.value(arg)
+        t = arg.type
+        acc_t = f.init.type
+        assert isinstance(t, ArrayType) and acc_t is not None
+        if isinstance(acc_t, ArrayType):
+            raise MappingError("reduce_seq with an array accumulator is not supported by the OpenCL backend yet")
+        acc = self.fresh("acc")
+        with self.collecting() as accesses:
+            init = self.render(self.value(f.init).access([]))
+        self.emit(Decl(self.c_type(acc_t), acc, init), list(accesses))
+        acc_ref = v.ValueRef(acc, acc_t)
+        with self.loop("seq", 0, t.size, "") as j:
+            value = self.apply_scalar(f.f, [v.ValueView(acc_ref), src.at(j)], [acc_t, t.elem])
+            self.store(v.ValueView(acc_ref), value, acc_t)
+        self.store(dest.at(Cst(0)), acc_ref, acc_t)
+
+    def apply_scalar(self, g: FunDecl, args: list[v.View], types: list[DataType]) -> str:
+        """C text of ``g(args…)`` for a scalar-valued function (inlined, no memory)."""
+        if isinstance(g, UserFun):
+            self.use(g)
+            return f"{g.name}({', '.join(self.render(a.access([])) for a in args)})"
+        if isinstance(g, Lambda):
+            saved = dict(self.env)
+            self.env.update({p.name: a for p, a in zip(g.params, args)})
+            try:
+                assert g.body is not None
+                return self.render(self.call_ref(g.body))
+            finally:
+                self.env = saved
+        raise MappingError(f"{_show(g)}: a reduction's function must be a user function or a lambda of them")
+
+    def call_ref(self, e: Expr) -> v.Ref:
+        if isinstance(e, FunCall) and isinstance(e.f, UserFun):
+            return self.call(e)
+        return self.value(e).access([])
+
+    def call(self, e: FunCall) -> v.Ref:
+        """A scalar user-function call (or a lambda of them) as a C expression."""
+        f = e.f
+        if isinstance(f, Lambda):
+            views = [self.value(a) for a in e.args]
+            saved = dict(self.env)
+            self.env.update({p.name: a for p, a in zip(f.params, views)})
+            try:
+                return self.call_ref(f.body)
+            finally:
+                self.env = saved
+        assert isinstance(f, UserFun) and e.type is not None
+        self.use(f)
+        refs = [self.value(a).access([]) for a in e.args]
+        if len(refs) == 1 and len(f.param_names) > 1 and isinstance(refs[0], v.TupleRef):
+            refs = list(refs[0].parts)
+        return v.ValueRef(f"{f.name}({', '.join(self.render(r) for r in refs)})", e.type)
+
+    def use(self, f: UserFun) -> None:
+        known = self.out.userfuns.get(f.name)
+        if known is not None and known != f:
+            raise LiftError(f"two different user functions are both named {f.name!r}; rename one of them")
+        self.out.userfuns[f.name] = f
+        for t in (*f.param_types, f.result_type):
+            if isinstance(t, TupleType):
+                self.c_type(t)
+
+
+def _tuple_of_vars(t: DataType, buffers: dict[tuple[int, ...], v.Buffer], prefix: tuple[int, ...] = ()) -> v.Ref:
+    if isinstance(t, TupleType):
+        parts = tuple(_tuple_of_vars(e, buffers, (*prefix, k)) for k, e in enumerate(t.elems))
+        return v.TupleRef(parts, t)
+    b = buffers[prefix]
+    return v.ValueRef(b.name, b.scalar)
+
+
+def _sizes(t: DataType) -> list[ArithExpr]:
+    from lift.types.data import sizes_of
+
+    return sizes_of(t)
+
+
+def _show(f: FunDecl) -> str:
+    from lift.dsl.printer import show
+
+    return show(f)

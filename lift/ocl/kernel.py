@@ -1,0 +1,369 @@
+"""``lift.compile``: a program and a mapping become a ``Kernel`` — OpenCL C source, launch geometry, and a
+callable that checks its arguments, runs on a device and returns numpy results.
+
+Launch geometry (the documented default, overridable by ``values``): a ``glb`` dimension gets as many threads
+as the longest map on it; a ``wrg`` dimension as many work-groups as the longest map on it; a ``lcl``
+dimension's local size is the largest divisor of its longest map that fits the device's work-group limit
+(``values={"ls0": 64}`` chooses it), so that its loops have the same trip count in every thread.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping as AbcMapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lift.dsl.bind import bind_arguments
+from lift.dsl.ir import Fun, Node, Pad, Slide, Split, Stride, transform
+from lift.errors import LiftError, LiftTypeError, MappingError
+from lift.ocl import device as dev
+from lift.ocl.barriers import insert_barriers
+from lift.ocl.cast import Barrier, Block, For, print_block
+from lift.ocl.codegen import Generated, generate
+from lift.ocl.lower import lower
+from lift.solve.mapping import Mapping
+from lift.types.arith import ArithExpr, Cst
+from lift.types.data import ArrayType, DataType, map_sizes
+
+__all__ = ["Kernel", "Profile", "compile_program", "specialise"]
+
+
+def specialise(prog: Fun, sizes: AbcMapping[str, int]) -> Fun:
+    """``prog`` with size variables replaced by constants (types and combinator arguments)."""
+    values = {k: Cst(int(n)) for k, n in sizes.items()}
+
+    def subs(n: ArithExpr) -> ArithExpr:
+        return n.subs(values)
+
+    def node(n: Node) -> Node | None:
+        if isinstance(n, Split):
+            return Split(subs(n.n))
+        if isinstance(n, Slide):
+            return Slide(subs(n.size), subs(n.step))
+        if isinstance(n, Pad):
+            return n.replace(left=subs(n.left), right=subs(n.right))
+        if isinstance(n, Stride):
+            return Stride(subs(n.s))
+        return None
+
+    body = transform(prog.body, node)
+    types = tuple(map_sizes(t, subs) for t in prog.param_types)
+    return Fun(prog.params, body, prog.name, types)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Device times of repeated launches (seconds, from OpenCL profiling events)."""
+
+    times: tuple[float, ...]
+    """Every launch's device time."""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+
+def compile_program(
+    prog: Fun,
+    sizes: AbcMapping[str, int] | None = None,
+    mapping: Mapping | None = None,
+    values: AbcMapping[str, int] | None = None,
+    device: Any = None,
+) -> Kernel:
+    """Compile ``prog`` (see :func:`lift.compile`)."""
+    if not isinstance(prog, Fun):
+        raise LiftTypeError(f"compile: expected a program made with @fun, found {type(prog).__name__}")
+    _ = prog.type  # type errors first
+    low = lower(prog, mapping)
+    specialised = specialise(low, sizes) if sizes else low
+    gen = generate(specialised)
+    uniform = _uniform_loops(gen)
+    body = insert_barriers(gen, facts=specialised.typed.constraints, uniform=uniform)
+    return Kernel(prog, low, gen, body, dict(sizes or {}), dict(values or {}), device)
+
+
+def _walk_for(b: Block) -> list[For]:
+    out = []
+    for s in b.stmts:
+        if isinstance(s, For):
+            out.append(s)
+            out.extend(_walk_for(s.body))
+        elif isinstance(s, Block):
+            out.extend(_walk_for(s))
+    return out
+
+
+def _uniform_loops(gen: Generated) -> set[int]:
+    """Parallel loops with the same trip count in every thread: the longest ``lcl`` map of its dimension (the
+    local size divides it), and ``glb``/``wrg`` loops that run exactly once per thread or group."""
+    out = set()
+    for s in _walk_for(gen.body):
+        lp = gen.loops[id(s)]
+        extents = gen.extents.get((lp.level, lp.dim), [])
+        if lp.level == "lcl" and all(x == lp.extent for x in extents):
+            out.add(id(s))
+        elif lp.level in ("glb", "wrg") and s.once and not s.guard:
+            out.add(id(s))
+    return out
+
+
+class Kernel:
+    """A compiled program: ``k.source``, ``k.mapping``, ``k.global_size``, ``k.local_size``, ``k(*arrays)``,
+    ``k.profile(*arrays, repeat=…)``."""
+
+    def __init__(
+        self,
+        program: Fun,
+        lowered: Fun,
+        gen: Generated,
+        body: Block,
+        sizes: dict[str, int],
+        values: dict[str, int],
+        device: Any,
+    ) -> None:
+        self.program = program
+        """The program as written."""
+        self.lowered = lowered
+        """The low-level program compiled."""
+        self.sizes = sizes
+        self.values = values
+        self._gen = gen
+        self._body = body
+        self._device_spec = device
+        self._check_values()
+        self.source = self._print()
+        """The OpenCL C source."""
+
+    # ---- source ------------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._gen.name
+
+    @property
+    def mapping(self) -> Mapping:
+        """The levels and spaces of the lowered program's maps."""
+        from lift.dsl.ir import Map, ToMem, walk
+
+        levels: dict[str, str] = {}
+        spaces: dict[str, str] = {}
+        for n in walk(self.lowered):
+            if isinstance(n, ToMem) and isinstance(n.f, Map) and n.f.name:
+                spaces[n.f.name] = n.space
+            if isinstance(n, Map) and n.name and n.level:
+                levels[n.name] = n.level if n.level == "seq" else f"{n.level}{n.dim}"
+        return Mapping(levels, spaces)
+
+    @property
+    def barriers(self) -> list[Barrier]:
+        """The barriers in the kernel, in order."""
+        out: list[Barrier] = []
+
+        def visit(b: Block) -> None:
+            for s in b.stmts:
+                if isinstance(s, Barrier):
+                    out.append(s)
+                elif isinstance(s, For):
+                    visit(s.body)
+                elif isinstance(s, Block):
+                    visit(s)
+
+        visit(self._body)
+        return out
+
+    def _print(self) -> str:
+        from lift.dsl.userfun_syntax import struct_definition
+
+        g = self._gen
+        lines = [f"// generated by lift-ir from {self.program.name}"]
+        if any(b.scalar.name == "f64" for b in self._all_buffers()):
+            lines.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
+        for t in g.structs:
+            lines.append(struct_definition(t))
+        for uf in g.userfuns.values():
+            lines.append(uf.translated.c_definition.rstrip())
+        params = []
+        for _, _, buffers in g.inputs:
+            params += [f"const global {b.scalar.c_name}* restrict {b.name}" for b in buffers]
+        params += [f"global {b.scalar.c_name}* {b.name}" for b in g.outputs]
+        params += [f"global {b.scalar.c_name}* {b.name}" for b in g.temps]
+        params += [f"int {s}" for s in self._size_args()]
+        lines.append(f"kernel void {g.name}({', '.join(params)})")
+        lines.append("{")
+        for decl in g.locals:
+            lines.extend(print_block(Block((decl,))))
+        lines.extend(print_block(self._body))
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def _all_buffers(self) -> list[Any]:
+        g = self._gen
+        return [b for _, _, bs in g.inputs for b in bs] + g.outputs + g.temps
+
+    def _size_args(self) -> list[str]:
+        return [s for s in self._gen.size_vars if s not in self.sizes]
+
+    # ---- launch geometry ---------------------------------------------------------------------------
+    def _check_values(self) -> None:
+        known = {f"ls{d}" for d in range(3)} | {f"gs{d}" for d in range(3)}
+        unknown = sorted(set(self.values) - known)
+        if unknown:
+            raise MappingError(f"unknown tuning value(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        extents = self._gen.extents
+        if any(level == "glb" for level, _ in extents) and any(level in ("wrg", "lcl") for level, _ in extents):
+            raise MappingError("a kernel cannot mix map_glb with map_wrg/map_lcl (the thread ids would conflict)")
+        for level, dim in extents:
+            if level == "lcl" and ("wrg", dim) not in extents:
+                raise MappingError(f"map_lcl(dim={dim}) needs an enclosing map_wrg(dim={dim})")
+
+    def launch_config(self, sizes: AbcMapping[str, int]) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+        """The global and local sizes for the given size variables."""
+        env = {**self.sizes, **sizes}
+        extents = {key: max(x.evaluate(env) for x in xs) for key, xs in self._gen.extents.items()}
+        device = dev.select_device(self._device_spec)
+        dims = 1 + max((d for _, d in extents), default=0)
+        global_size, local_size = [1] * dims, [1] * dims
+        budget = device.max_work_group_size
+        uses_groups = any(level == "wrg" for level, _ in extents)
+        for d in range(dims):
+            if uses_groups:
+                if f"ls{d}" in self.values:
+                    ls = self.values[f"ls{d}"]
+                else:
+                    ls = _largest_divisor_at_most(
+                        extents.get(("lcl", d), 1), min(budget, device.max_work_item_sizes[d])
+                    )
+                budget //= max(ls, 1)
+                local_size[d] = ls
+                global_size[d] = extents.get(("wrg", d), 1) * ls
+            else:
+                global_size[d] = self.values.get(f"gs{d}", extents.get(("glb", d), 1))
+        if uses_groups:
+            for (level, d), xs in self._gen.extents.items():
+                if level == "lcl":
+                    top = max(x.evaluate(env) for x in xs)
+                    if top % local_size[d]:
+                        raise MappingError(
+                            f"local size {local_size[d]} in dimension {d} does not divide the map_lcl trip count {top}"
+                        )
+            if int(np.prod(local_size)) > device.max_work_group_size:
+                raise MappingError(
+                    f"work-group of {local_size} threads exceeds the device's maximum {device.max_work_group_size}"
+                )
+            return tuple(global_size), tuple(local_size)
+        return tuple(global_size), (tuple(local_size) if any(f"ls{d}" in self.values for d in range(3)) else None)
+
+    @property
+    def global_size(self) -> tuple[int, ...] | None:
+        """The global size, when the sizes were given at compile time."""
+        return self.launch_config({})[0] if not self._size_args() else None
+
+    @property
+    def local_size(self) -> tuple[int, ...] | None:
+        """The local size (None lets the driver choose), when the sizes were given at compile time."""
+        return self.launch_config({})[1] if not self._size_args() else None
+
+    # ---- running -----------------------------------------------------------------------------------
+    def _bind(self, arrays: tuple[Any, ...]) -> tuple[list[Any], dict[str, int]]:
+        """Check the arguments (dtype, rank, shape, size facts) before anything is launched."""
+        values, sizes = bind_arguments(self.program.typed, arrays)
+        for name, n in self.sizes.items():
+            if sizes.get(name, n) != n:
+                raise LiftTypeError(
+                    f"{self.name}: the kernel was compiled for {name} = {n}, "
+                    f"but the arguments have {name} = {sizes[name]}"
+                )
+        return values, sizes
+
+    def _launch(self, arrays: tuple[Any, ...], repeat: int) -> tuple[Any, list[float]]:
+        import pyopencl as cl
+
+        values, sizes = self._bind(arrays)
+        global_size, local_size = self.launch_config(sizes)
+        device = dev.select_device(self._device_spec)
+        queue = dev.queue_for(device)
+        program = dev.build(device, self.source)
+        ctx = queue.context
+        mf = cl.mem_flags
+        env = {**self.sizes, **sizes}
+        args: list[Any] = []
+        for (_, t, buffers), value in zip(self._gen.inputs, values):
+            for b, leaf in zip(buffers, _leaves(value, t)):
+                data = np.ascontiguousarray(leaf, dtype=b.scalar.dtype)
+                args.append(
+                    cl.Buffer(
+                        ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=data if data.size else np.zeros(1, data.dtype)
+                    )
+                )
+        outputs, out_buffers = [], []
+        for b in self._gen.outputs:
+            host = np.empty(b.size.evaluate(env), dtype=b.scalar.dtype)
+            outputs.append(host)
+            out_buffers.append(cl.Buffer(ctx, mf.WRITE_ONLY, max(host.nbytes, 1)))
+        args += out_buffers
+        for b in self._gen.temps:
+            n = b.size.evaluate(env)
+            args.append(cl.Buffer(ctx, mf.READ_WRITE, max(n * b.scalar.dtype.itemsize, 1)))
+        args += [np.int32(env[s]) for s in self._size_args()]
+        kernel = getattr(program, self.name)
+        times = []
+        for _ in range(repeat):
+            event = kernel(queue, global_size, local_size, *args)
+            event.wait()
+            times.append((event.profile.end - event.profile.start) * 1e-9)
+        for host, buf in zip(outputs, out_buffers):
+            cl.enqueue_copy(queue, host, buf)
+        queue.finish()
+        result_t = self.program.type.result
+        return _assemble(outputs, result_t, env), times
+
+    def __call__(self, *arrays: Any) -> Any:
+        """Run on ``arrays`` (same conventions as ``lift.interpret``) and return the result."""
+        result, _ = self._launch(arrays, 1)
+        return result
+
+    def profile(self, *arrays: Any, repeat: int = 10) -> Profile:
+        """Device times of ``repeat`` launches on ``arrays`` (the first launch included: warm up yourself)."""
+        if repeat < 1:
+            raise LiftError("profile(repeat=…): repeat must be at least 1")
+        _, times = self._launch(arrays, repeat)
+        return Profile(tuple(times))
+
+    def __repr__(self) -> str:
+        return f"Kernel({self.name}, {self.mapping})"
+
+
+def _largest_divisor_at_most(n: int, limit: int) -> int:
+    for k in range(min(n, limit), 0, -1):
+        if n % k == 0:
+            return k
+    return 1
+
+
+def _leaves(value: Any, t: DataType) -> list[Any]:
+    if isinstance(value, tuple):
+        return [leaf for v in value for leaf in _leaves(v, t)]
+    return [value]
+
+
+def _assemble(outputs: list[np.ndarray], t: DataType, env: dict[str, int]) -> Any:
+    """The result arrays in the type's shape (a tuple of arrays for an array of tuples)."""
+    from lift.types.data import TupleType
+
+    remaining = list(outputs)
+
+    def build(u: DataType, shape: tuple[int, ...]) -> Any:
+        while isinstance(u, ArrayType):
+            shape = (*shape, u.size.evaluate(env))
+            u = u.elem
+        if isinstance(u, TupleType):
+            return tuple(build(e, shape) for e in u.elems)
+        return remaining.pop(0).reshape(shape)
+
+    return build(t, ())

@@ -1,0 +1,218 @@
+"""Lowering: from an algorithmic program and a ``Mapping`` to a low-level program.
+
+In a lowered program every computing map has a level (``map_glb/map_wrg/map_lcl/map_seq`` with a dimension),
+every reduction is ``reduce_seq``, and an intermediate placed by the mapping is wrapped in ``to_global``,
+``to_local`` or ``to_private``. A program written by hand at this level is used as it is.
+
+The default mapping (until the solver chooses one, see ``lift.solve``): every computing map that is not
+nested inside another computing map runs on ``glb0``; every other map is sequential; intermediates stay in
+global memory. If the program's result is a rearrangement that cannot be written in place (``transpose`` can,
+``pad`` or ``slide`` cannot), the default lowering ends the program with a copy.
+"""
+
+from __future__ import annotations
+
+from lift.dsl.ir import (
+    Expr,
+    Fun,
+    FunCall,
+    FunDecl,
+    Gather,
+    Id,
+    Join,
+    Lambda,
+    Map,
+    Node,
+    Param,
+    Reduce,
+    Scatter,
+    Split,
+    ToMem,
+    Transpose,
+    computes,
+    map_labels,
+    name_maps,
+    program_order,
+)
+from lift.errors import MappingError
+from lift.solve.mapping import Mapping, parse_level
+from lift.types.data import ArrayType
+
+__all__ = ["default_mapping", "is_lowered", "lower"]
+
+
+def is_lowered(prog: Fun) -> bool:
+    """True when every computing map already has a level and every reduction is sequential."""
+    for n in program_order(prog):
+        if isinstance(n, Map) and computes(n.f) and not n.level:
+            return False
+        if isinstance(n, Reduce) and not n.seq:
+            return False
+    return True
+
+
+def default_mapping(prog: Fun) -> Mapping:
+    """The documented default: outermost computing maps on ``glb0``, all others sequential."""
+    levels: dict[str, str] = {}
+    named = name_maps(prog)
+    outer = _outermost_maps(named)
+    for m, label in map_labels(named):
+        levels[label] = "glb0" if m in outer else "seq"
+    return Mapping(levels)
+
+
+def _outermost_maps(prog: Node) -> list[Map]:
+    """Computing maps not nested inside the function of another computing map."""
+    out: list[Map] = []
+
+    def visit(n: Node, inside: bool) -> None:
+        if isinstance(n, Map) and computes(n.f):
+            if not inside:
+                out.append(n)
+            visit(n.f, True)
+            return
+        for c in n.children():
+            visit(c, inside)
+
+    visit(prog, False)
+    return out
+
+
+def lower(prog: Fun, mapping: Mapping | None = None) -> Fun:
+    """The low-level program for ``mapping`` (the default mapping when ``None``); a hand-lowered program as is."""
+    if mapping is None:
+        if is_lowered(prog):
+            return prog
+        if result_is_a_view(prog.body):
+            prog = Fun(prog.params, _copy(prog.typed.type.result)(prog.body), prog.name, prog.param_types)
+        elif not _top_is_map(prog.body):
+            prog = _single_thread(prog)
+        mapping = default_mapping(prog)
+    named = name_maps(prog)
+    labels = [label for _, label in map_labels(named)]
+    unknown = sorted(set(mapping.levels) - set(labels)) + sorted(set(mapping.spaces) - set(labels))
+    if unknown:
+        raise MappingError(
+            f"{prog.name}: the mapping names {', '.join(unknown)}, which the program does not have; its maps are "
+            f"{', '.join(labels) or 'none'}"
+        )
+    missing = [label for label in labels if label not in mapping.levels]
+    if missing:
+        raise MappingError(f"{prog.name}: the mapping gives no level for {', '.join(missing)}")
+    typed = named.typed.program
+    body = _Lowering(mapping).expr(typed.body)
+    return Fun(prog.params, body, prog.name, prog.param_types)
+
+
+def result_is_a_view(body: Expr) -> bool:
+    """True when the program's result is not computed in place: a parameter, or computed data seen through a
+    rearrangement that cannot be written directly (``pad``, ``slide``, ``zip``, a component of a tuple)."""
+    e = body
+    while isinstance(e, FunCall) and not computes(e.f):
+        if not isinstance(e.f, (Split, Join, Transpose, Gather, Scatter)):
+            return True
+        e = e.args[0]
+    return isinstance(e, Param)
+
+
+def _top_is_map(body: Expr) -> bool:
+    """True when the last computation of the program is a map (possibly seen through rearrangements)."""
+    e = body
+    while isinstance(e, FunCall):
+        f = e.f.f if isinstance(e.f, ToMem) else e.f
+        if computes(f):
+            return isinstance(f, Map)
+        e = e.args[0]
+    return False
+
+
+def _single_thread(prog: Fun) -> Fun:
+    """The whole program in one thread: ``x >> split(n) >> map_glb(λ_. body) >> join`` over a one-element
+    split of its first array parameter (the body still refers to the parameters themselves)."""
+    typed = prog.typed
+    first = next(((p, t) for p, t in zip(prog.params, prog.param_types) if isinstance(t, ArrayType)), None)
+    if first is None:
+        raise MappingError(f"{prog.name}: a program without array parameters has nothing to map onto threads")
+    p, t = first
+    assert isinstance(t, ArrayType)
+    ignored = Param("_whole")
+    single = Map(Lambda((ignored,), prog.body), "glb", 0, "single")
+    body = FunCall(Join(), (FunCall(single, (FunCall(Split(t.size), (p,)),)),))
+    if not isinstance(typed.type.result, ArrayType):
+        raise MappingError(f"{prog.name}: the result must be an array")
+    return Fun(prog.params, body, prog.name, prog.param_types)
+
+
+def _copy(t: object) -> FunDecl:
+    """``map(map(… id))`` over the dimensions of ``t``: a copy, its outer map on ``glb0`` (named ``copy``)."""
+
+    def inner(u: object) -> FunDecl:
+        return Map(inner(u.elem), "seq") if isinstance(u, ArrayType) else Id()
+
+    assert isinstance(t, ArrayType)
+    return Map(inner(t.elem), "glb", 0, "copy")
+
+
+class _Lowering:
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+
+    def expr(self, e: Expr) -> Expr:
+        if isinstance(e, FunCall):
+            args = tuple(self.expr(a) for a in e.args)
+            if isinstance(e.f, Map) and e.f.name is not None and computes(e.f.f):
+                fused = self.fused_inner(e.f)
+                if fused is not None:
+                    return self.fuse(e.f, fused, args[0], e)
+            return FunCall(self.fun(e.f), args)
+        return e
+
+    def fun(self, f: FunDecl) -> FunDecl:
+        if isinstance(f, Lambda):
+            return Lambda(f.params, self.expr(f.body))
+        if isinstance(f, Map) and f.name is not None and computes(f.f):
+            choice = self.mapping.levels[f.name]
+            if choice == "fuse":
+                raise MappingError(
+                    f"{f.name}: 'fuse' merges a map into its enclosing map, so {f.name} must be the whole "
+                    "function of a computing map (map(map(g)) or map(λx. x >> map(g)))"
+                )
+            level, dim = parse_level(choice)
+            lowered: FunDecl = Map(self.fun(f.f), level, dim, f.name)  # type: ignore[arg-type]
+            space = self.mapping.spaces.get(f.name)
+            return ToMem(space, lowered) if space else lowered  # type: ignore[arg-type]
+        if isinstance(f, Reduce):
+            return Reduce(self.fun(f.f), self.expr(f.init), True)
+        if isinstance(f, Map):
+            return f.replace(f=self.fun(f.f))
+        if isinstance(f, ToMem):
+            return ToMem(f.space, self.fun(f.f))
+        if hasattr(f, "f") and isinstance(f.f, FunDecl):
+            return f.replace(f=self.fun(f.f))
+        return f
+
+    def fused_inner(self, outer: Map) -> Map | None:
+        """The perfectly nested inner map of ``outer`` when the mapping fuses it into ``outer``."""
+        inner: FunDecl | None = outer.f
+        if isinstance(inner, Lambda) and len(inner.params) == 1:
+            body = inner.body
+            if isinstance(body, FunCall) and body.args == (inner.params[0],) and isinstance(body.f, Map):
+                inner = body.f
+            else:
+                inner = None
+        if isinstance(inner, Map) and inner.name is not None and self.mapping.levels.get(inner.name) == "fuse":
+            return inner
+        return None
+
+    def fuse(self, outer: Map, inner: Map, arg: Expr, call: FunCall) -> Expr:
+        """``map_L(map(g)) $ x`` as ``split(m) $ map_L(g) $ join $ x``: one loop over all elements."""
+        t = call.args[0].type
+        assert isinstance(t, ArrayType) and isinstance(t.elem, ArrayType)
+        m = t.elem.size
+        level, dim = parse_level(self.mapping.levels[outer.name or ""])
+        if level == "fuse":
+            raise MappingError(f"{outer.name}: cannot fuse both {outer.name} and {inner.name}")
+        flat = Map(self.fun(inner.f), level, dim, outer.name)  # type: ignore[arg-type]
+        space = self.mapping.spaces.get(outer.name or "")
+        applied: FunDecl = ToMem(space, flat) if space else flat  # type: ignore[arg-type]
+        return FunCall(Split(m), (FunCall(applied, (FunCall(Join(), (arg,)),)),))

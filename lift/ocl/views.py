@@ -1,0 +1,373 @@
+"""Views: how data-rearranging combinators become index expressions, with no copies.
+
+A view answers one question: which scalar does the access path ``[i, j, get(k), …]`` denote? Array indices
+and tuple components are pushed through the chain of views down to memory, each view rewriting the path as
+its combinator's meaning says (``split(n)``: ``[i, j]`` ↦ ``[i*n + j]``; ``join``: ``[k]`` ↦ ``[k / n, k % n]``;
+``transpose``: ``[i, j]`` ↦ ``[j, i]``; ``slide``; ``pad``; ``gather``/``scatter``; ``zip``/``get``). At the
+bottom, a memory view flattens the path into one ``ArithExpr`` for the buffer — simplified by the ``ArithExpr``
+room, so the printed index is the one an expert would write. The same views, used as destinations, place a
+computation's results (writing through ``join``, ``split``, ``transpose`` and permutations).
+
+Arrays of tuples are stored as one buffer per scalar component (structure of arrays), as numpy holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from lift.dsl.ir import IndexFun
+from lift.errors import LiftError
+from lift.types.arith import ArithExpr, Cst, Var, maximum, minimum
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+
+__all__ = [
+    "Buffer",
+    "Component",
+    "Guard",
+    "MemRef",
+    "MemView",
+    "Ref",
+    "SelectRef",
+    "Step",
+    "TupleRef",
+    "ValueRef",
+    "View",
+]
+
+
+@dataclass(frozen=True)
+class Component:
+    """A tuple-component step ``get(k)`` in an access path."""
+
+    k: int
+    """The component index."""
+
+
+Step = ArithExpr | Component
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """One array of scalars in some address space."""
+
+    name: str
+    """The C name."""
+    scalar: ScalarType
+    """The element type."""
+    space: str
+    """``global``, ``local`` or ``private`` (``global`` for inputs and outputs)."""
+    size: ArithExpr
+    """Number of elements."""
+    role: str = "temp"
+    """``input``, ``output`` or ``temp``."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """``lo <= value < hi``: the condition under which a padded access reads real data."""
+
+    value: ArithExpr
+    """The index tested."""
+    lo: ArithExpr
+    """Inclusive lower bound."""
+    hi: ArithExpr
+    """Exclusive upper bound."""
+
+
+class Ref:
+    """What an access path denotes: a scalar in memory, a C value, a choice, or a tuple of them."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class MemRef(Ref):
+    """``buffer[index]``."""
+
+    buffer: Buffer
+    """The buffer."""
+    index: ArithExpr
+    """The flat element index."""
+
+
+@dataclass(frozen=True)
+class ValueRef(Ref):
+    """A scalar C expression (a variable, a literal, a user-function call)."""
+
+    c_expr: str
+    """The C text."""
+    scalar: DataType
+    """Its type."""
+
+
+@dataclass(frozen=True)
+class SelectRef(Ref):
+    """``guard ? inside : outside`` (constant padding)."""
+
+    guard: Guard
+    """When the real data is read."""
+    inside: Ref
+    """The real data."""
+    outside: Ref
+    """The padding value."""
+
+
+@dataclass(frozen=True)
+class TupleRef(Ref):
+    """A tuple value assembled from its components."""
+
+    parts: tuple[Ref, ...]
+    """The components."""
+    type: TupleType
+    """The tuple's type."""
+
+
+class View:
+    """An array, tuple or scalar value seen through index arithmetic."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        """The scalar (or tuple) that ``path`` denotes."""
+        raise NotImplementedError
+
+    def at(self, *steps: Step) -> View:
+        """This view with ``steps`` fixed: the element ``self[steps…]``."""
+        return Sub(self, tuple(steps))
+
+
+@dataclass(frozen=True)
+class Sub(View):
+    """A view with a fixed prefix of its path (an element of an array or a component of a tuple)."""
+
+    inner: View
+    """The whole value."""
+    prefix: tuple[Step, ...]
+    """The fixed steps."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        return self.inner.access((*self.prefix, *path))
+
+    def at(self, *steps: Step) -> View:
+        return Sub(self.inner, (*self.prefix, *steps))
+
+
+def _split_path(path: Sequence[Step], what: str, count: int = 1) -> tuple[list[ArithExpr], list[Step]]:
+    head = list(path[:count])
+    if len(head) < count or not all(isinstance(s, ArithExpr) for s in head):
+        raise LiftError(f"internal: the {what} view needs {count} array indices, found path {list(path)}")
+    return head, list(path[count:])  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class MemView(View):
+    """Data stored in buffers: one per scalar component, each row-major in the array dimensions."""
+
+    type: DataType
+    """The type of the stored value."""
+    buffers: tuple[tuple[tuple[int, ...], Buffer], ...]
+    """For each scalar component (its path of tuple indices), the buffer holding it."""
+    base: ArithExpr = field(default_factory=lambda: Cst(0))
+    """The element offset of this value within each buffer (a slot of a buffer shared by many threads,
+    counted in units of the value's number of scalars per component)."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        t: DataType = self.type
+        dims: list[ArithExpr] = []
+        indices: list[ArithExpr] = []
+        component: list[int] = []
+        for step in path:
+            if isinstance(step, Component):
+                if not isinstance(t, TupleType):
+                    raise LiftError(f"internal: get({step.k}) on {t}")
+                component.append(step.k)
+                t = t.elems[step.k]
+            else:
+                if not isinstance(t, ArrayType):
+                    raise LiftError(f"internal: index into {t}")
+                dims.append(t.size)
+                indices.append(step)
+                t = t.elem
+        if isinstance(t, TupleType):
+            parts = tuple(self.access([*path, Component(k)]) for k in range(len(t.elems)))
+            return TupleRef(parts, t)
+        if isinstance(t, ArrayType):
+            raise LiftError(f"internal: access to the array {t} as a scalar (path {list(path)})")
+        buffer = dict(self.buffers)[tuple(component)]
+        # the remaining array dimensions below the path contribute to the stride of each index
+        flat: ArithExpr = Cst(0)
+        for i, n in zip(indices, dims):
+            flat = flat * n + i
+        return MemRef(buffer, self.base * _count(self.type, tuple(component)) + flat)
+
+
+def _count(t: DataType, component: tuple[int, ...]) -> ArithExpr:
+    """How many scalars of one component a value of type ``t`` holds."""
+    if isinstance(t, ArrayType):
+        return t.size * _count(t.elem, component)
+    if isinstance(t, TupleType):
+        return _count(t.elems[component[0]], component[1:])
+    return Cst(1)
+
+
+@dataclass(frozen=True)
+class ValueView(View):
+    """A scalar or tuple held in a C variable or written as a C expression."""
+
+    ref: Ref
+    """What it denotes."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        ref = self.ref
+        for step in path:
+            if isinstance(step, Component) and isinstance(ref, TupleRef):
+                ref = ref.parts[step.k]
+            elif isinstance(step, Component) and isinstance(ref, ValueRef):
+                ref = ValueRef(f"{ref.c_expr}._{step.k}", _component_type(ref.scalar, step.k))
+            else:
+                raise LiftError(f"internal: cannot index the scalar value {ref} with {step}")
+        return ref
+
+
+def _component_type(t: DataType, k: int) -> DataType:
+    assert isinstance(t, TupleType)
+    return t.elems[k]
+
+
+@dataclass(frozen=True)
+class ZipView(View):
+    """``zip(a, b, …)``: ``[i, get(k), …]`` ↦ ``parts[k][i, …]``."""
+
+    parts: tuple[View, ...]
+    """The zipped arrays."""
+    type: TupleType
+    """The element type."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (i,), rest = _split_path(path, "zip")
+        if not rest:
+            return TupleRef(tuple(p.access([i]) for p in self.parts), self.type)
+        k = rest[0]
+        if not isinstance(k, Component):
+            raise LiftError(f"internal: zip element indexed by {k}")
+        return self.parts[k.k].access([i, *rest[1:]])
+
+
+@dataclass(frozen=True)
+class SplitView(View):
+    """``split(n)``: ``[i, j, …]`` ↦ ``[i*n + j, …]``."""
+
+    inner: View
+    """The split array."""
+    n: ArithExpr
+    """The chunk size."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (i, j), rest = _split_path(path, "split", 2)
+        return self.inner.access([i * self.n + j, *rest])
+
+
+@dataclass(frozen=True)
+class JoinView(View):
+    """``join``: ``[k, …]`` ↦ ``[k / n, k % n, …]`` for rows of ``n``."""
+
+    inner: View
+    """The joined array."""
+    n: ArithExpr
+    """The size of each row."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (k,), rest = _split_path(path, "join")
+        return self.inner.access([k // self.n, k % self.n, *rest])
+
+
+@dataclass(frozen=True)
+class TransposeView(View):
+    """``transpose``: ``[i, j, …]`` ↦ ``[j, i, …]``."""
+
+    inner: View
+    """The transposed array."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (i, j), rest = _split_path(path, "transpose", 2)
+        return self.inner.access([j, i, *rest])
+
+
+@dataclass(frozen=True)
+class SlideView(View):
+    """``slide(size, step)``: ``[i, j, …]`` ↦ ``[i*step + j, …]``."""
+
+    inner: View
+    """The array of which windows are taken."""
+    step: ArithExpr
+    """The distance between windows."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (i, j), rest = _split_path(path, "slide", 2)
+        return self.inner.access([i * self.step + j, *rest])
+
+
+@dataclass(frozen=True)
+class PadView(View):
+    """``pad(left, right, value)``: ``[i, …]`` ↦ ``[i - left, …]`` inside, the value (or the clamped edge) outside."""
+
+    inner: View
+    """The padded array."""
+    left: ArithExpr
+    """Elements added before."""
+    size: ArithExpr
+    """The size of the padded array (before padding)."""
+    value: Ref | None
+    """The padding constant, or ``None`` to clamp."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (i,), rest = _split_path(path, "pad")
+        shifted = i - self.left
+        if self.value is None:
+            return self.inner.access([maximum(0, minimum(shifted, self.size - 1)), *rest])
+        inside = self.inner.access([shifted, *rest])
+        return SelectRef(Guard(i, self.left, self.left + self.size), inside, self.value)
+
+
+@dataclass(frozen=True)
+class ReorderView(View):
+    """``gather(f)`` (``[i]`` ↦ ``[f(i)]``) and, with the inverse permutation, ``scatter(f)``."""
+
+    inner: View
+    """The reordered array."""
+    index: Callable[[ArithExpr], ArithExpr] = field(compare=False)
+    """The position read for position ``i``."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (i,), rest = _split_path(path, "gather")
+        return self.inner.access([self.index(i), *rest])
+
+
+@dataclass(frozen=True)
+class FunView(View):
+    """``map(g)`` of a data-rearranging ``g``: ``[i, …]`` ↦ ``g(self.inner[i])[…]``, built lazily."""
+
+    inner: View
+    """The mapped array."""
+    element: Callable[[View], View] = field(compare=False)
+    """The view of ``g`` applied to one element."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (i,), rest = _split_path(path, "map")
+        return self.element(self.inner.at(i)).access(rest)
+
+
+def inverse_index(f: IndexFun, n: ArithExpr) -> Callable[[ArithExpr], ArithExpr]:
+    """The inverse permutation of ``f`` on ``n`` elements (``reverse`` is its own inverse; ``stride(s)`` has
+    inverse ``stride(n / s)``)."""
+    from lift.dsl.ir import Reverse, Stride
+
+    if isinstance(f, Reverse):
+        return lambda i: f.index(i, n)
+    if isinstance(f, Stride):
+        return lambda i: Stride(n // f.s).index(i, n)
+    raise LiftError(f"scatter({f!r}): no inverse known for this index function")
+
+
+def fresh_index(name: str, n: ArithExpr) -> Var:
+    """An index variable ``0 <= name < n``."""
+    return Var(name, 0, n)
