@@ -6,14 +6,44 @@ See ``docs/`` for the user guide. The public API::
     from lift import Array, Tuple, f32, f64, i32, i64, size, fun, userfun
 """
 
+from collections.abc import Mapping as _AbcMapping
+from typing import Any
+
+from lift._public import public
 from lift.dsl.combinators import fun, userfun
 from lift.dsl.interpret import interpret
+from lift.dsl.ir import Fun
 from lift.errors import LiftError, LiftTypeError, MappingError, UserFunError
+from lift.ocl.kernel import Kernel, compile_program
+from lift.solve.mapping import Mapping
 from lift.types.checker import typecheck
 from lift.types.data import Array, Tuple, f32, f64, i32, i64, size
 
+
+@public
+def compile(  # noqa: A001 - the contract's name
+    prog: Fun,
+    sizes: _AbcMapping[str, int] | None = None,
+    mapping: Mapping | None = None,
+    values: _AbcMapping[str, int] | None = None,
+    device: Any = None,
+) -> Kernel:
+    """Compile ``prog`` to an OpenCL kernel: ``k.source``, ``k.mapping``, ``k(*arrays)``, ``k.profile(...)``.
+
+    ``sizes`` fixes size variables at compile time (needed for local and private arrays); ``mapping`` chooses
+    the thread level of every map and the address space of intermediates (default: the documented default
+    policy of ``lift.ocl.lower``; a hand-lowered program is compiled as written); ``values`` sets tuning values
+    (``ls0..2`` local sizes, ``gs0..2`` global sizes); ``device`` is a pyopencl device or the words of
+    ``LIFT_DEVICE`` (``pocl``, ``oclgrind``, ``nvidia``, a name fragment, an index).
+    """
+    return compile_program(prog, sizes, mapping, values, device)
+
+
 __all__ = [
     "Array",
+    "Kernel",
+    "Mapping",
+    "compile",
     "LiftError",
     "LiftTypeError",
     "MappingError",

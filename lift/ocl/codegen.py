@@ -220,13 +220,19 @@ class _Generator:
         return self.out
 
     def collect_extents(self) -> None:
+        """The trip count of every parallel map, by (level, dim), before any loop is printed."""
+
+        def visit(f: FunDecl, t: DataType | None) -> None:
+            if isinstance(f, ToMem):
+                visit(f.f, t)
+            elif isinstance(f, Map) and isinstance(t, ArrayType):
+                if f.level in ("glb", "wrg", "lcl") and computes(f.f):
+                    self.out.extents.setdefault((f.level, f.dim), []).append(t.size)
+                visit(f.f, t.elem)
+
         for n in walk(self.prog):
-            if isinstance(n, FunCall) and isinstance(n.f, (Map, ToMem)):
-                m = n.f.f if isinstance(n.f, ToMem) else n.f
-                if isinstance(m, Map) and m.level in ("glb", "wrg", "lcl") and computes(m.f):
-                    t = n.args[0].type
-                    assert isinstance(t, ArrayType)
-                    self.out.extents.setdefault((m.level, m.dim), []).append(t.size)
+            if isinstance(n, FunCall) and len(n.args) == 1:
+                visit(n.f, n.args[0].type)
 
     # ---- values: views of expressions --------------------------------------------------------------
     def value(self, e: Expr) -> v.View:

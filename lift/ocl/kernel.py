@@ -311,7 +311,7 @@ class Kernel:
             n = b.size.evaluate(env)
             args.append(cl.Buffer(ctx, mf.READ_WRITE, max(n * b.scalar.dtype.itemsize, 1)))
         args += [np.int32(env[s]) for s in self._size_args()]
-        kernel = getattr(program, self.name)
+        kernel = cl.Kernel(program, self.name)
         times = []
         for _ in range(repeat):
             event = kernel(queue, global_size, local_size, *args)

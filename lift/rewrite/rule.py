@@ -1,0 +1,258 @@
+"""Rewrite rules as values: a name, an equation, a pattern, side conditions and a builder.
+
+A :class:`Rule` is data; one engine (:mod:`lift.rewrite.engine`) finds where rules match and applies them. The
+pattern (``match``) looks at one *typed* expression of the eta-expanded program (see the engine) and returns
+the pieces it binds, or ``None``. Each side condition (:class:`Condition`) is a named predicate on those
+:class:`Bindings` with a sentence that says what must hold; where one fails, the rule is refused at that site
+and the sentence, filled in with the site's values, is the reason. ``build`` turns the bindings into the
+replacement expression.
+
+This module also holds the helpers that rules share: deciding size facts under the program's constraints,
+inspecting typed expressions, and building expressions without duplicating work or capturing names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from lift.dsl.ir import Expr, Fun, FunCall, FunDecl, Lambda, Literal, Map, Node, Param, fresh_name
+from lift.dsl.printer import show
+from lift.dsl.substitute import free_params, occurrences, occurs_under_lambda, substitute
+from lift.types.arith import ArithExpr, Cst, simplify
+from lift.types.data import ArrayType, DataType, ScalarType
+from lift.types.smt import Constraint, facts_of, prove
+
+__all__ = [
+    "Bindings",
+    "Condition",
+    "Rule",
+    "algorithmic",
+    "applied",
+    "call",
+    "divides",
+    "eta_reduce",
+    "is_array",
+    "length",
+    "level",
+    "pinned",
+    "proved",
+    "row_length",
+    "unary_lambda",
+    "uses",
+]
+
+F = TypeVar("F", bound=FunDecl)
+
+Match = Callable[[Expr], "dict[str, Any] | None"]
+"""A pattern: a typed expression to the values it binds, or ``None`` where it does not match."""
+Build = Callable[["Bindings"], Expr]
+"""A builder: the bindings of a match to the replacement expression."""
+
+
+@dataclass(frozen=True, eq=False)
+class Bindings(Mapping[str, Any]):
+    """What a pattern bound at a site, with what the site's program knows: its size facts and its names."""
+
+    values: Mapping[str, Any]
+    """The bound values by name: typed sub-expressions, function values, sizes."""
+    facts: tuple[Constraint, ...] = ()
+    """The program's size facts (e.g. ``N % 4 == 0``), under which side conditions on sizes are decided."""
+    taken: frozenset[str] = frozenset()
+    """Every parameter name in the program: names a builder creates must avoid them."""
+    hidden: frozenset[str] = frozenset()
+    """Parameter names the engine introduced by eta-expansion (not shown in messages)."""
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def fresh(self, *bases: str) -> tuple[str, ...]:
+        """Distinct parameter names, one per base (``x`` → ``x``, ``x1``, …), that the program does not use."""
+        taken = set(self.taken)
+        out = []
+        for base in bases:
+            name = fresh_name(base, taken)
+            taken.add(name)
+            out.append(name)
+        return tuple(out)
+
+    def text(self) -> dict[str, str]:
+        """Every binding as DSL text, for the sentences of side conditions."""
+        from lift.rewrite.engine import contract
+
+        out = {}
+        for k, v in self.values.items():
+            if isinstance(v, Node):
+                out[k] = show(contract(v, self.hidden))
+            else:
+                out[k] = str(v)
+            if isinstance(v, Map):
+                out[f"{k}_level"] = level(v)
+        return out
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A side condition: a name, the sentence saying what must hold, and the predicate deciding it."""
+
+    name: str
+    """A short identifier, e.g. ``divides``."""
+    sentence: str
+    """What must hold, with ``{binding}`` fields filled from the site, e.g. ``"{n} divides {length}"``."""
+    holds: Callable[[Bindings], bool] = field(compare=False)
+    """The predicate, on the bindings of a match."""
+
+    def explain(self, bindings: Bindings) -> str:
+        """The sentence with the site's values filled in."""
+        return self.sentence.format_map(bindings.text())
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rewrite rule: ``lhs = rhs`` where the side conditions hold. Rules compare by name and equation."""
+
+    name: str
+    """The name, with its parameters for parametrised rules (``split_join(4)``)."""
+    equation: str
+    """The equation in the DSL's pipeline notation, e.g. ``map(f) >> map(g)  =  map(f >> g)``."""
+    match: Match = field(compare=False, repr=False)
+    """The pattern, on one typed expression of the eta-expanded program."""
+    build: Build = field(compare=False, repr=False)
+    """The replacement, from the bindings."""
+    conditions: tuple[Condition, ...] = field(default=(), compare=False, repr=False)
+    """The side conditions, each decided on the bindings and the program's size facts."""
+    lift_name: str = field(default="", compare=False, repr=False)
+    """The corresponding rule of Lift (Scala), e.g. ``Rules.splitJoin``."""
+    group: str = field(default="algorithmic", compare=False, repr=False)
+    """``algorithmic``, ``simplification``, ``reduction``, ``interchange``, ``macro`` or ``copy``."""
+
+    def __str__(self) -> str:
+        return self.name
+
+    def describe(self) -> str:
+        """The rule in words: its name, its equation and its side conditions."""
+        lines = [f"{self.name}:  {self.equation}"]
+        lines += [f"  if {c.name}: {c.sentence}" for c in self.conditions]
+        return "\n".join(lines)
+
+
+# ======================================================================================================
+# Helpers shared by the rules
+# ======================================================================================================
+
+
+def proved(c: Constraint, facts: tuple[Constraint, ...]) -> bool:
+    """True when the size fact ``c`` follows from ``facts`` (decided at once on constants, else by Z3)."""
+    known = facts_of(facts)
+    lhs, rhs = simplify(c.lhs, known), simplify(c.rhs, known)
+    if isinstance(lhs, Cst) and isinstance(rhs, Cst):
+        return Constraint(lhs, c.op, rhs).holds({})
+    return prove(Constraint(lhs, c.op, rhs), facts)
+
+
+def divides(n: ArithExpr, m: ArithExpr, facts: tuple[Constraint, ...]) -> bool:
+    """True when ``m % n == 0`` is proved."""
+    return proved(Constraint(m % n, "==", Cst(0)), facts)
+
+
+def is_array(t: DataType | None) -> bool:
+    """True for an array type."""
+    return isinstance(t, ArrayType)
+
+
+def length(e: Expr) -> ArithExpr | None:
+    """The outermost size of a typed array expression (``None`` for other values)."""
+    return e.type.size if isinstance(e.type, ArrayType) else None
+
+
+def row_length(e: Expr) -> ArithExpr | None:
+    """The size of the rows of a typed array of arrays (``None`` for other values)."""
+    t = e.type
+    if isinstance(t, ArrayType) and isinstance(t.elem, ArrayType):
+        return t.elem.size
+    return None
+
+
+def unary_lambda(f: FunDecl) -> tuple[Param, Expr] | None:
+    """``(x, body)`` for a one-parameter lambda ``λx. body`` (not a program)."""
+    if isinstance(f, Lambda) and not isinstance(f, Fun) and len(f.params) == 1:
+        return f.params[0], f.body
+    return None
+
+
+def eta_reduce(f: FunDecl) -> FunDecl:
+    """``λx. g(x)`` with ``x`` not free in ``g`` is ``g``; any other function is itself."""
+    if isinstance(f, Lambda) and not isinstance(f, Fun) and isinstance(f.body, FunCall):
+        names = tuple(p.name for p in f.params)
+        args = f.body.args
+        if (
+            len(args) == len(names)
+            and all(isinstance(a, Param) and a.name == n for a, n in zip(args, names))
+            and not free_params(f.body.f) & set(names)
+        ):
+            return f.body.f
+    return f
+
+
+def call(f: FunDecl, *args: Expr) -> Expr:
+    """``f(args…)``, inlined when ``f`` is a lambda and inlining duplicates no work.
+
+    An argument is inlined when it is a parameter or a literal, or when its parameter occurs at most once in
+    the body and not inside a nested lambda (where it would be evaluated once per element). Otherwise the
+    lambda stays applied (a *let*). Substitution is capture-avoiding.
+    """
+    if isinstance(f, Lambda) and not isinstance(f, Fun) and len(f.params) == len(args):
+        cheap = all(
+            isinstance(a, (Param, Literal))
+            or (occurrences(f.body, p.name) <= 1 and not occurs_under_lambda(f.body, p.name))
+            for p, a in zip(f.params, args)
+        )
+        if cheap:
+            return substitute(f.body, {p.name: pinned(a) for p, a in zip(f.params, args)})
+    return FunCall(f, tuple(args))
+
+
+def pinned(e: Expr) -> Expr:
+    """A scalar literal with its checked type written into it, so that it keeps that type wherever it moves.
+
+    (An unannotated literal such as ``0.0`` takes its type from its context; moved into a new context, e.g. the
+    initial value of a fused ``reduce_seq``, it could be read as ``f32`` where ``f64`` is meant.)
+    """
+    if isinstance(e, Literal) and e.scalar is None and isinstance(e.type, ScalarType):
+        return Literal(e.value, e.type)
+    return e
+
+
+def uses(node: Node, p: Param) -> bool:
+    """True when the parameter ``p`` occurs free in ``node``."""
+    return p.name in free_params(node)
+
+
+def applied(e: Expr, cls: type[F]) -> tuple[F, Expr] | None:
+    """``(f, x)`` when ``e`` is the call ``f(x)`` of a one-argument function of class ``cls``."""
+    if isinstance(e, FunCall) and isinstance(e.f, cls) and len(e.args) == 1:
+        return e.f, e.args[0]
+    return None
+
+
+def level(m: Map) -> str:
+    """How a map is written: ``map``, ``map_seq``, ``map_glb(dim=1)``."""
+    return m.short_name() + (f"(dim={m.dim})" if m.level in ("glb", "wrg", "lcl") else "")
+
+
+def algorithmic(*keys: str) -> Condition:
+    """The maps bound to ``keys`` are algorithmic: rules that restructure maps leave lowered ones alone."""
+    found = " and ".join("{" + k + "_level}" for k in keys)
+    what = "the map is" if len(keys) == 1 else "both maps are"
+    return Condition(
+        "algorithmic",
+        f"{what} algorithmic map(…), not lowered (found {found}); a lowered map keeps the level its mapping gave it",
+        lambda b: all(isinstance(b[k], Map) and b[k].level == "" for k in keys),
+    )
