@@ -11,6 +11,7 @@ Run it with ``python -m examples.conv2d [H=...] [W=...] [C=...] [K=...]``.
 
 import numpy as np
 
+import lift
 from examples import demo, uniform
 from lift import Array, f32, fun, size
 from lift.dsl import join, map, pad, reduce, slide, transpose, zip
@@ -42,6 +43,8 @@ def conv3x3(
 program = conv3x3
 sizes: dict[str, int] = {"H": 56, "W": 56, "C": 256, "K": 256}  # VGG-16 conv3_2 and conv3_3
 test_sizes: dict[str, int] = {"H": 6, "W": 5, "C": 4, "K": 3}
+# The mapping the main job compiles with: one thread per output pixel.
+mapping = lift.Mapping({"map0": "glb1", "map1": "glb0", "map2": "seq", "map3": "seq"})
 
 
 def inputs(sizes: dict[str, int], rng: np.random.Generator) -> tuple[np.ndarray, ...]:

@@ -7,6 +7,7 @@ with ``join`` (``1 * M`` simplifies to ``M``). Run it with ``python -m examples.
 
 import numpy as np
 
+import lift
 from examples import demo, uniform
 from lift import Array, f32, fun, size
 from lift.dsl import join, map, reduce, zip
@@ -25,6 +26,8 @@ def gemv(A: Array[Array[f32, N], M], x: Array[f32, N]) -> Expr:
 program = gemv
 sizes: dict[str, int] = {"M": 4096, "N": 4096}
 test_sizes: dict[str, int] = {"M": 48, "N": 40}
+# The mapping the main job compiles with: one thread per output row.
+mapping = lift.Mapping({"map0": "glb0", "map1": "seq"})
 
 
 def inputs(sizes: dict[str, int], rng: np.random.Generator) -> tuple[np.ndarray, ...]:

@@ -8,6 +8,7 @@ flattened by ``join``. Run it with ``python -m examples.matmul [M=...] [K=...] [
 
 import numpy as np
 
+import lift
 from examples import demo, uniform
 from lift import Array, f32, fun, size
 from lift.dsl import join, map, reduce, transpose, zip
@@ -33,6 +34,8 @@ def matmul(A: Array[Array[f32, K], M], B: Array[Array[f32, N], K]) -> Expr:
 program = matmul
 sizes: dict[str, int] = {"M": 512, "K": 512, "N": 512}
 test_sizes: dict[str, int] = {"M": 24, "K": 40, "N": 32}
+# The mapping the main job compiles with: one thread per output element.
+mapping = lift.Mapping({"map0": "glb1", "map1": "glb0", "map2": "seq"})
 
 
 def inputs(sizes: dict[str, int], rng: np.random.Generator) -> tuple[np.ndarray, ...]:

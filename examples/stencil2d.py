@@ -9,6 +9,7 @@ function ``ninth``. Run it with ``python -m examples.stencil2d [H=...] [W=...]``
 
 import numpy as np
 
+import lift
 from examples import demo, uniform
 from lift import Array, f32, fun, size, userfun
 from lift.dsl import join, map, pad, reduce, slide, transpose
@@ -39,6 +40,8 @@ def box_blur(img: Array[Array[f32, W], H]) -> Expr:
 program = box_blur
 sizes: dict[str, int] = {"H": 2048, "W": 2048}
 test_sizes: dict[str, int] = {"H": 17, "W": 23}
+# The mapping the main job compiles with: one thread per output pixel.
+mapping = lift.Mapping({"map0": "glb1", "map1": "glb0", "map2": "seq"})
 
 
 def inputs(sizes: dict[str, int], rng: np.random.Generator) -> tuple[np.ndarray, ...]:

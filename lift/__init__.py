@@ -21,7 +21,7 @@ from lift.types.data import Array, Tuple, f32, f64, i32, i64, size
 
 
 @public
-def compile(  # noqa: A001 - the contract's name
+def compile(
     prog: Fun,
     sizes: _AbcMapping[str, int] | None = None,
     mapping: Mapping | None = None,
@@ -42,13 +42,13 @@ def compile(  # noqa: A001 - the contract's name
 __all__ = [
     "Array",
     "Kernel",
-    "Mapping",
-    "compile",
     "LiftError",
     "LiftTypeError",
+    "Mapping",
     "MappingError",
     "Tuple",
     "UserFunError",
+    "compile",
     "f32",
     "f64",
     "fun",

@@ -1,8 +1,10 @@
 """The command line: ``python -m lift …`` (also installed as ``lift``).
 
-``lift examples``            run every example through the interpreter and check it against plain numpy
-``lift types EXAMPLE``       print an example's program with the type of every stage
-``lift run EXAMPLE [-s N=64]`` interpret one example on random inputs and check it
+``lift examples [--device D]``   every example: interpreted and compiled to OpenCL, both checked against numpy
+``lift types EXAMPLE``           an example's program with the type of every stage
+``lift run EXAMPLE [-s N=64]``   interpret one example on random inputs and check it
+``lift kernel EXAMPLE [--print] [--run] [--device D] [-s N=64]``   an example's OpenCL kernel
+``lift devices``                 the OpenCL devices, and how to register a driver when none is found
 """
 
 from __future__ import annotations
@@ -42,6 +44,53 @@ def _sizes(pairs: list[str]) -> dict[str, int] | None:
     return out
 
 
+def _kernel(name: str, sizes: dict[str, int] | None, device: str | None, show: bool, run: bool) -> None:
+    import numpy as np
+
+    import lift
+
+    examples = _examples()
+    module = examples.load(name)
+    used = {**module.sizes, **(sizes or {})}
+    # an example may name the mapping it is best compiled with; sizes are fixed so private arrays are sized
+    kernel = lift.compile(module.program, sizes=used, mapping=getattr(module, "mapping", None), device=device)
+    if show or not run:
+        print(kernel.source)
+    if run:
+        arrays = module.inputs(used, np.random.default_rng(0))
+        result = kernel(*arrays)
+        expected = module.reference(*arrays)
+        error = examples.max_relative_error(result, expected)
+        seconds = kernel.profile(*arrays, repeat=3).median
+        shown = ", ".join(f"{k}={v}" for k, v in used.items())
+        print(
+            f"{name:<10} {shown:<28} on {_device_name(device)}: max relative error {error:.2e}, "
+            f"{seconds * 1e3:.3f} ms (median of 3)"
+        )
+        if error > 1e-4:
+            raise LiftError(f"{name}: the kernel's result differs from numpy (max relative error {error:.2e})")
+
+
+def _device_name(device: str | None) -> str:
+    from lift.ocl.device import select_device
+
+    return select_device(device).name.strip()
+
+
+def _devices() -> None:
+    from lift.ocl.device import NO_DEVICE_HELP, list_devices
+
+    found = list_devices()
+    if not found:
+        print(NO_DEVICE_HELP)
+        return
+    for d in found:
+        print(
+            f"{d.index}: {d.platform} / {d.name} ({d.kind}, max work-group {d.max_work_group_size}, "
+            f"local memory {d.local_mem_size // 1024} KiB)"
+        )
+
+
 def _run(name: str, sizes: dict[str, int] | None) -> None:
     examples = _examples()
     module = examples.load(name)
@@ -56,17 +105,31 @@ def _run(name: str, sizes: dict[str, int] | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lift", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("examples", help="run every example through the interpreter against numpy")
+    p_examples = sub.add_parser("examples", help="every example, interpreted and compiled, checked against numpy")
+    p_examples.add_argument("--device", default=None, help="pocl, oclgrind, nvidia, a name fragment or an index")
     p_types = sub.add_parser("types", help="print an example's program with its types")
     p_types.add_argument("example")
     p_run = sub.add_parser("run", help="interpret an example on random inputs and check it")
     p_run.add_argument("example")
     p_run.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
+    p_kernel = sub.add_parser("kernel", help="print and/or run an example's OpenCL kernel")
+    p_kernel.add_argument("example")
+    p_kernel.add_argument("--print", action="store_true", dest="show", help="print the kernel (default without --run)")
+    p_kernel.add_argument("--run", action="store_true", help="run it on random inputs and check it against numpy")
+    p_kernel.add_argument("--device", default=None)
+    p_kernel.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
+    sub.add_parser("devices", help="list the OpenCL devices")
     args = parser.parse_args(argv)
     try:
         if args.command == "examples":
             for name in _examples().NAMES:
                 _run(name, None)
+            for name in _examples().NAMES:
+                _kernel(name, None, args.device, show=False, run=True)
+        elif args.command == "kernel":
+            _kernel(args.example, _sizes(args.size), args.device, args.show, args.run)
+        elif args.command == "devices":
+            _devices()
         elif args.command == "types":
             print(pretty(_examples().load(args.example).program, types=True))
         elif args.command == "run":

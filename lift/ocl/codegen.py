@@ -579,19 +579,35 @@ class _Generator:
         if not f.seq:
             raise MappingError("reduce: lower the program first (reductions compile as reduce_seq)")
         (arg,) = e.args
-        src = self.value(arg)
         t = arg.type
         acc_t = f.init.type
         assert isinstance(t, ArrayType) and acc_t is not None
         if isinstance(acc_t, ArrayType):
             raise MappingError("reduce_seq with an array accumulator is not supported by the OpenCL backend yet")
+        fused = _fusable_map(arg)
+        if fused is not None:
+            # Lift's reduceSeq ∘ mapSeq fusion: the map's elements are computed where the reduction reads them
+            g, producer = fused
+            inner = self.value(producer)
+            inner_t = producer.type
+            assert isinstance(inner_t, ArrayType)
+
+            def element(j: ArithExpr) -> v.View:
+                args = _unpacked(g, inner.at(j), inner_t.elem)
+                return v.ValueView(v.ValueRef(self.apply_scalar(g, args, []), t.elem))
+        else:
+            src = self.value(arg)
+
+            def element(j: ArithExpr) -> v.View:
+                return src.at(j)
+
         acc = self.fresh("acc")
         with self.collecting() as accesses:
             init = self.render(self.value(f.init).access([]))
         self.emit(Decl(self.c_type(acc_t), acc, init), list(accesses))
         acc_ref = v.ValueRef(acc, acc_t)
         with self.loop("seq", 0, t.size, "") as j:
-            value = self.apply_scalar(f.f, [v.ValueView(acc_ref), src.at(j)], [acc_t, t.elem])
+            value = self.apply_scalar(f.f, [v.ValueView(acc_ref), element(j)], [acc_t, t.elem])
             self.store(v.ValueView(acc_ref), value, acc_t)
         self.store(dest.at(Cst(0)), acc_ref, acc_t)
 
@@ -641,6 +657,27 @@ class _Generator:
         for t in (*f.param_types, f.result_type):
             if isinstance(t, TupleType):
                 self.c_type(t)
+
+
+def _fusable_map(arg: Expr) -> tuple[FunDecl, Expr] | None:
+    """``(g, x)`` when ``arg`` is ``map_seq(g) $ x`` with a scalar ``g`` and no address space asked for: its
+    result is read once, element by element, by the reduction, so it need not be stored."""
+    if not (isinstance(arg, FunCall) and isinstance(arg.f, Map) and arg.f.level in ("", "seq")):
+        return None
+    g = arg.f.f
+    scalar = isinstance(g, UserFun) or (
+        isinstance(g, Lambda)
+        and isinstance(g.body.type, ScalarType | TupleType)
+        and not any(isinstance(n, FunCall) and isinstance(n.f, (Map, Reduce)) for n in walk(g.body))
+    )
+    return (g, arg.args[0]) if scalar else None
+
+
+def _unpacked(g: FunDecl, element: v.View, elem_t: DataType) -> list[v.View]:
+    """The arguments of ``g`` for one element: the components of a tuple for a user function of several."""
+    if isinstance(g, UserFun) and len(g.param_names) > 1 and isinstance(elem_t, TupleType):
+        return [element.at(v.Component(k)) for k in range(len(g.param_names))]
+    return [element]
 
 
 def _tuple_of_vars(t: DataType, buffers: dict[tuple[int, ...], v.Buffer], prefix: tuple[int, ...] = ()) -> v.Ref:

@@ -58,15 +58,20 @@ def _devices() -> list[Any]:
     return out
 
 
+def _kind(flags: int) -> str:
+    cl = _cl()
+    kinds = [k for k in ("GPU", "CPU", "ACCELERATOR") if flags & getattr(cl.device_type, k)]
+    return "/".join(kinds) or "other"
+
+
 def list_devices() -> list[DeviceInfo]:
     """Every visible OpenCL device."""
-    cl = _cl()
     return [
         DeviceInfo(
             k,
             d.platform.name,
             d.name.strip(),
-            cl.device_type.to_string(d.type),
+            _kind(d.type),
             d.max_work_group_size,
             d.local_mem_size,
         )

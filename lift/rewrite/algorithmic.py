@@ -63,7 +63,7 @@ map_fusion = Rule(
     (
         Condition(
             "same_level",
-            "both maps run at the same level (found {first_level} then {then_level})",
+            "both maps must run at the same level (found {first_level} then {then_level})",
             lambda b: (b["first"].level, b["first"].dim) == (b["then"].level, b["then"].dim),
         ),
     ),
@@ -106,7 +106,7 @@ map_fission = Rule(
     (
         Condition(
             "independent",
-            "the last function {g} does not use the map's element {x}",
+            "the last function {g} must not use the map's element {x}",
             lambda b: not uses(b["g"], b["x"]),
         ),
     ),
@@ -141,7 +141,7 @@ def split_join(n: Size) -> Rule:
             algorithmic("map"),
             Condition(
                 "divides",
-                "the chunk size {n} divides the length {length} of the mapped array",
+                "the chunk size {n} must divide the length {length} of the mapped array",
                 lambda b: divides(b["n"], b["length"], b.facts),
             ),
         ),
@@ -219,20 +219,19 @@ def slide_tiling(step: Size) -> Rule:
         (
             Condition(
                 "multiple",
-                "the tile step {v} is a multiple of the slide step {s}",
+                "the tile step {v} must be a multiple of the slide step {s}",
                 lambda b: divides(b["s"], b["v"], b.facts),
             ),
             Condition(
                 "fits",
-                "a tile of {u} elements fits in the array of {length}",
+                "a tile of {u} elements must fit in the array of {length}",
                 lambda b: proved(Constraint(b["length"], ">=", b["u"]), b.facts),
             ),
             Condition(
                 "covers",
-                "the tiles ({tiles} of {per_tile} windows each) cover exactly the {windows} windows of the slide",
+                "the tiles ({tiles} of {per_tile} windows each) must cover exactly the {windows} windows of the slide",
                 lambda b: proved(Constraint(b["tiles"] * b["per_tile"], "==", b["windows"]), b.facts),
             ),
         ),
         lift_name="Rules.slideTiling",
     )
-

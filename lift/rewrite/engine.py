@@ -44,9 +44,11 @@ from lift.dsl.ir import (
     ToMem,
     UserFun,
     Zip,
+    computes,
     fresh_name,
     map_labels,
     names_in,
+    program_order,
     transform,
 )
 from lift.dsl.printer import show
@@ -145,9 +147,7 @@ def contract(node: Node, introduced: frozenset[str]) -> Any:
         return None
 
     out = transform(node, fn)
-    leftover = [
-        n for n in _walk_lambdas(out) if not isinstance(n, Fun) and any(p.name in introduced for p in n.params)
-    ]
+    leftover = [n for n in _walk_lambdas(out) if not isinstance(n, Fun) and any(p.name in introduced for p in n.params)]
     if not leftover:
         return out
     # an expansion whose body a rule changed (``map(λeta. square(id(eta)))``): give it an ordinary name
@@ -202,6 +202,7 @@ class _Prepared:
     type: FunType
     introduced: frozenset[str]
     labels: dict[int, str]
+    roles: dict[str, str]
     constraints: tuple[Constraint, ...]
     taken: frozenset[str]
 
@@ -213,10 +214,44 @@ def _prepare(prog: Fun) -> _Prepared:
     expanded, introduced = expand(prog)
     checked = expanded.typed  # the same type and size facts as the program itself
     typed = checked.program
-    labels = {id(m): label for m, label in map_labels(typed)}
-    return _Prepared(
-        prog, typed, checked.type, introduced, labels, tuple(checked.constraints), frozenset(names_in(typed))
+    # map_labels numbers the computing maps in program order (on a relabelled copy): pair them up by position
+    maps = [n for n in program_order(typed) if isinstance(n, Map) and computes(n.f)]
+    named = map_labels(typed)
+    labels = {id(m): label for m, (_, label) in zip(maps, named)} if len(maps) == len(named) else {}
+    prep = _Prepared(
+        prog,
+        typed,
+        checked.type,
+        introduced,
+        labels,
+        {},
+        tuple(checked.constraints),
+        frozenset(names_in(typed)),
     )
+    prep.roles.update(_roles(prep))
+    return prep
+
+
+def _roles(prep: _Prepared) -> dict[str, str]:
+    """What each parameter of an eta-expansion stands for: ``element of map0``, ``accumulator of reduce(…)``."""
+    out: dict[str, str] = {}
+    for n in program_order(prep.typed):
+        if isinstance(n, (Map, Reduce, Iterate, ToMem)) and isinstance(n.f, Lambda):
+            names = [p.name for p in n.f.params]
+            if not all(name in prep.introduced for name in names):
+                continue
+            owner = prep.labels.get(id(n)) or _short(prep, n)
+            kinds = ["accumulator", "element"] if isinstance(n, Reduce) else ["argument"] * len(names)
+            if isinstance(n, Map):
+                kinds = ["element"]
+            for name, kind in zip(names, kinds):
+                out[name] = f"{kind} of {owner}"
+    return out
+
+
+def _short(prep: _Prepared, node: Node) -> str:
+    text = show(contract(node, prep.introduced))
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _expressions(prep: _Prepared) -> Iterator[tuple[tuple[Step, ...], Expr, bool]]:
@@ -274,15 +309,9 @@ def _replace(root: Node, path: tuple[Step, ...], new: Node) -> Node:
     return root.replace(**{name: tuple(items)})  # type: ignore[no-any-return]
 
 
-def _what(prep: _Prepared, e: Expr) -> str:
-    if isinstance(e, Param):
-        return f"parameter {e.name}"
-    if isinstance(e, Literal):
-        return "literal"
-    assert isinstance(e, FunCall)
-    f = e.f
+def _what(prep: _Prepared, f: FunDecl) -> str:
     if isinstance(f, Map):
-        return prep.labels.get(id(f), "map")
+        return prep.labels.get(id(f)) or _short(prep, f)
     if isinstance(f, (Reduce, Lambda, ToMem, Iterate)):
         return f.short_name()
     if isinstance(f, UserFun):
@@ -291,13 +320,23 @@ def _what(prep: _Prepared, e: Expr) -> str:
 
 
 def _describe(prep: _Prepared, e: Expr) -> str:
+    """``map1 at `x >> map(square)```; ``square in map0 at `square```; ``parameter x``; ``element of map0``."""
+    if isinstance(e, Param):
+        return prep.roles.get(e.name, f"parameter {e.name}")
+    if isinstance(e, Literal):
+        return f"literal {show(e)}"
+    assert isinstance(e, FunCall)
+    what = _what(prep, e.f)
     shown: Node = e
-    if isinstance(e, FunCall) and e.args and all(isinstance(a, Param) and a.name in prep.introduced for a in e.args):
-        shown = e.f  # the body of an eta-expansion: the function value itself
+    if e.args and all(isinstance(a, Param) and a.name in prep.roles for a in e.args):
+        # the body of an eta-expansion: the function value itself, in the pattern that applies it
+        shown = e.f
+        owner = prep.roles[e.args[-1].name].split(" of ", 1)[1]  # type: ignore[attr-defined]
+        what = f"{what} in {owner}"
     text = show(contract(shown, prep.introduced))
     if len(text) > 72:
         text = text[:69] + "..."
-    return f"{_what(prep, e)} at `{text}`"
+    return f"{what} at `{text}`"
 
 
 def _bindings(prep: _Prepared, values: dict[str, Any]) -> Bindings:
@@ -318,14 +357,14 @@ def candidate_sites(prog: Fun, rule: Rule) -> list[Site]:
         if values is None:
             continue
         b = _bindings(prep, values)
-        refusals = tuple(f"{c.name}: {c.explain(b)}" for c in rule.conditions if not c.holds(b))
+        refusals = tuple(f"{c.name} fails: {c.explain(b)}" for c in rule.conditions if not c.holds(b))
         site = Site(path, _describe(prep, e), refusals)
         if repeated and not refusals:
             # matched at the last iteration's types only: the rewrite must hold at every iteration's
             try:
                 _rewrite(prep, rule, site, b)
             except LiftError as err:
-                site = Site(path, site.description, (f"every iteration: {err}",))
+                site = Site(path, site.description, (f"every_iteration fails: {err}",))
         out.append(site)
     return out
 
@@ -360,7 +399,9 @@ def apply(prog: Fun, rule: Rule, site: Site | int) -> Fun:
     b = _bindings(prep, values)
     for c in rule.conditions:
         if not c.holds(b):
-            raise LiftError(f"{rule.name} cannot be applied at {site.description}: {c.name}: {c.explain(b)}")
+            raise LiftError(
+                f"{rule.name} cannot be applied at {site.description}: the condition {c.name} fails: {c.explain(b)}"
+            )
     return _rewrite(prep, rule, site, b)
 
 
@@ -387,6 +428,5 @@ def _verify(prep: _Prepared, new: Fun, rule: Rule, site: Site) -> None:
     for c in needs:
         if c not in prep.constraints and not proved(c, prep.constraints):
             raise LiftError(
-                f"{where}: the rewritten program needs the size fact {c}, which the original program "
-                "does not guarantee"
+                f"{where}: the rewritten program needs the size fact {c}, which the original program does not guarantee"
             )

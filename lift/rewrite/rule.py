@@ -35,6 +35,7 @@ __all__ = [
     "eta_reduce",
     "is_array",
     "length",
+    "let",
     "level",
     "pinned",
     "proved",
@@ -219,6 +220,16 @@ def call(f: FunDecl, *args: Expr) -> Expr:
     return FunCall(f, tuple(args))
 
 
+def let(b: Bindings, value: Expr, base: str, body: Callable[[Expr], Expr]) -> Expr:
+    """``body(value)``, with ``value`` bound once to a fresh parameter (``(λv. body(v))(value)``) unless it is a
+    parameter already: a builder that uses a value twice must not compute it twice."""
+    if isinstance(value, Param):
+        return body(value)
+    (name,) = b.fresh(base)
+    p = Param(name)
+    return FunCall(Lambda((p,), body(p)), (value,))
+
+
 def pinned(e: Expr) -> Expr:
     """A scalar literal with its checked type written into it, so that it keeps that type wherever it moves.
 
@@ -250,7 +261,7 @@ def level(m: Map) -> str:
 def algorithmic(*keys: str) -> Condition:
     """The maps bound to ``keys`` are algorithmic: rules that restructure maps leave lowered ones alone."""
     found = " and ".join("{" + k + "_level}" for k in keys)
-    what = "the map is" if len(keys) == 1 else "both maps are"
+    what = "the map must be" if len(keys) == 1 else "both maps must be"
     return Condition(
         "algorithmic",
         f"{what} algorithmic map(…), not lowered (found {found}); a lowered map keeps the level its mapping gave it",
