@@ -33,3 +33,24 @@ def test_bad_input_is_reported_not_raised(argv: list[str], message: str, capsys:
     captured = capsys.readouterr()
     assert message in captured.err + captured.out
     assert code == (0 if message == "ok" else 2)
+
+
+def test_kernel_prints_the_source(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kernel", "dot", "--print", "-s", "N=64"]) == 0
+    out = capsys.readouterr().out
+    assert "kernel void dot_kernel(" in out and "acc = add(acc, mult(x[i], y[i]));" in out
+
+
+def test_kernel_runs_on_pocl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kernel", "stencil1d", "--run", "--device", "pocl", "-s", "N=256"]) == 0
+    assert "max relative error" in capsys.readouterr().out
+
+
+def test_devices_lists_pocl(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["devices"]) == 0
+    assert "Portable Computing Language" in capsys.readouterr().out
+
+
+def test_kernel_with_an_unknown_device_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kernel", "dot", "--run", "--device", "no-such-device"]) == 2
+    assert "no OpenCL device matches" in capsys.readouterr().err
