@@ -487,7 +487,7 @@ class _Generator:
 
     def write_through(self, f: FunDecl, e: FunCall, dest: v.View) -> v.View | None:
         """The destination for the argument of a rearrangement that can be written in place."""
-        if len(e.args) != 1 or not isinstance(e.args[0], FunCall) or not computes(e.args[0].f):
+        if len(e.args) != 1 or not isinstance(e.args[0], FunCall):
             return None
         t = e.args[0].type
         assert isinstance(t, ArrayType)
