@@ -131,14 +131,6 @@ def _scalars(t: DataType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int,
     return [(prefix, t)]
 
 
-def _count(t: DataType) -> ArithExpr:
-    n: ArithExpr = Cst(1)
-    while isinstance(t, ArrayType):
-        n = n * t.size
-        t = t.elem
-    return n
-
-
 class _Generator:
     def __init__(self, prog: Fun, name: str) -> None:
         self.typed = prog.typed
@@ -200,7 +192,7 @@ class _Generator:
             pairs = []
             for path, scalar in _scalars(t):
                 suffix = "".join(f"_{k}" for k in path)
-                buf = v.Buffer(f"{p.name}{suffix}", scalar, "global", _count(t), "input")
+                buf = v.Buffer(f"{p.name}{suffix}", scalar, "global", v.scalar_count(t, path), "input")
                 buffers.append(buf)
                 pairs.append((path, buf))
             self.out.inputs.append((p.name, t, buffers))
@@ -209,7 +201,7 @@ class _Generator:
         out_pairs = []
         for path, scalar in _scalars(result):
             suffix = "".join(f"_{k}" for k in path)
-            buf = v.Buffer(f"out{suffix}", scalar, "global", _count(result), "output")
+            buf = v.Buffer(f"out{suffix}", scalar, "global", v.scalar_count(result, path), "output")
             self.out.outputs.append(buf)
             out_pairs.append((path, buf))
         self.collect_extents()
@@ -357,7 +349,6 @@ class _Generator:
                 )
         else:
             slots = []
-        count = _count(t)
         slot: ArithExpr = Cst(0)
         per_slot: ArithExpr = Cst(1)
         for lp in slots:
@@ -367,7 +358,7 @@ class _Generator:
         pairs = []
         for path, scalar in _scalars(t):
             suffix = "".join(f"_{k}" for k in path)
-            size = count * per_slot
+            size = v.scalar_count(t, path) * per_slot
             buf = v.Buffer(f"{base}{suffix}", scalar, space, size)
             pairs.append((path, buf))
             if space == "global":
@@ -417,20 +408,21 @@ class _Generator:
 
     def store(self, dest: v.View, value: v.Ref | str, t: DataType) -> None:
         """``dest = value`` for a scalar or tuple ``t`` (tuples component by component)."""
-        with self.collecting() as accesses:
-            target = dest.access([])
-            if isinstance(target, v.TupleRef):
-                assert isinstance(t, TupleType)
-                if isinstance(value, v.TupleRef):
-                    parts: list[v.Ref | str] = list(value.parts)
-                else:
+        target = dest.access([])
+        if isinstance(target, v.TupleRef):
+            assert isinstance(t, TupleType)
+            if isinstance(value, v.TupleRef):
+                parts: list[v.Ref | str] = list(value.parts)
+            else:
+                with self.collecting() as accesses:
                     text = value if isinstance(value, str) else self.render(value)
-                    tmp = self.fresh("t")
-                    self.emit(Decl(self.c_type(t), tmp, text))
-                    parts = [f"{tmp}._{k}" for k in range(len(t.elems))]
-                for k, part in enumerate(parts):
-                    self.store(dest.at(v.Component(k)), part, t.elems[k])
-                return
+                tmp = self.fresh("t")
+                self.emit(Decl(self.c_type(t), tmp, text), list(accesses))
+                parts = [f"{tmp}._{k}" for k in range(len(t.elems))]
+            for k, part in enumerate(parts):
+                self.store(dest.at(v.Component(k)), part, t.elems[k])
+            return
+        with self.collecting() as accesses:
             text = value if isinstance(value, str) else self.render(value)
             if isinstance(target, v.MemRef):
                 if not any(lp.level != "seq" for lp in self.loops) and target.buffer.space != "private":
@@ -509,6 +501,10 @@ class _Generator:
         if isinstance(t, ArrayType):
             with self.loop("seq", 0, t.size, "") as i:
                 self.copy(src.at(i), dest.at(i), t.elem)
+            return
+        if isinstance(t, TupleType) and any(isinstance(e, ArrayType) for e in t.elems):
+            for k, e in enumerate(t.elems):
+                self.copy(src.at(v.Component(k)), dest.at(v.Component(k)), e)
             return
         self.store(dest, src.access([]), t)
 

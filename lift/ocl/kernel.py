@@ -81,7 +81,18 @@ def compile_program(
     if not isinstance(prog, Fun):
         raise LiftTypeError(f"compile: expected a program made with @fun, found {type(prog).__name__}")
     _ = prog.type  # type errors first
-    low = lower(prog, mapping)
+    try:
+        return _compile_lowered(prog, lower(prog, mapping), sizes, values, device)
+    except MappingError:
+        if mapping is not None or lower(prog) is prog:
+            raise
+        # the default policy's parallel mapping needs work-groups to synchronise: run in one work-item
+        return _compile_lowered(prog, lower(prog, single_thread=True), sizes, values, device)
+
+
+def _compile_lowered(
+    prog: Fun, low: Fun, sizes: AbcMapping[str, int] | None, values: AbcMapping[str, int] | None, device: Any
+) -> Kernel:
     specialised = specialise(low, sizes) if sizes else low
     gen = generate(specialised)
     uniform = _uniform_loops(gen)

@@ -78,15 +78,22 @@ def _outermost_maps(prog: Node) -> list[Map]:
     return out
 
 
-def lower(prog: Fun, mapping: Mapping | None = None) -> Fun:
-    """The low-level program for ``mapping`` (the default mapping when ``None``); a hand-lowered program as is."""
+def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = False) -> Fun:
+    """The low-level program for ``mapping`` (the default mapping when ``None``); a hand-lowered program as is.
+
+    ``single_thread`` (with no mapping) runs the whole program in one work-item: the fallback of the default
+    policy when its parallel mapping would need work-groups to synchronise.
+    """
     if mapping is None:
-        if is_lowered(prog):
+        # hand-lowered: every computation has its level, and some map runs in parallel
+        parallel = any(isinstance(n, Map) and n.level in ("glb", "wrg") for n in program_order(prog.body))
+        if is_lowered(prog) and parallel:
             return prog
-        if result_is_a_view(prog.body):
-            prog = Fun(prog.params, _copy(prog.typed.type.result)(prog.body), prog.name, prog.param_types)
-        elif not _top_is_map(prog.body):
+        computes_anything = any(isinstance(n, FunCall) and computes(n.f) for n in program_order(prog.body))
+        if computes_anything and (single_thread or not _top_level_maps_only(prog.body)):
             prog = _single_thread(prog)
+        elif result_is_a_view(prog.body):
+            prog = Fun(prog.params, _copy(prog.typed.type.result)(prog.body), prog.name, prog.param_types)
         mapping = default_mapping(prog)
     named = name_maps(prog)
     labels = [label for _, label in map_labels(named)]
@@ -115,15 +122,26 @@ def result_is_a_view(body: Expr) -> bool:
     return isinstance(e, Param)
 
 
-def _top_is_map(body: Expr) -> bool:
-    """True when the last computation of the program is a map (possibly seen through rearrangements)."""
-    e = body
-    while isinstance(e, FunCall):
+def _top_level_maps_only(body: Expr) -> bool:
+    """True when every computation outside the computing maps is itself a map (then the maps can run in
+    parallel; a top-level reduction or copy would run in every thread) and there is one."""
+    found = False
+
+    def visit(e: Expr) -> bool:
+        nonlocal found
+        if not isinstance(e, FunCall):
+            return True
         f = e.f.f if isinstance(e.f, ToMem) else e.f
         if computes(f):
-            return isinstance(f, Map)
-        e = e.args[0]
-    return False
+            if not isinstance(f, Map):
+                return False
+            found = True
+        elif isinstance(f, Lambda):
+            if not visit(f.body):
+                return False
+        return all(visit(a) for a in e.args)
+
+    return visit(body) and found
 
 
 def _single_thread(prog: Fun) -> Fun:

@@ -197,15 +197,15 @@ class MemView(View):
         flat: ArithExpr = Cst(0)
         for i, n in zip(indices, dims):
             flat = flat * n + i
-        return MemRef(buffer, self.base * _count(self.type, tuple(component)) + flat)
+        return MemRef(buffer, self.base * scalar_count(self.type, tuple(component)) + flat)
 
 
-def _count(t: DataType, component: tuple[int, ...]) -> ArithExpr:
-    """How many scalars of one component a value of type ``t`` holds."""
+def scalar_count(t: DataType, component: tuple[int, ...] = ()) -> ArithExpr:
+    """How many scalars of one component (a path of tuple indices) a value of type ``t`` holds."""
     if isinstance(t, ArrayType):
-        return t.size * _count(t.elem, component)
+        return t.size * scalar_count(t.elem, component)
     if isinstance(t, TupleType):
-        return _count(t.elems[component[0]], component[1:])
+        return scalar_count(t.elems[component[0]], component[1:])
     return Cst(1)
 
 
