@@ -25,4 +25,13 @@ class UserFunError(LiftTypeError):
 
 
 class MappingError(LiftError):
-    """An invalid mapping of a program onto the OpenCL thread hierarchy or memory; lists the violated rules."""
+    """An invalid mapping of a program onto the OpenCL thread hierarchy or memory; lists the violated rules.
+
+    ``rule`` names the rule broken (when one is known) and ``labels`` the maps whose choices decide it, so that
+    the mapping model can exclude every mapping that makes the same choices for them.
+    """
+
+    def __init__(self, message: str, *, rule: str | None = None, labels: frozenset[str] = frozenset()) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.labels = labels

@@ -96,7 +96,7 @@ def _subst(node: Node, mapping: dict[str, Expr], avoid: frozenset[str]) -> Node:
         # the binders that would capture a free parameter of a replacement
         captured = frozenset().union(*(free_params(v) for v in inner.values())) & bound
         params = node.params
-        body = node.body
+        body: Node = node.body
         if captured:
             taken = set(names_in(node)) | set(avoid) | set(inner)
             renames: dict[str, Expr] = {}

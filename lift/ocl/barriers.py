@@ -64,6 +64,7 @@ class _Inserter:
                     self.uniform_ids.add(id(new))
                 s = new
                 if body.stmts and isinstance(body.stmts[-1], Barrier):
+                    out.append(s)  # its last iteration ends synchronised: nothing is pending after it
                     pending = []
                     continue
             out.append(s)
@@ -97,7 +98,8 @@ class _Inserter:
             culprit = next((lp for lp, s in context if not self.is_uniform(lp, s)), None)
             where = f" inside {culprit.label or culprit.var.name} ({culprit.level}{culprit.dim})" if culprit else ""
             raise MappingError(
-                f"the kernel needs a barrier{where}, but not every thread of the work-group reaches it: that loop's "
+                rule="barrier-reached-by-all-threads",
+                message=f"the kernel needs a barrier{where}, but not every thread of the work-group reaches it: that loop's "
                 "trip count differs between threads (its size is not a multiple of the local size). Choose a local "
                 "size that divides it, or move the synchronised work out of the loop"
             )
@@ -154,10 +156,14 @@ class _Inserter:
             return None
         groups_differ = _groups_differ(loops_a, loops_b, group_vars)
         if a.buffer.space != "local" and groups_differ is not None and _possible([*base, groups_differ]):
+            labels = frozenset(lp.label for lp in (*a.loops, *b.loops) if lp.label)
             raise MappingError(
+                rule="no-sync-between-work-groups",
+                labels=labels,
+                message=
                 f"{a.buffer.name}: an element written by one thread is {'read' if not b.write else 'written'} by a "
                 "thread of another work-group in the same kernel, and work-groups cannot synchronise; keep producer "
-                "and consumer in one work-group (map_wrg/map_lcl) or use the same thread for both"
+                "and consumer in one work-group (map_wrg/map_lcl) or use the same thread for both",
             )
         return a.buffer.space
 

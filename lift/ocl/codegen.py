@@ -245,8 +245,10 @@ class _Generator:
             return v.ValueView(self.call(e))
         if not computes(f):
             return self.view(f, [self.value(a) for a in e.args], [a.type for a in e.args], e)  # type: ignore[misc]
-        space = f.space if isinstance(f, ToMem) else "global"
-        dest = self.allocate(e.type, space, f)
+        if isinstance(f, Lambda):
+            # a lambda applied is a let: its body's computations are placed where they ask to be
+            return self.view(f, [self.value(a) for a in e.args], [a.type for a in e.args], e)  # type: ignore[misc]
+        dest = self.allocate(e.type, _output_space(f), f)
         self.into(e, dest)
         return dest
 
@@ -653,6 +655,20 @@ class _Generator:
         for t in (*f.param_types, f.result_type):
             if isinstance(t, TupleType):
                 self.c_type(t)
+
+
+def _output_space(f: FunDecl) -> str:
+    """Where the result of ``f`` lives: as in Lift, where its innermost function writes it (``map(to_local(g))``
+    puts the whole map's result in local memory); global memory unless some ``to_…`` says otherwise."""
+    while True:
+        if isinstance(f, ToMem):
+            return f.space
+        if isinstance(f, Map):
+            f = f.f
+        elif isinstance(f, Lambda) and isinstance(f.body, FunCall):
+            f = f.body.f
+        else:
+            return "global"
 
 
 def _fusable_map(arg: Expr) -> tuple[FunDecl, Expr] | None:

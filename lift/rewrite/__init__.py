@@ -15,7 +15,7 @@ parametrised rules (``split_join(n)``, ``slide_tiling(step)``, ``tile_2d(r, c)``
 
 from lift.rewrite.algorithmic import join_split, map_fission, map_fusion, slide_tiling, split_join
 from lift.rewrite.copies import add_id, implement_id, remove_id
-from lift.rewrite.engine import Site, apply, candidate_sites, sites
+from lift.rewrite.engine import Site, apply, bindings, candidate_sites, sites
 from lift.rewrite.explore import Exploration, Reached, explore
 from lift.rewrite.interchange import map_map_interchange, map_reduce_interchange, tile_2d
 from lift.rewrite.reduction import partial_reduce, partial_reduce_split_join, reduce_map_fusion
@@ -37,6 +37,7 @@ __all__ = [
     "Site",
     "add_id",
     "apply",
+    "bindings",
     "candidate_sites",
     "explore",
     "gather_scatter_id",

@@ -16,7 +16,9 @@ from lift.rewrite.rule import (
     algorithmic,
     applied,
     call,
+    call_on,
     divides,
+    element_type,
     eta_reduce,
     length,
     pinned,
@@ -51,7 +53,8 @@ def _fusion_build(b: Bindings) -> Expr:
     (name,) = b.fresh("x")
     p = Param(name)
     label = first.name if first.name is not None else then.name
-    fused = Map(Lambda((p,), call(then.f, call(first.f, p))), first.level, first.dim, label)
+    x: Expr = b["x"]
+    fused = Map(Lambda((p,), call(then.f, call_on(first.f, p, element_type(x)))), first.level, first.dim, label)
     return FunCall(fused, (b["x"],))
 
 
@@ -83,36 +86,51 @@ def _fission_match(e: Expr) -> dict[str, Any] | None:
     if lam is None:
         return None
     x, body = lam
-    if not (isinstance(body, FunCall) and len(body.args) == 1):
+    if not isinstance(body, FunCall) or not body.args:
         return None
-    inner = body.args[0]
+    # the argument of the last call that computes from the element (the first, if several do)
+    using = [i for i, a in enumerate(body.args) if uses(a, x)]
+    i = using[0] if using else 0
+    inner = body.args[i]
     if isinstance(inner, Param) and inner.name == x.name:
-        return None  # λx. g(x): nothing to split off
-    return {"map": m[0], "xs": m[1], "x": x, "g": body.f, "e": inner}
+        return None  # λx. g(…, x, …): nothing to split off
+    rest = tuple(a for j, a in enumerate(body.args) if j != i)
+    return {"map": m[0], "xs": m[1], "x": x, "last": body, "g": body.f, "i": i, "e": inner, "rest": rest}
 
 
 def _fission_build(b: Bindings) -> Expr:
     m: Map = b["map"]
+    last: FunCall = b["last"]
     first = eta_reduce(Lambda((b["x"],), pinned(b["e"])))
+    (name,) = b.fresh("y")
+    y = Param(name)
+    args = tuple(y if j == b["i"] else pinned(a) for j, a in enumerate(last.args))
+    then = eta_reduce(Lambda((y,), FunCall(last.f, args)))
     produce = FunCall(Map(first, m.level, m.dim, m.name), (b["xs"],))
-    return FunCall(Map(b["g"], m.level, m.dim, None), (produce,))
+    return FunCall(Map(then, m.level, m.dim, None), (produce,))
+
+
+def _independent(b: Bindings) -> bool:
+    x = b["x"]
+    return not uses(b["g"], x) and not any(uses(a, x) for a in b["rest"])
 
 
 map_fission = Rule(
     "map_fission",
-    "x >> map(λv. v >> f >> g)  =  x >> map(λv. v >> f) >> map(g)",
+    "x >> map(λv. g(f(v)))  =  x >> map(f) >> map(g)",
     _fission_match,
     _fission_build,
     (
         Condition(
             "independent",
-            "the last function {g} must not use the map's element {x}",
-            lambda b: not uses(b["g"], b["x"]),
+            "apart from the computation {e}, the last call {last} must not use the map's element {x}",
+            _independent,
         ),
     ),
     lift_name="FissionRules.mapFission",
 )
-"""A map whose function ends with ``g`` is a map without ``g``, then ``map(g)`` (the inverse of fusion)."""
+"""A map whose function ends with a call ``g(…)`` is a map computing ``g``'s argument, then a map of ``g``
+(the inverse of fusion); ``g``'s other arguments must not depend on the element."""
 
 
 # ---- split-join and join-split ----------------------------------------------------------------------------

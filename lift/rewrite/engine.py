@@ -24,7 +24,7 @@ last check matters inside ``iterate``, whose body is matched at the types of its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -59,7 +59,7 @@ from lift.types.checker import types_equal
 from lift.types.data import FunType
 from lift.types.smt import Constraint
 
-__all__ = ["Site", "apply", "candidate_sites", "contract", "expand", "sites"]
+__all__ = ["Site", "apply", "bindings", "candidate_sites", "contract", "expand", "sites"]
 
 Step = tuple[str, int | None]
 """One step of a path: a field name and, for a tuple field (a call's ``args``), the index in it."""
@@ -303,10 +303,10 @@ def _replace(root: Node, path: tuple[Step, ...], new: Node) -> Node:
     (name, index), rest = path[0], path[1:]
     value = getattr(root, name)
     if index is None:
-        return root.replace(**{name: _replace(value, rest, new)})  # type: ignore[no-any-return]
+        return root.replace(**{name: _replace(value, rest, new)})
     items = list(value)
     items[index] = _replace(items[index], rest, new)
-    return root.replace(**{name: tuple(items)})  # type: ignore[no-any-return]
+    return root.replace(**{name: tuple(items)})
 
 
 def _what(prep: _Prepared, f: FunDecl) -> str:
@@ -374,6 +374,14 @@ def sites(prog: Fun, rule: Rule) -> list[Site]:
     return [s for s in candidate_sites(prog, rule) if s.applies]
 
 
+def bindings(prog: Fun, rule: Rule, site: Site | int) -> Bindings:
+    """What ``rule``'s pattern binds at ``site`` (e.g. ``"length"`` for ``split_join``), whether or not its
+    side conditions hold there; ``site`` may be an index into ``candidate_sites(prog, rule)``."""
+    prep = _prepare(prog)
+    site = _resolve(prog, rule, site, candidate_sites, "its pattern matches")
+    return _bindings(prep, _matched(prep, rule, site))
+
+
 def apply(prog: Fun, rule: Rule, site: Site | int) -> Fun:
     """``prog`` rewritten by ``rule`` at ``site`` (a :class:`Site` or an index into ``sites(prog, rule)``).
 
@@ -383,26 +391,36 @@ def apply(prog: Fun, rule: Rule, site: Site | int) -> Fun:
     if not isinstance(rule, Rule):
         raise LiftError(f"apply(prog, rule, site): expected a Rule, found {type(rule).__name__} {rule!r}")
     prep = _prepare(prog)
-    if isinstance(site, int) and not isinstance(site, bool):
-        found = sites(prog, rule)
-        if not 0 <= site < len(found):
-            raise LiftError(f"{rule.name}: there are {len(found)} site(s) where it applies, so no site number {site}")
-        site = found[site]
-    if not isinstance(site, Site):
-        raise LiftError(f"apply(prog, rule, site): expected a Site or an int, found {type(site).__name__}")
-    node = _get(prep.typed, site.path)
-    if not isinstance(node, Expr) or _describe(prep, node) != site.description:
-        raise LiftError(f"{rule.name}: the site {site.description} is not a site of the program {prog.name}")
-    values = rule.match(node)
-    if values is None:
-        raise LiftError(f"{rule.name} does not match at {site.description} (its equation: {rule.equation})")
-    b = _bindings(prep, values)
+    site = _resolve(prog, rule, site, sites, "it applies")
+    b = _bindings(prep, _matched(prep, rule, site))
     for c in rule.conditions:
         if not c.holds(b):
             raise LiftError(
                 f"{rule.name} cannot be applied at {site.description}: the condition {c.name} fails: {c.explain(b)}"
             )
     return _rewrite(prep, rule, site, b)
+
+
+def _resolve(prog: Fun, rule: Rule, site: object, listing: Callable[[Fun, Rule], list[Site]], where: str) -> Site:
+    """The site itself, or the site with that index in ``listing(prog, rule)``."""
+    if isinstance(site, int) and not isinstance(site, bool):
+        found = listing(prog, rule)
+        if not 0 <= site < len(found):
+            raise LiftError(f"{rule.name}: there are {len(found)} site(s) where {where}, so no site number {site}")
+        return found[site]
+    if not isinstance(site, Site):
+        raise LiftError(f"{rule.name}: expected a Site or an int, found {type(site).__name__} {site!r}")
+    return site
+
+
+def _matched(prep: _Prepared, rule: Rule, site: Site) -> dict[str, Any]:
+    node = _get(prep.typed, site.path)
+    if not isinstance(node, Expr) or _describe(prep, node) != site.description:
+        raise LiftError(f"{rule.name}: the site {site.description} is not a site of the program {prep.original.name}")
+    values = rule.match(node)
+    if values is None:
+        raise LiftError(f"{rule.name} does not match at {site.description} (its equation: {rule.equation})")
+    return values
 
 
 def _rewrite(prep: _Prepared, rule: Rule, site: Site, b: Bindings) -> Fun:

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from lift.dsl.ir import Expr, FunCall, Get, Join, Lambda, Map, Param, Reduce, Split, Transpose, UserFun, Zip, size_arg
-from lift.dsl.substitute import substitute
+from lift.dsl.ir import (
+    Expr,
+    FunCall,
+    FunDecl,
+    Get,
+    Join,
+    Lambda,
+    Map,
+    Param,
+    Reduce,
+    Split,
+    Transpose,
+    UserFun,
+    Zip,
+    size_arg,
+)
+from lift.dsl.substitute import free_params, substitute
 from lift.rewrite.rule import (
     Bindings,
     Condition,
@@ -50,6 +65,7 @@ def _map_reduce_build(b: Bindings) -> Expr:
     r: Reduce = b["reduce"]
     acc, row, pair, each = (Param(n) for n in b.fresh("acc", "row", "p", "r"))
     f = eta_reduce(r.f)
+    combine: FunDecl
     if isinstance(f, UserFun) and f.num_args() == 2:
         combine = f  # map(add) over zip(acc, row): the user function takes the pair's components
     else:
@@ -106,9 +122,13 @@ def _map_map_build(b: Bindings) -> Expr:
     lam = unary_lambda(inner.f)
     assert lam is not None, "the engine eta-expands map functions"
     y, body = lam
-    x_name, y_name = b.fresh(b["x"].name, y.name)
-    x2, y2 = Param(x_name), Param(y_name)
-    body = substitute(body, {b["x"].name: x2, y.name: y2})
+    x: Param = b["x"]
+    x2, y2 = x, y
+    if x.name == y.name or y.name in free_params(b["xs"]):
+        # xs moves under the binder of y, and the binders swap: rename them where that could capture
+        x_name, y_name = b.fresh(x.name, y.name)
+        x2, y2 = Param(x_name), Param(y_name)
+        body = substitute(body, {x.name: x2, y.name: y2})
     over_xs = Map(Lambda((x2,), body), outer.level, outer.dim, outer.name)
     over_ys = Map(Lambda((y2,), FunCall(over_xs, (b["xs"],))), inner.level, inner.dim, inner.name)
     return _transpose(FunCall(over_ys, (b["ys"],)))

@@ -14,7 +14,18 @@ from typing import Any
 
 from lift.dsl.ir import Expr, FunCall, Join, Lambda, Map, Param, Reduce, Split, size_arg
 from lift.dsl.substitute import alpha_equal
-from lift.rewrite.rule import Bindings, Condition, Rule, applied, call, divides, length, pinned
+from lift.rewrite.rule import (
+    Bindings,
+    Condition,
+    Rule,
+    applied,
+    call,
+    call_on,
+    divides,
+    element_type,
+    length,
+    pinned,
+)
 from lift.types.arith import ArithExpr
 
 __all__ = ["partial_reduce", "partial_reduce_split_join", "reduce_map_fusion"]
@@ -36,7 +47,7 @@ def _reduce_map_build(b: Bindings) -> Expr:
     r: Reduce = b["reduce"]
     m: Map = b["map"]
     acc, x = (Param(n) for n in b.fresh("acc", "x"))
-    step = Lambda((acc, x), call(r.f, acc, call(m.f, x)))
+    step = Lambda((acc, x), call(r.f, acc, call_on(m.f, x, element_type(b["x"]))))
     return FunCall(Reduce(step, pinned(r.init), True), (b["x"],))
 
 

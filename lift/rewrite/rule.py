@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lift.dsl.ir import Expr, Fun, FunCall, FunDecl, Lambda, Literal, Map, Node, Param, fresh_name
+from lift.dsl.ir import Expr, Fun, FunCall, FunDecl, Get, Lambda, Literal, Map, Node, Param, UserFun, fresh_name
 from lift.dsl.printer import show
 from lift.dsl.substitute import free_params, occurrences, occurs_under_lambda, substitute
 from lift.types.arith import ArithExpr, Cst, simplify
-from lift.types.data import ArrayType, DataType, ScalarType
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType
 from lift.types.smt import Constraint, facts_of, prove
 
 __all__ = [
@@ -31,7 +31,9 @@ __all__ = [
     "algorithmic",
     "applied",
     "call",
+    "call_on",
     "divides",
+    "element_type",
     "eta_reduce",
     "is_array",
     "length",
@@ -56,7 +58,7 @@ Build = Callable[["Bindings"], Expr]
 class Bindings(Mapping[str, Any]):
     """What a pattern bound at a site, with what the site's program knows: its size facts and its names."""
 
-    values: Mapping[str, Any]
+    bound: Mapping[str, Any]
     """The bound values by name: typed sub-expressions, function values, sizes."""
     facts: tuple[Constraint, ...] = ()
     """The program's size facts (e.g. ``N % 4 == 0``), under which side conditions on sizes are decided."""
@@ -66,13 +68,13 @@ class Bindings(Mapping[str, Any]):
     """Parameter names the engine introduced by eta-expansion (not shown in messages)."""
 
     def __getitem__(self, key: str) -> Any:
-        return self.values[key]
+        return self.bound[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.values)
+        return iter(self.bound)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.bound)
 
     def fresh(self, *bases: str) -> tuple[str, ...]:
         """Distinct parameter names, one per base (``x`` → ``x``, ``x1``, …), that the program does not use."""
@@ -89,7 +91,7 @@ class Bindings(Mapping[str, Any]):
         from lift.rewrite.engine import contract
 
         out = {}
-        for k, v in self.values.items():
+        for k, v in self.bound.items():
             if isinstance(v, Node):
                 out[k] = show(contract(v, self.hidden))
             else:
@@ -228,6 +230,20 @@ def let(b: Bindings, value: Expr, base: str, body: Callable[[Expr], Expr]) -> Ex
     (name,) = b.fresh(base)
     p = Param(name)
     return FunCall(Lambda((p,), body(p)), (value,))
+
+
+def call_on(f: FunDecl, x: Expr, elem: DataType | None) -> Expr:
+    """``f(x)`` for an element ``x`` of type ``elem``: a user function of k parameters applied to a k-tuple
+    takes its components (``mult(p[0], p[1])``), as ``map(mult)`` over a zip does; otherwise :func:`call`."""
+    g = eta_reduce(f)
+    if isinstance(g, UserFun) and isinstance(elem, TupleType) and g.num_args() == len(elem.elems) > 1:
+        return FunCall(g, tuple(FunCall(Get(i), (x,)) for i in range(g.num_args())))
+    return call(f, x)
+
+
+def element_type(e: Expr) -> DataType | None:
+    """The element type of a typed array expression (``None`` for other values)."""
+    return e.type.elem if isinstance(e.type, ArrayType) else None
 
 
 def pinned(e: Expr) -> Expr:
