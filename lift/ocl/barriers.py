@@ -29,7 +29,9 @@ __all__ = ["insert_barriers"]
 def insert_barriers(gen: Generated, *, facts: Sequence[Constraint] = (), uniform: Iterable[int] = ()) -> Block:
     """``gen.body`` with the barriers it needs; ``uniform`` lists the ``id`` of loops whose trip count is the
     same in every thread of a work-group (besides sequential and work-group loops, which always are)."""
-    return _Inserter(gen, facts, set(uniform)).block(gen.body, [])
+    inserter = _Inserter(gen, facts, set(uniform))
+    inserter.check_write_races()
+    return inserter.block(gen.body, [])
 
 
 class _Inserter:
@@ -37,7 +39,7 @@ class _Inserter:
         self.gen = gen
         self.facts = [c.to_z3() for c in facts]
         self.uniform_ids = uniform
-        self.cache: dict[tuple[Access, Access, tuple[frozenset[str], frozenset[str]]], str | None] = {}
+        self.cache: dict[tuple[Access, Access, tuple[frozenset[str], ...]], str | None] = {}
 
     def is_uniform(self, lp: Loop, stmt: For) -> bool:
         return lp.level in ("seq", "wrg") or id(stmt) in self.uniform_ids
@@ -85,7 +87,8 @@ class _Inserter:
         shared = {q.var.name for q, _ in context if q.level in ("seq", "wrg")}
         # a work-group runs every iteration of its own strided map_wrg loop: the next iteration is the same group
         same_group = {lp.var.name} if lp.level == "wrg" else set()
-        fences = self.conflicts(tail, head, shared, same_group)
+        # the next iteration has another value of the loop variable (a later one of the same thread, or another thread's)
+        fences = self.conflicts(tail, head, shared, same_group, distinct={lp.var.name})
         if fences:
             uniform = all(self.is_uniform(q, f) for q, f in inner)
             self.place(stmts, fences, uniform, inner, carried=True)
@@ -101,14 +104,51 @@ class _Inserter:
                 rule="barrier-reached-by-all-threads",
                 message=f"the kernel needs a barrier{where}, but not every thread of the work-group reaches it: that loop's "
                 "trip count differs between threads (its size is not a multiple of the local size). Choose a local "
-                "size that divides it, or move the synchronised work out of the loop"
+                "size that divides it, or move the synchronised work out of the loop",
             )
         reason = "next iteration overwrites data other threads still read" if carried else ""
         out.append(Barrier("local" in fences, "global" in fences, reason))
 
+    def check_write_races(self) -> None:
+        """No element is written by two different threads (or work-groups) of the launch: no barrier orders
+        two writes made by one statement."""
+        writes = _distinct([a for s in self.gen.body.stmts for a in self.gen.accesses.get(id(s), []) if a.write])
+        for a in writes:
+            if a.buffer.space == "private":
+                continue
+            index_a, loops_a, guards_a = _renamed(a, "_1", set())
+            index_b, loops_b, guards_b = _renamed(a, "_2", set())
+            loop_vars = {var for _, var in (*loops_a, *loops_b)}
+            base = [
+                *range_constraints({x for e in (index_a, index_b) for x in e.free_vars()} | loop_vars),
+                *self.facts,
+                *guards_a,
+                *guards_b,
+                to_z3(index_a) == to_z3(index_b),
+            ]
+            groups = [(x, y) for (lx, x), (_, y) in zip(loops_a, loops_b) if lx.level == "wrg"]
+            if a.buffer.space == "local":
+                # each work-group has its own local memory: only threads of one group can collide in it
+                base += [to_z3(x) == to_z3(y) for x, y in groups]
+                groups = []
+            group_differ = z3.Or(*[to_z3(x) != to_z3(y) for x, y in groups]) if groups else None
+            differ = [d for d in (_threads_differ(loops_a, loops_b), group_differ) if d is not None]
+            if differ and _possible([*base, z3.Or(*differ)]):
+                raise MappingError(
+                    rule="no-write-write-race",
+                    labels=frozenset(lp.label for lp in a.loops if lp.label),
+                    message=f"{a.buffer.name}: two different threads write the same element (every thread that runs "
+                    "this statement writes it); map the computation so that each element has one writer",
+                )
+
     # ---- deciding conflicts --------------------------------------------------------------------------
     def conflicts(
-        self, earlier: list[Access], later: list[Access], shared: set[str], same_group: set[str] | None = None
+        self,
+        earlier: list[Access],
+        later: list[Access],
+        shared: set[str],
+        same_group: set[str] | None = None,
+        distinct: set[str] | None = None,
     ) -> set[str]:
         """The memory spaces whose fences a barrier between ``earlier`` and ``later`` needs (empty: none).
 
@@ -116,7 +156,8 @@ class _Inserter:
         differ between the accesses but stay within one work-group."""
         fences: set[str] = set()
         same_group = same_group or set()
-        key_shared = (frozenset(shared), frozenset(same_group))
+        distinct = distinct or set()
+        key_shared = (frozenset(shared), frozenset(same_group), frozenset(distinct))
         for a in _distinct(earlier):
             for b in _distinct(later):
                 if a.buffer != b.buffer or not (a.write or b.write) or a.buffer.space == "private":
@@ -125,13 +166,20 @@ class _Inserter:
                     continue
                 key = (a, b, key_shared)
                 if key not in self.cache:
-                    self.cache[key] = self.decide(a, b, shared, same_group)
+                    self.cache[key] = self.decide(a, b, shared, same_group, distinct)
                 space = self.cache[key]
                 if space is not None:
                     fences.add(space)
         return fences
 
-    def decide(self, a: Access, b: Access, shared: set[str], same_group: set[str]) -> str | None:
+    def decide(
+        self,
+        a: Access,
+        b: Access,
+        shared: set[str],
+        same_group: set[str],
+        distinct: set[str] = frozenset(),  # type: ignore[assignment]
+    ) -> str | None:
         """The fence needed between accesses ``a`` then ``b``, or None; raises for cross-work-group conflicts."""
         index_a, loops_a, guards_a = _renamed(a, "_1", shared)
         index_b, loops_b, guards_b = _renamed(b, "_2", shared)
@@ -143,6 +191,7 @@ class _Inserter:
             *guards_a,
             *guards_b,
             to_z3(index_a) == to_z3(index_b),
+            *[to_z3(x) != to_z3(y) for (lx, x), (_, y) in zip(loops_a, loops_b) if lx.var.name in distinct],
         ]
         if a.buffer.space == "local":
             # each work-group has its own local memory: only threads of one group can meet in it
@@ -160,8 +209,7 @@ class _Inserter:
             raise MappingError(
                 rule="no-sync-between-work-groups",
                 labels=labels,
-                message=
-                f"{a.buffer.name}: an element written by one thread is {'read' if not b.write else 'written'} by a "
+                message=f"{a.buffer.name}: an element written by one thread is {'read' if not b.write else 'written'} by a "
                 "thread of another work-group in the same kernel, and work-groups cannot synchronise; keep producer "
                 "and consumer in one work-group (map_wrg/map_lcl) or use the same thread for both",
             )

@@ -185,7 +185,7 @@ def _join_split_build(b: Bindings) -> Expr:
 
 join_split = Rule(
     "join_split",
-    "x >> map(map(f))  =  x >> join >> map(f) >> split(m)    for x : [[a]m]n",
+    "x >> map(map(f))  =  x >> join >> map(f) >> split(m)",
     _join_split_match,
     _join_split_build,
     (algorithmic("outer", "inner"),),

@@ -202,13 +202,14 @@ class _Prepared:
     type: FunType
     introduced: frozenset[str]
     labels: dict[int, str]
-    roles: dict[str, str]
+    roles: dict[str, tuple[str, str]]
     constraints: tuple[Constraint, ...]
     taken: frozenset[str]
 
 
 @lru_cache(maxsize=128)
 def _prepare(prog: Fun) -> _Prepared:
+    """The program eta-expanded and typed, with its map labels and the roles of the expansions' parameters."""
     if not isinstance(prog, Fun):
         raise LiftError(f"lift.rewrite: expected a program made with @fun, found {type(prog).__name__}")
     expanded, introduced = expand(prog)
@@ -218,39 +219,41 @@ def _prepare(prog: Fun) -> _Prepared:
     maps = [n for n in program_order(typed) if isinstance(n, Map) and computes(n.f)]
     named = map_labels(typed)
     labels = {id(m): label for m, (_, label) in zip(maps, named)} if len(maps) == len(named) else {}
-    prep = _Prepared(
+    roles = _roles(typed, introduced, labels)
+    return _Prepared(
         prog,
         typed,
         checked.type,
         introduced,
         labels,
-        {},
+        roles,
         tuple(checked.constraints),
         frozenset(names_in(typed)),
     )
-    prep.roles.update(_roles(prep))
-    return prep
 
 
-def _roles(prep: _Prepared) -> dict[str, str]:
-    """What each parameter of an eta-expansion stands for: ``element of map0``, ``accumulator of reduce(…)``."""
-    out: dict[str, str] = {}
-    for n in program_order(prep.typed):
+def _roles(typed: Fun, introduced: frozenset[str], labels: dict[int, str]) -> dict[str, tuple[str, str]]:
+    """What each parameter of an eta-expansion stands for, and whose: ``("element", "map0")``."""
+    out: dict[str, tuple[str, str]] = {}
+    for n in program_order(typed):
         if isinstance(n, (Map, Reduce, Iterate, ToMem)) and isinstance(n.f, Lambda):
             names = [p.name for p in n.f.params]
-            if not all(name in prep.introduced for name in names):
+            if not all(name in introduced for name in names):
                 continue
-            owner = prep.labels.get(id(n)) or _short(prep, n)
-            kinds = ["accumulator", "element"] if isinstance(n, Reduce) else ["argument"] * len(names)
+            owner = labels.get(id(n)) or _short(n, introduced)
             if isinstance(n, Map):
                 kinds = ["element"]
+            elif isinstance(n, Reduce):
+                kinds = ["accumulator", "element"]
+            else:
+                kinds = ["argument"] * len(names)
             for name, kind in zip(names, kinds):
-                out[name] = f"{kind} of {owner}"
+                out[name] = (kind, owner)
     return out
 
 
-def _short(prep: _Prepared, node: Node) -> str:
-    text = show(contract(node, prep.introduced))
+def _short(node: Node, introduced: frozenset[str]) -> str:
+    text = show(contract(node, introduced))
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -311,7 +314,7 @@ def _replace(root: Node, path: tuple[Step, ...], new: Node) -> Node:
 
 def _what(prep: _Prepared, f: FunDecl) -> str:
     if isinstance(f, Map):
-        return prep.labels.get(id(f)) or _short(prep, f)
+        return prep.labels.get(id(f)) or _short(f, prep.introduced)
     if isinstance(f, (Reduce, Lambda, ToMem, Iterate)):
         return f.short_name()
     if isinstance(f, UserFun):
@@ -322,7 +325,10 @@ def _what(prep: _Prepared, f: FunDecl) -> str:
 def _describe(prep: _Prepared, e: Expr) -> str:
     """``map1 at `x >> map(square)```; ``square in map0 at `square```; ``parameter x``; ``element of map0``."""
     if isinstance(e, Param):
-        return prep.roles.get(e.name, f"parameter {e.name}")
+        if e.name in prep.roles:
+            kind, owner = prep.roles[e.name]
+            return f"{kind} of {owner}"
+        return f"parameter {e.name}"
     if isinstance(e, Literal):
         return f"literal {show(e)}"
     assert isinstance(e, FunCall)
@@ -331,8 +337,9 @@ def _describe(prep: _Prepared, e: Expr) -> str:
     if e.args and all(isinstance(a, Param) and a.name in prep.roles for a in e.args):
         # the body of an eta-expansion: the function value itself, in the pattern that applies it
         shown = e.f
-        owner = prep.roles[e.args[-1].name].split(" of ", 1)[1]  # type: ignore[attr-defined]
-        what = f"{what} in {owner}"
+        last = e.args[-1]
+        assert isinstance(last, Param)
+        what = f"{what} in {prep.roles[last.name][1]}"
     text = show(contract(shown, prep.introduced))
     if len(text) > 72:
         text = text[:69] + "..."
@@ -398,7 +405,24 @@ def apply(prog: Fun, rule: Rule, site: Site | int) -> Fun:
             raise LiftError(
                 f"{rule.name} cannot be applied at {site.description}: the condition {c.name} fails: {c.explain(b)}"
             )
-    return _rewrite(prep, rule, site, b)
+    try:
+        return _rewrite(prep, rule, site, b)
+    except LiftError as err:
+        if not _repeated(prep, site.path):
+            raise
+        raise LiftError(
+            f"{rule.name} cannot be applied at {site.description}: the condition every_iteration fails: {err}"
+        ) from None
+
+
+def _repeated(prep: _Prepared, path: tuple[Step, ...]) -> bool:
+    """True when the path leads into the body of an ``iterate`` that runs more than once."""
+    node: Node = prep.typed
+    for step in path:
+        if isinstance(node, Iterate) and node.k > 1:
+            return True
+        node = _get(node, (step,))
+    return False
 
 
 def _resolve(prog: Fun, rule: Rule, site: object, listing: Callable[[Fun, Rule], list[Site]], where: str) -> Site:

@@ -82,7 +82,8 @@ def _map_reduce_build(b: Bindings) -> Expr:
 
 map_reduce_interchange = Rule(
     "map_reduce_interchange",
-    "x >> map(reduce(f, z))  =  x >> transpose >> reduce(λacc, row. zip(acc, row) >> map(f), [z…]) >> transpose",
+    "x >> map(reduce(f, z))  =  x >> transpose >> reduce(λacc, row. zip(acc, row) >> map(f), x >> map(λr. z)) "
+    ">> transpose",
     _map_reduce_match,
     _map_reduce_build,
     (algorithmic("map"),),
@@ -90,7 +91,7 @@ map_reduce_interchange = Rule(
     group="interchange",
 )
 """Reducing every row is reducing the rows together, column-wise (also for ``reduce_seq``: each column is still
-folded in order). The initial value ``[z…]`` is ``x >> map(λr. z)``, one ``z`` per row."""
+folded in order). The initial value ``x >> map(λr. z)`` has one ``z`` per row of ``x``."""
 
 
 # ---- map of map -------------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def _split_join_id_match(e: Expr) -> dict[str, Any] | None:
 
 split_join_id = Rule(
     "split_join_id",
-    "x >> join >> split(m)  =  x    for x : [[a]m]n",
+    "x >> join >> split(m)  =  x",
     _split_join_id_match,
     _the_input,
     (

@@ -8,7 +8,8 @@ zero is judged against the output's scale). Where ``p`` cannot be widened (its u
 at ``f64``), ``q`` is compared with ``p`` itself by the same rule.
 
 Inputs come from :func:`lift.testing.inputs_for`: by default the assertion runs its own Hypothesis search over
-``examples`` inputs and, on failure, reports the shrunk counterexample; inside a Hypothesis test, pass the test's
+``examples`` inputs and, on failure, reports the shrunk counterexample (the search is derandomized: the same
+programs get the same inputs on every run, so a failure reproduces); inside a Hypothesis test, pass the test's
 ``data=st.data()`` object so that inputs are drawn (and shrunk) along with the test's other choices; or pass
 ``inputs=`` explicitly.
 """
@@ -83,6 +84,7 @@ def assert_equivalent(
         max_examples=examples,
         database=None,
         deadline=None,
+        derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(strategy)

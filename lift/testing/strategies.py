@@ -98,7 +98,9 @@ class _Pool:
     """The user functions and constants of one scalar type."""
 
     scalar: ScalarType
+    """The scalar type of the data."""
     add: UserFun
+    """``x + y`` (the prelude's, retyped to ``scalar``), likewise the others."""
     subtract: UserFun
     mult: UserFun
     square: UserFun
@@ -106,6 +108,7 @@ class _Pool:
     minimum: UserFun
 
     def lit(self, v: int) -> Literal:
+        """The constant ``v`` as a literal of the data's kind (``2.0`` for floats, ``2`` for integers)."""
         return Literal(float(v) if self.scalar.is_float else v)
 
     @property
@@ -122,12 +125,20 @@ def _pool(scalar: ScalarType) -> _Pool:
 
 @dataclass(frozen=True)
 class _Options:
+    """The options of ``programs(...)``, checked."""
+
     combinators: frozenset[str]
+    """The combinators stages may use."""
     weights: Mapping[str, int]
+    """Relative weights of the kinds of stage (default 1)."""
     max_depth: int
+    """How deep maps may nest."""
     max_stages: int
+    """The most stages of a top-level pipeline (nested pipelines get half)."""
     max_elems: int
+    """The most scalars any intermediate value may hold."""
     pool: _Pool
+    """The user functions."""
 
 
 @dataclass(frozen=True)
@@ -135,8 +146,11 @@ class _Val:
     """A value under construction: its expression, its type with concrete sizes, a bound on its magnitude."""
 
     expr: Expr
+    """The expression computing it."""
     type: DataType
+    """Its type, with constant sizes (the concrete shape even where the program's types are symbolic)."""
     bound: int
+    """No scalar of it exceeds this in absolute value."""
     rows: int | None = None
     """The row length before the last ``join`` (a ``split`` by it undoes the ``join``)."""
 
@@ -322,6 +336,7 @@ class _Generator:
                 return Lambda((v,), _call(P.add, v, v)), e, 2 * b
             if choice == "decrement":
                 return Lambda((v,), _call(P.subtract, v, P.lit(1))), e, b + 1
+            # relu, also where squaring would exceed the magnitude bound
             return Lambda((v,), _call(P.maximum, v, P.lit(0))), e, b
         if _pair_of_scalars(e):
             assert isinstance(e, TupleType)

@@ -25,13 +25,15 @@ def dot_work_group(x: Array[f32, N], y: Array[f32, N]):
         zip(x, y)
         >> split(N)
         >> map_wrg(
-            lambda whole: whole
-            >> split(4)
-            >> to_local(map_lcl(lambda c: c >> reduce_seq(lambda acc, p: add(acc, mult(p[0], p[1])), 0.0)))
-            >> join
-            >> split(N // 4)
-            >> map_lcl(reduce_seq(add, 0.0))
-            >> join
+            lambda whole: (
+                whole
+                >> split(4)
+                >> to_local(map_lcl(lambda c: c >> reduce_seq(lambda acc, p: add(acc, mult(p[0], p[1])), 0.0)))
+                >> join
+                >> split(N // 4)
+                >> map_lcl(reduce_seq(add, 0.0))
+                >> join
+            )
         )
         >> join
     )
@@ -109,5 +111,9 @@ def test_fuse_needs_a_perfectly_nested_map() -> None:
 
 def test_the_two_lowerings_differ() -> None:
     for name in examples.NAMES:
-        kernels = [_compile(n, low, sp, fx, dict(examples.load(n).test_sizes), "pocl")[2] for n, low, sp, fx in LOWERINGS if n == name]
+        kernels = [
+            _compile(n, low, sp, fx, dict(examples.load(n).test_sizes), "pocl")[2]
+            for n, low, sp, fx in LOWERINGS
+            if n == name
+        ]
         assert len({k.source for k in kernels}) >= 2, name

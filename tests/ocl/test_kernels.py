@@ -70,7 +70,9 @@ def test_snapshot_local_memory_and_barrier() -> None:
 def test_snapshot_2d_matmul_indices() -> None:
     import examples
 
-    k = lift.compile(examples.load("matmul").program, mapping=lift.Mapping({"map0": "glb1", "map1": "glb0", "map2": "seq"}))
+    k = lift.compile(
+        examples.load("matmul").program, mapping=lift.Mapping({"map0": "glb1", "map1": "glb0", "map2": "seq"})
+    )
     assert "int gid1 = get_global_id(1);" in k.source and "int gid0 = get_global_id(0);" in k.source
     # the products are computed where the sum reads them: no temporary array
     assert "acc = add(acc, mult(A[" in k.source and "tmp" not in k.source
@@ -129,10 +131,12 @@ def test_local_slots_of_one_thread_need_no_barrier() -> None:
             x
             >> split(64)
             >> map_wrg(
-                lambda c: c
-                >> split(16)
-                >> map_lcl(lambda r: r >> to_local(map_seq(square)) >> gather(reverse) >> map_seq(square))
-                >> join
+                lambda c: (
+                    c
+                    >> split(16)
+                    >> map_lcl(lambda r: r >> to_local(map_seq(square)) >> gather(reverse) >> map_seq(square))
+                    >> join
+                )
             )
             >> join
         )

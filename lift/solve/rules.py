@@ -1,0 +1,301 @@
+"""The mapping model's constraints: named rules, each with a sentence a user can read.
+
+Every rule is written once, over *codes* (one integer a map: ``0`` seq, ``1`` fuse, ``10+d`` lcl d, ``20+d``
+wrg d, ``30+d`` glb d; one an intermediate: ``0`` global, ``1`` local, ``2`` private), with connectives that
+build a Z3 formula when given Z3 variables and a plain ``bool`` when given Python integers. So each rule has
+both forms — the formula the solver works on, and an evaluator on concrete choices — and tests check that
+they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import z3
+
+from lift.solve.device import DeviceDescription
+from lift.solve.structure import ProgramStructure
+from lift.types.arith import Cst
+
+__all__ = ["CODES", "SPACE_CODES", "Rule", "rules_for"]
+
+CODES: dict[str, int] = {
+    "seq": 0,
+    "fuse": 1,
+    **{f"{k}{d}": base + d for k, base in (("lcl", 10), ("wrg", 20), ("glb", 30)) for d in range(3)},
+}
+"""Level choice → code."""
+SPACE_CODES: dict[str, int] = {"global": 0, "local": 1, "private": 2}
+"""Address space → code."""
+PARALLEL = [c for name, c in CODES.items() if c >= 10]
+
+Formula = Any  # z3.BoolRef, or bool when evaluated on concrete codes
+
+
+def AND(*xs: Formula) -> Formula:
+    return all(xs) if all(isinstance(x, bool) for x in xs) else z3.And(*xs)
+
+
+def OR(*xs: Formula) -> Formula:
+    return any(xs) if all(isinstance(x, bool) for x in xs) else z3.Or(*xs)
+
+
+def NOT(x: Formula) -> Formula:
+    return (not x) if isinstance(x, bool) else z3.Not(x)
+
+
+def IMPLIES(a: Formula, b: Formula) -> Formula:
+    return OR(NOT(a), b)
+
+
+def IF(c: Formula, a: Any, b: Any) -> Any:
+    return (a if c else b) if isinstance(c, bool) else z3.If(c, a, b)
+
+
+def is_lcl(c: Any) -> Formula:
+    return AND(c >= 10, c <= 12)
+
+
+def is_wrg(c: Any) -> Formula:
+    return AND(c >= 20, c <= 22)
+
+
+def is_glb(c: Any) -> Formula:
+    return AND(c >= 30, c <= 32)
+
+
+def is_par(c: Any) -> Formula:
+    return c >= 10
+
+
+def is_seq_or_fuse(c: Any) -> Formula:
+    return c <= 1
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One named constraint."""
+
+    name: str
+    """A unique name, e.g. ``nested-parallel-dims:map0>map1``."""
+    sentence: str
+    """What it says, in plain words."""
+    build: Callable[[Mapping[str, Any], Mapping[str, Any]], Formula] = lambda lv, sp: True
+    """The constraint over level codes and space codes (Z3 variables or integers)."""
+    heuristic: bool = False
+    """True for Lift's search heuristics (which prune valid mappings rather than invalid ones)."""
+
+    def formula(self, levels: Mapping[str, z3.ArithRef], spaces: Mapping[str, z3.ArithRef]) -> z3.BoolRef:
+        f = self.build(levels, spaces)
+        return z3.BoolVal(f) if isinstance(f, bool) else f
+
+    def holds(self, levels: Mapping[str, int], spaces: Mapping[str, int]) -> bool:
+        return bool(self.build(levels, spaces))
+
+
+def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: bool = True) -> list[Rule]:
+    """Every rule for the program's structure and the device."""
+    out: list[Rule] = []
+    labels = [m.label for m in s.maps]
+    by = s.by_label
+
+    for k, what in enumerate(s.unmappable):
+        out.append(
+            Rule(
+                f"top-level-computation:{k}",
+                f"{what} is computed outside every map, so every thread would compute it; put it inside a map",
+                lambda lv, sp: False,
+            )
+        )
+    out.append(
+        Rule(
+            "no-glb-with-wrg-lcl",
+            "map_glb cannot be mixed with map_wrg or map_lcl in one kernel (their thread ids would collide)",
+            lambda lv, sp: NOT(
+                AND(
+                    OR(*[is_glb(lv[m]) for m in labels], False),
+                    OR(*[OR(is_wrg(lv[m]), is_lcl(lv[m])) for m in labels], False),
+                )
+            ),
+        )
+    )
+    for m in s.maps:
+        ancestors = s.ancestors(m.label)
+        for a in ancestors:
+            out.append(
+                Rule(
+                    f"nested-parallel-dims:{a}>{m.label}",
+                    f"{m.label} is nested in {a}, so when both are parallel they must differ in level or dimension",
+                    lambda lv, sp, a=a, m=m.label: IMPLIES(AND(is_par(lv[a]), is_par(lv[m])), lv[a] != lv[m]),
+                )
+            )
+            out.append(
+                Rule(
+                    f"no-wrg-inside-lcl:{a}>{m.label}",
+                    f"{m.label} cannot be a map_wrg inside {a} as a map_lcl of the same dimension",
+                    lambda lv, sp, a=a, m=m.label: NOT(AND(is_lcl(lv[a]), is_wrg(lv[m]), lv[m] - 10 == lv[a])),
+                )
+            )
+        if m.parent is None:
+            out.append(
+                Rule(
+                    f"top-level-parallel:{m.label}",
+                    f"{m.label} is outside every other map, so it must run on map_glb or map_wrg (as a sequential or "
+                    "local map every thread would run all of it)",
+                    lambda lv, sp, m=m.label: OR(is_glb(lv[m]), is_wrg(lv[m])),
+                )
+            )
+        if m.perfect_parent is None:
+            out.append(
+                Rule(
+                    f"fuse-needs-perfect-nesting:{m.label}",
+                    f"{m.label} is not the whole function of an enclosing map, so it cannot be fused into one",
+                    lambda lv, sp, m=m.label: lv[m] != 1,
+                )
+            )
+        else:
+            p = m.perfect_parent
+            out.append(
+                Rule(
+                    f"fuse-once:{p}>{m.label}",
+                    f"{m.label} can be fused into {p} only if {p} is not itself fused",
+                    lambda lv, sp, p=p, m=m.label: IMPLIES(lv[m] == 1, lv[p] != 1),
+                )
+            )
+            if heuristics:
+                out.append(
+                    Rule(
+                        f"nested-sequential-maps-fuse:{p}>{m.label}",
+                        f"{p} and {m.label} are perfectly nested: they are not both sequential (fuse one into the other)",
+                        lambda lv, sp, p=p, m=m.label: NOT(AND(lv[p] == 0, lv[m] == 0)),
+                        heuristic=True,
+                    )
+                )
+    for chain in s.chains:
+        shown = " > ".join(chain)
+        for d in range(3):
+            out.append(
+                Rule(
+                    f"wrg-with-lcl:{shown}:{d}",
+                    f"in the nest {shown}, a map_wrg in dimension {d} needs a map_lcl in dimension {d}, and the other way round",
+                    lambda lv, sp, c=chain, d=d: (
+                        OR(*[lv[m] == 20 + d for m in c], False) == OR(*[lv[m] == 10 + d for m in c], False)
+                    ),
+                )
+            )
+        for code in PARALLEL:
+            name = next(k for k, v in CODES.items() if v == code)
+            out.append(
+                Rule(
+                    f"same-dims-in-every-nest:{shown}:{name}",
+                    f"every nest of maps uses the same parallel levels: {name} is used, so the nest {shown} uses it too",
+                    lambda lv, sp, c=chain, code=code: IMPLIES(
+                        OR(*[lv[m] == code for m in labels], False), OR(*[lv[m] == code for m in c], False)
+                    ),
+                )
+            )
+    local_bytes: list[tuple[str, Any]] = []
+    for m in s.maps:
+        if not m.intermediate:
+            continue
+        readers = [c for c in m.consumers if c is not None]
+        ancestors = s.ancestors(m.label)
+        out.append(
+            Rule(
+                f"private-is-one-thread:{m.label}",
+                f"the output of {m.label} can be private only if one thread writes and reads all of it: {m.label} "
+                + (f"and its readers {', '.join(readers)} " if readers else "")
+                + "must be sequential",
+                lambda lv, sp, m=m.label, r=tuple(readers): IMPLIES(
+                    sp[m] == 2, AND(is_seq_or_fuse(lv[m]), *[is_seq_or_fuse(lv[x]) for x in r])
+                ),
+            )
+        )
+        out.append(
+            Rule(
+                f"local-is-one-work-group:{m.label}",
+                f"the output of {m.label} can be local only if it is written and read inside one work-group: "
+                f"{m.label} and its readers may not be map_wrg or map_glb",
+                lambda lv, sp, m=m.label, r=tuple(readers): IMPLIES(
+                    sp[m] == 1, AND(*[NOT(OR(is_wrg(lv[x]), is_glb(lv[x]))) for x in (m, *r)])
+                ),
+            )
+        )
+        out.append(
+            Rule(
+                f"local-inside-map-wrg:{m.label}",
+                f"local memory for {m.label} exists only inside a work-group: {m.label} must sit inside a map_wrg of "
+                "every work-group dimension in use",
+                lambda lv, sp, m=m.label, anc=tuple(ancestors): IMPLIES(
+                    sp[m] == 1,
+                    AND(
+                        OR(*[is_wrg(lv[a]) for a in anc], False),
+                        *[
+                            IMPLIES(
+                                OR(*[lv[x] == 20 + d for x in labels], False),
+                                OR(*[lv[a] == 20 + d for a in anc], False),
+                            )
+                            for d in range(3)
+                        ],
+                    ),
+                ),
+            )
+        )
+        if not isinstance(m.elements, Cst):
+            out.append(
+                Rule(
+                    f"constant-size-for-local-private:{m.label}",
+                    f"the output of {m.label} has {m.elements} elements, not a constant: it can only be global "
+                    "(pass sizes= to allow local or private memory)",
+                    lambda lv, sp, m=m.label: sp[m] == 0,
+                )
+            )
+            continue
+        n = m.elements.value
+        out.append(
+            Rule(
+                f"private-memory-fits:{m.label}",
+                f"the output of {m.label} has {n} elements, more than the {device.max_private_elements} a thread keeps "
+                "in private memory",
+                lambda lv, sp, m=m.label, n=n: IMPLIES(sp[m] == 2, n <= device.max_private_elements),
+            )
+        )
+        # local memory is one copy per work-group, times the local threads that each compute one
+        per_group = n * 4
+        factor: Any = per_group
+        for a in ancestors:
+            ext = by[a].extent
+            if isinstance(ext, Cst):
+                factor = _times_if(factor, a, ext.value)
+        local_bytes.append((m.label, factor))
+    if local_bytes:
+        out.append(
+            Rule(
+                "local-memory-fits",
+                f"the local memory used must fit the device's {device.local_mem_size} bytes ({device.name})",
+                lambda lv, sp: _sum_local(lv, sp, local_bytes) <= device.local_mem_size,
+            )
+        )
+    return out
+
+
+def _times_if(factor: Any, label: str, extent: int) -> Any:
+    """``factor``, multiplied by ``extent`` when ``label`` is a map_lcl (one copy per local thread)."""
+    return ("times", factor, label, extent)
+
+
+def _value(term: Any, lv: Mapping[str, Any]) -> Any:
+    if isinstance(term, tuple):
+        _, inner, label, extent = term
+        base = _value(inner, lv)
+        return IF(is_lcl(lv[label]), base * extent, base)
+    return term
+
+
+def _sum_local(lv: Mapping[str, Any], sp: Mapping[str, Any], terms: list[tuple[str, Any]]) -> Any:
+    total: Any = 0
+    for label, term in terms:
+        total = total + IF(sp[label] == 1, _value(term, lv), 0)
+    return total
