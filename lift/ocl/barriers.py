@@ -87,7 +87,7 @@ class _Inserter:
         shared = {q.var.name for q, _ in context if q.level in ("seq", "wrg")}
         # a work-group runs every iteration of its own strided map_wrg loop: the next iteration is the same group
         same_group = {lp.var.name} if lp.level == "wrg" else set()
-        # the next iteration has another value of the loop variable (a later one of the same thread, or another thread's)
+        # the next iteration has another value of the loop variable (the same thread's next one, or another's)
         fences = self.conflicts(tail, head, shared, same_group, distinct={lp.var.name})
         if fences:
             uniform = all(self.is_uniform(q, f) for q, f in inner)
@@ -102,8 +102,8 @@ class _Inserter:
             where = f" inside {culprit.label or culprit.var.name} ({culprit.level}{culprit.dim})" if culprit else ""
             raise MappingError(
                 rule="barrier-reached-by-all-threads",
-                message=f"the kernel needs a barrier{where}, but not every thread of the work-group reaches it: that loop's "
-                "trip count differs between threads (its size is not a multiple of the local size). Choose a local "
+                message=f"the kernel needs a barrier{where}, but not every thread of the work-group reaches it: "
+                "that loop's trip count differs between threads (its size is not a multiple of the local size). Choose a local "
                 "size that divides it, or move the synchronised work out of the loop",
             )
         reason = "next iteration overwrites data other threads still read" if carried else ""
@@ -209,8 +209,8 @@ class _Inserter:
             raise MappingError(
                 rule="no-sync-between-work-groups",
                 labels=labels,
-                message=f"{a.buffer.name}: an element written by one thread is {'read' if not b.write else 'written'} by a "
-                "thread of another work-group in the same kernel, and work-groups cannot synchronise; keep producer "
+                message=f"{a.buffer.name}: an element written by one thread is "
+                f"{'read' if not b.write else 'written'} by a thread of another work-group in the same kernel, and work-groups cannot synchronise; keep producer "
                 "and consumer in one work-group (map_wrg/map_lcl) or use the same thread for both",
             )
         return a.buffer.space

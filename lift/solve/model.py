@@ -19,7 +19,7 @@ import z3
 
 from lift.dsl.ir import Fun
 from lift.errors import LiftError, MappingError
-from lift.solve.device import DeviceDescription, describe
+from lift.solve.device import describe
 from lift.solve.mapping import Mapping as LiftMapping
 from lift.solve.rules import CODES, SPACE_CODES, Rule, rules_for
 from lift.solve.structure import ProgramStructure, structure_of
@@ -201,7 +201,7 @@ class MappingSpace:
     def explain(self, choices: Mapping[str, str]) -> Explanation:
         """Why the partial mapping ``choices`` (``{"map1": "lcl0", "space:map0": "local"}``) is impossible;
         empty when some valid mapping makes those choices."""
-        assumptions, named = self._assumptions(choices)
+        assumptions, _ = self._assumptions(choices)
         s = z3.Solver()
         s.add(*self.domains())
         tracked: dict[str, Rule] = {}
@@ -234,7 +234,7 @@ class MappingSpace:
             yield m
             err = self.verdict(m)
             generalise = err is not None and err.rule == "no-sync-between-work-groups" and bool(err.labels)
-            s.add(self._block(m, err.labels if generalise else None))
+            s.add(self._block(m, err.labels if err is not None and generalise else None))
 
     def _assumptions(self, choices: Mapping[str, str]) -> tuple[list[tuple[z3.BoolRef, z3.BoolRef]], list[str]]:
         out = []

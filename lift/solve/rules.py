@@ -82,7 +82,7 @@ class Rule:
     """A unique name, e.g. ``nested-parallel-dims:map0>map1``."""
     sentence: str
     """What it says, in plain words."""
-    build: Callable[[Mapping[str, Any], Mapping[str, Any]], Formula] = lambda lv, sp: True
+    build: Callable[..., Formula] = lambda lv, sp: True
     """The constraint over level codes and space codes (Z3 variables or integers)."""
     heuristic: bool = False
     """True for Lift's search heuristics (which prune valid mappings rather than invalid ones)."""

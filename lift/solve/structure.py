@@ -85,7 +85,7 @@ def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramSt
             sites[label] = {"parent": parent, "extent": concrete(t.size), "perfect": perfect, "text": show(f)}
             inner = f.f
             inner_perfect = None
-            if isinstance(inner, Map) or isinstance(inner, ToMem) and isinstance(inner.f, Map):
+            if isinstance(inner, Map) or (isinstance(inner, ToMem) and isinstance(inner.f, Map)):
                 inner_perfect = label
             elif isinstance(inner, Lambda) and len(inner.params) == 1 and isinstance(inner.body, FunCall):
                 body = inner.body
