@@ -15,7 +15,9 @@ from lift.dsl.interpret import interpret
 from lift.dsl.ir import Fun
 from lift.errors import LiftError, LiftTypeError, MappingError, UserFunError
 from lift.ocl.kernel import Kernel, compile_program
+from lift.solve.device import DeviceDescription
 from lift.solve.mapping import Mapping
+from lift.solve.model import Explanation, MappingSpace
 from lift.types.checker import typecheck
 from lift.types.data import Array, Tuple, f32, f64, i32, i64, size
 
@@ -39,22 +41,53 @@ def compile(
     return compile_program(prog, sizes, mapping, values, device)
 
 
+@public
+def mappings(prog: Fun, sizes: _AbcMapping[str, int] | None = None, device: Any = None) -> MappingSpace:
+    """The space of valid mappings of ``prog``: ``count()``, iteration, ``sample(k, seed)``, ``best()``,
+    ``smtlib()``, ``tuning(m)``. ``device`` is a ``DeviceDescription`` (e.g. ``lift.solve.MALI_G72``), a pyopencl
+    device or the words of ``LIFT_DEVICE``; with none, a generic GPU (256 threads, 32 KiB local memory)."""
+    return MappingSpace(prog, sizes, device)
+
+
+@public
+def explain(
+    prog: Fun, choices: _AbcMapping[str, str], sizes: _AbcMapping[str, int] | None = None, device: Any = None
+) -> Explanation:
+    """The named rules that make the partial mapping ``choices`` impossible (``{"map1": "lcl0"}``, and
+    ``{"space:map0": "local"}`` for address spaces), as sentences; empty when it is possible."""
+    return MappingSpace(prog, sizes, device).explain(choices)
+
+
+@public
+def check(prog: Fun, sizes: _AbcMapping[str, int] | None = None, device: Any = None) -> Explanation:
+    """``explain`` for a hand-written low-level program: the rules its mapping violates (empty when valid)."""
+    from lift.solve.lowered import choices_of
+
+    return MappingSpace(prog, sizes, device).explain(choices_of(prog))
+
+
 __all__ = [
     "Array",
+    "DeviceDescription",
+    "Explanation",
     "Kernel",
     "LiftError",
     "LiftTypeError",
     "Mapping",
     "MappingError",
+    "MappingSpace",
     "Tuple",
     "UserFunError",
+    "check",
     "compile",
+    "explain",
     "f32",
     "f64",
     "fun",
     "i32",
     "i64",
     "interpret",
+    "mappings",
     "size",
     "typecheck",
     "userfun",

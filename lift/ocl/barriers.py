@@ -39,6 +39,7 @@ class _Inserter:
         self.gen = gen
         self.facts = [c.to_z3() for c in facts]
         self.uniform_ids = uniform
+        self.used = frozenset(gen.extents)  # the parallel (level, dim) pairs of the kernel
         self.cache: dict[tuple[Access, Access, tuple[frozenset[str], ...]], str | None] = {}
 
     def is_uniform(self, lp: Loop, stmt: For) -> bool:
@@ -132,7 +133,7 @@ class _Inserter:
                 base += [to_z3(x) == to_z3(y) for x, y in groups]
                 groups = []
             group_differ = z3.Or(*[to_z3(x) != to_z3(y) for x, y in groups]) if groups else None
-            differ = [d for d in (_threads_differ(loops_a, loops_b), group_differ) if d is not None]
+            differ = [d for d in (_threads_differ(loops_a, loops_b, self.used), group_differ) if d is not None]
             if differ and _possible([*base, z3.Or(*differ)]):
                 raise MappingError(
                     rule="no-write-write-race",
@@ -200,7 +201,7 @@ class _Inserter:
                 for (lx, x), (ly, y) in zip(loops_a, loops_b)
                 if lx.level == ly.level == "wrg" and lx.dim == ly.dim and x.name != y.name
             ]
-        threads_differ = _threads_differ(loops_a, loops_b)
+        threads_differ = _threads_differ(loops_a, loops_b, self.used)
         if threads_differ is None or not _possible([*base, threads_differ]):
             return None
         groups_differ = _groups_differ(loops_a, loops_b, group_vars)
@@ -244,13 +245,16 @@ def _thread_vars(loops: list[tuple[Loop, Var]], level: str) -> dict[int, Var]:
     return {lp.dim: var for lp, var in loops if lp.level == level}
 
 
-def _threads_differ(a: list[tuple[Loop, Var]], b: list[tuple[Loop, Var]]) -> z3.BoolRef | None:
+def _threads_differ(
+    a: list[tuple[Loop, Var]], b: list[tuple[Loop, Var]], used: frozenset[tuple[str, int]]
+) -> z3.BoolRef | None:
     """Threads of the two accesses differ: some parallel index differs (an access outside a parallel loop of
-    some dimension is made by every thread along it)."""
+    some dimension the kernel uses is made by every thread along it)."""
     terms = []
     for level in ("lcl", "glb"):
         ta, tb = _thread_vars(a, level), _thread_vars(b, level)
-        for dim in sorted(set(ta) | set(tb)):
+        dims = set(ta) | set(tb) | {d for lv, d in used if lv == level}
+        for dim in sorted(dims):
             if dim in ta and dim in tb:
                 if ta[dim].name != tb[dim].name:
                     terms.append(to_z3(ta[dim]) != to_z3(tb[dim]))

@@ -9,6 +9,7 @@ dimension's local size is the largest divisor of its longest map that fits the d
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass
@@ -81,13 +82,29 @@ def compile_program(
     if not isinstance(prog, Fun):
         raise LiftTypeError(f"compile: expected a program made with @fun, found {type(prog).__name__}")
     _ = prog.type  # type errors first
+    if mapping is None and lower(prog) is not prog:
+        mapping = _model_choice(prog, sizes, device)
+        if mapping is None:
+            # no valid mapping (a reduction outside every map, say): the whole program in one work-item
+            return _compile_lowered(prog, lower(prog, single_thread=True), sizes, values, device)
+    return _compile_lowered(prog, lower(prog, mapping), sizes, values, device)
+
+
+def _model_choice(prog: Fun, sizes: AbcMapping[str, int] | None, device: Any) -> Mapping | None:
+    """The default policy: the mapping model's most parallel valid mapping (``MappingSpace.best()``)."""
+    from lift.solve.device import describe
+
+    return _best_mapping(prog, tuple(sorted((sizes or {}).items())), describe(device))
+
+
+@functools.lru_cache(maxsize=128)
+def _best_mapping(prog: Fun, sizes: tuple[tuple[str, int], ...], device: Any) -> Mapping | None:
+    from lift.solve.model import MappingSpace
+
     try:
-        return _compile_lowered(prog, lower(prog, mapping), sizes, values, device)
+        return MappingSpace(prog, dict(sizes), device).best("parallelism")
     except MappingError:
-        if mapping is not None or lower(prog) is prog:
-            raise
-        # the default policy's parallel mapping needs work-groups to synchronise: run in one work-item
-        return _compile_lowered(prog, lower(prog, single_thread=True), sizes, values, device)
+        return None
 
 
 def _compile_lowered(

@@ -176,6 +176,8 @@ class MappingSpace:
         """The valid mapping that is best for ``objective``: ``parallelism`` (most parallel maps, then the
         most distinct NDRange dimensions), ``barriers`` (fewest barriers) or ``local_memory`` (least local
         memory). Ties are broken deterministically."""
+        if objective == "parallelism" and self._valid is None:
+            return self._most_parallel()
         valid = self.all()
         if not valid:
             raise MappingError(f"{self.program.name}: no valid mapping\n{self.explain({})}")
@@ -183,6 +185,32 @@ class MappingSpace:
         if objective not in keys:
             raise LiftError(f"best(objective=…): expected one of {', '.join(keys)}, found {objective!r}")
         return min(valid, key=lambda m: (keys[objective](m), repr(m)))
+
+    def _most_parallel(self) -> LiftMapping:
+        """The most parallel valid mapping without enumerating the space: Z3 maximises the number of parallel
+        maps (then of NDRange dimensions, then prefers lower dimensions), the backend checks the candidate, a
+        failing one is excluded, and so on."""
+        opt = z3.Optimize()
+        opt.add(*self.domains())
+        for r in self.rules:
+            opt.add(r.formula(self.levels, self.spaces))
+        parallel = z3.Sum([z3.If(v >= 10, 1, 0) for v in self.levels.values()] or [z3.IntVal(0)])
+        dims = z3.Sum([z3.If(z3.Or(*[v == c for v in self.levels.values()]), 1, 0)
+                       for c in CODES.values() if c >= 10] or [z3.IntVal(0)])
+        opt.maximize(parallel)
+        opt.maximize(dims)
+        opt.minimize(z3.Sum([v % 10 for v in self.levels.values()] or [z3.IntVal(0)]))
+        opt.minimize(z3.Sum([v for v in self.spaces.values()] or [z3.IntVal(0)]))
+        for _ in range(MAX_ENUMERATION):
+            if opt.check() != z3.sat:
+                break
+            m = self._mapping(opt.model())
+            err = self.verdict(m)
+            if err is None:
+                return m
+            generalise = err.rule == "no-sync-between-work-groups" and bool(err.labels)
+            opt.add(self._block(m, err.labels if generalise else None))
+        raise MappingError(f"{self.program.name}: no valid mapping\n{self.explain({})}")
 
     @staticmethod
     def _parallelism(m: LiftMapping) -> tuple[int, int]:

@@ -31,7 +31,7 @@ class MapSite:
     intermediate: bool
     """True when its output is consumed by another computation (so it is stored, in some address space)."""
     consumers: tuple[str | None, ...]
-    """For an intermediate: the maps that read it (``None``: code outside every map)."""
+    """For an intermediate: the maps whose iterations read it (``None``: the code around the producer)."""
     elements: ArithExpr
     """How many scalars its output holds (for memory limits)."""
     text: str
@@ -163,10 +163,12 @@ def _producers(e: Expr) -> list[str]:
 
 
 def _consumer(f: FunDecl, parent: str | None) -> str | None:
+    """The map whose iterations read an intermediate, or ``None`` when the code enclosing the producer reads it
+    (a reduction in the parent's body: the very threads that wrote it)."""
     g = f.f if isinstance(f, ToMem) else f
     if isinstance(g, Map) and computes(g.f) and g.name:
         return g.name
-    return parent
+    return None
 
 
 def _output_types(typed: Fun) -> dict[str, DataType]:

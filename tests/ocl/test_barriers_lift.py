@@ -136,9 +136,9 @@ def tail(row: Any) -> Any:
 @fun
 def sequential_map_follows_parallel(x: Array[f32, N]):
     """TB/TBI.sequentialMapFollowsParallel: ``MapSeq(id) o MapLcl(id)``, the map_lcl's result in global memory
-    read whole by every thread: one global barrier (TB: 1; TBI: 2, the second for the MapWrg loop). As in Lift,
-    every thread of the group then writes the whole chunk, the same values (Shine's port skips such tests as
-    write races; Oclgrind reports none, and neither do we)."""
+    read whole by every thread (TB: 1 barrier; TBI: 2, the second for the MapWrg loop). Every thread of the group
+    then writes the whole chunk: a write-write race (benign here, the same values), which Shine's port and we
+    refuse (test_every_thread_writing_one_element_is_refused)."""
     return x >> per_group(lambda c: c >> map_lcl(copy) >> map_seq(copy))
 
 
@@ -724,15 +724,6 @@ S_MNK = {"M": 2, "N": 3, "K": 5}
 LOOP = {"ls0": 4}
 
 CASES = [
-    Case("sequentialMapFollowsParallel", sequential_map_follows_parallel, S1, [GLOBAL]),
-    Case("sequentialMapFollowsParallelWithLocalMemory", sequential_map_follows_parallel_with_local_memory, S1, [LOCAL]),
-    Case("sequentialReduceFollowsParallel", sequential_reduce_follows_parallel, S1, [GLOBAL]),
-    Case(
-        "sequentialReduceFollowsParallelWithLocalMemory",
-        sequential_reduce_follows_parallel_with_local_memory,
-        S1,
-        [LOCAL],
-    ),
     Case("basicBarrier", basic_barrier, S1, []),
     Case("reorderGlobalLast", reorder_global_last, S1, [GLOBAL]),
     Case("reorderGlobalFirst", reorder_global_first, S1, []),
@@ -859,6 +850,25 @@ def invalid_kernel_uneven(x: Array[Array[Array[Array[f32, 8], 32], N], N]):
             >> map_lcl(map_lcl(copy, 1) >> gather(reverse) >> map_lcl(copy, 1), 0)
         )
     )
+
+
+@pytest.mark.parametrize(
+    "prog",
+    [
+        sequential_map_follows_parallel,
+        sequential_map_follows_parallel_with_local_memory,
+        sequential_reduce_follows_parallel,
+        sequential_reduce_follows_parallel_with_local_memory,
+    ],
+    ids=lambda p: p.name,
+)
+def test_every_thread_writing_one_element_is_refused(prog: Any) -> None:
+    """TB/TBI.sequential*FollowsParallel*: after the map_lcl, code outside every map_lcl runs in every thread of
+    the group, so all of them write the same output elements. Lift accepts these (with 1 or 2 barriers); like
+    Shine's port, we refuse them as write-write races."""
+    with pytest.raises(lift.MappingError, match="two different threads write the same element") as info:
+        lift.compile(prog, sizes=S1)
+    assert info.value.rule == "no-write-write-race"
 
 
 def test_invalid_kernel_barrier_not_reached() -> None:
