@@ -225,6 +225,12 @@ class MappingSpace:
     def _local(self, m: LiftMapping) -> tuple[int, tuple[int, int]]:
         return (sum(1 for sp in m.spaces.values() if sp == "local"), self._parallelism(m))
 
+    def violations(self, choices: Mapping[str, str]) -> list[Rule]:
+        """The structural rules a complete choice breaks, by the plain evaluator (no solver)."""
+        levels = {m: CODES[choices[m]] for m in self.levels}
+        spaces = {m: SPACE_CODES[choices.get(f"space:{m}", "global")] for m in self.spaces}
+        return [r for r in self.rules if not r.holds(levels, spaces)]
+
     # ---- explanations ---------------------------------------------------------------------------------
     def explain(self, choices: Mapping[str, str]) -> Explanation:
         """Why the partial mapping ``choices`` (``{"map1": "lcl0", "space:map0": "local"}``) is impossible;
@@ -240,9 +246,9 @@ class MappingSpace:
         for flag, f in assumptions:
             s.assert_and_track(f, flag)
         if s.check() == z3.unsat:
-            core = [str(c) for c in s.unsat_core()]
-            rules = tuple((tracked[c].name, tracked[c].sentence) for c in core if c in tracked)
-            return Explanation(rules)
+            core = [tracked[str(c)] for c in s.unsat_core() if str(c) in tracked]
+            core = self._minimal(core, [f for _, f in assumptions])
+            return Explanation(tuple((r.name, r.sentence) for r in core))
         # structurally possible: the index expressions decide
         errors: dict[str, str] = {}
         for m in self._enumerate_raw([f for _, f in assumptions]):
@@ -251,6 +257,17 @@ class MappingSpace:
                 return Explanation(())
             errors.setdefault(err.rule or "backend", str(err))
         return Explanation(tuple(errors.items()))
+
+    def _minimal(self, core: list[Rule], assumptions: list[z3.BoolRef]) -> list[Rule]:
+        """A minimal unsatisfiable subset of ``core`` (deletion: drop each rule that is not needed)."""
+        needed = list(core)
+        for r in list(core):
+            trial = [x for x in needed if x is not r]
+            s = z3.Solver()
+            s.add(*self.domains(), *assumptions, *[x.formula(self.levels, self.spaces) for x in trial])
+            if s.check() == z3.unsat:
+                needed = trial
+        return needed
 
     def _enumerate_raw(self, extra: list[z3.BoolRef]) -> Iterator[LiftMapping]:
         s = self.solver()

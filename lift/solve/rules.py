@@ -213,16 +213,8 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 ),
             )
         )
-        out.append(
-            Rule(
-                f"local-is-one-work-group:{m.label}",
-                f"the output of {m.label} can be local only if it is written and read inside one work-group: "
-                f"{m.label} and its readers may not be map_wrg or map_glb",
-                lambda lv, sp, m=m.label, r=tuple(readers): IMPLIES(
-                    sp[m] == 1, AND(*[NOT(OR(is_wrg(lv[x]), is_glb(lv[x]))) for x in (m, *r)])
-                ),
-            )
-        )
+        # (that neither the writer nor a reader of local memory is a map_wrg or map_glb follows from the next
+        # rule with nested-parallel-dims and no-glb-with-wrg-lcl, so it is not stated again)
         out.append(
             Rule(
                 f"local-inside-map-wrg:{m.label}",

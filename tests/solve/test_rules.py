@@ -1,0 +1,146 @@
+"""Every rule of the mapping model: a program and a complete choice that violate that rule and no other, and
+an explanation that names it; the rules decided on index expressions by the backend; ``lift.check``."""
+
+from __future__ import annotations
+
+import pytest
+
+import lift
+from lift import Array, f32, fun, size
+from lift.dsl import gather, id, join, map, map_glb, map_lcl, map_wrg, reduce, reverse, split, to_local, zip
+from lift.dsl.prelude import add, mult, square
+from lift.solve import DeviceDescription, MappingSpace
+
+N = size("N")
+M = size("M")
+
+
+@fun
+def nest3(x: Array[Array[Array[f32, 4], 4], 4]):
+    """Three perfectly nested computing maps."""
+    return x >> map(map(map(square)))
+
+
+@fun
+def two_nests(x: Array[Array[f32, 8], 8]):
+    """map0 with two maps in sequence: map1 writes an intermediate that map2 reads reversed."""
+    return x >> map(lambda r: r >> map(square) >> gather(reverse) >> map(square))
+
+
+@fun
+def whole_sum(x: Array[f32, 16]):
+    return x >> reduce(add, 0.0)
+
+
+@fun
+def big_rows(x: Array[Array[f32, 512], 8]):
+    return x >> map(lambda r: r >> map(square) >> gather(reverse) >> map(square))
+
+
+@fun
+def symbolic_rows(x: Array[Array[f32, M], N]):
+    return x >> map(lambda r: r >> map(square) >> gather(reverse) >> map(square))
+
+
+@fun
+def nest4(x: Array[Array[Array[Array[f32, 2], 2], 2], 2]):
+    return x >> map(map(map(map(square))))
+
+
+TINY = DeviceDescription("tiny", 256, local_mem_size=1024)
+
+# For every kind of rule: a program, a complete choice, and the one rule instance it breaks (found by a search
+# with the plain evaluator; the test checks that nothing else breaks).
+ALONE = [
+    (whole_sum, None, {}, "top-level-computation:0"),
+    (nest3, None, {"map0": "glb2", "map1": "wrg0", "map2": "lcl0"}, "no-glb-with-wrg-lcl"),
+    (nest3, None, {"map0": "glb2", "map1": "glb0", "map2": "glb2"}, "nested-parallel-dims:map0>map2"),
+    (nest4, None, {"map0": "wrg2", "map1": "lcl1", "map2": "lcl2", "map3": "wrg1"}, "no-wrg-inside-lcl:map1>map3"),
+    (nest3, None, {"map0": "seq", "map1": "fuse", "map2": "glb2"}, "top-level-parallel:map0"),
+    (two_nests, None, {"map0": "glb1", "map1": "fuse", "map2": "seq", "space:map1": "private"},
+     "fuse-needs-perfect-nesting:map1"),
+    (nest3, None, {"map0": "glb1", "map1": "fuse", "map2": "fuse"}, "fuse-once:map1>map2"),
+    (nest3, None, {"map0": "glb1", "map1": "seq", "map2": "seq"}, "nested-sequential-maps-fuse:map1>map2"),
+    (nest3, None, {"map0": "wrg1", "map1": "seq", "map2": "fuse"}, "wrg-with-lcl:map0 > map1 > map2:1"),
+    (two_nests, None, {"map0": "glb0", "map1": "seq", "map2": "glb1"}, "same-dims-in-every-nest:map0 > map1:glb1"),
+    (two_nests, None, {"map0": "wrg0", "map1": "lcl0", "map2": "lcl0", "space:map1": "private"},
+     "private-is-one-thread:map1"),
+    (two_nests, None, {"map0": "glb1", "map1": "seq", "map2": "seq", "space:map1": "local"},
+     "local-inside-map-wrg:map1"),
+    (symbolic_rows, None, {"map0": "glb2", "map1": "seq", "map2": "seq", "space:map1": "private"},
+     "constant-size-for-local-private:map1"),
+    (big_rows, TINY, {"map0": "glb1", "map1": "seq", "map2": "seq", "space:map1": "private"},
+     "private-memory-fits:map1"),
+    (big_rows, TINY, {"map0": "wrg0", "map1": "lcl0", "map2": "lcl0", "space:map1": "local"}, "local-memory-fits"),
+]
+
+
+def test_every_kind_of_rule_has_a_case() -> None:
+    kinds = {r.name.split(":")[0] for prog in (nest3, two_nests, whole_sum, symbolic_rows, nest4)
+             for r in MappingSpace(prog, {} if prog is not symbolic_rows else None).rules}
+    kinds |= {r.name.split(":")[0] for r in MappingSpace(big_rows, {}, TINY).rules}
+    assert kinds == {rule.split(":")[0] for *_, rule in ALONE}
+
+
+@pytest.mark.parametrize(("prog", "device", "choice", "rule"), ALONE, ids=[c[-1] for c in ALONE])
+def test_a_choice_violating_only_this_rule_is_explained_by_it(
+    prog: lift.dsl.ir.Fun, device: DeviceDescription | None, choice: dict[str, str], rule: str
+) -> None:
+    space = MappingSpace(prog, None if prog is symbolic_rows else {}, device)
+    assert [r.name for r in space.violations(choice)] == [rule]
+    explanation = space.explain(choice)
+    assert explanation.names == [rule], str(explanation)
+    assert dict(explanation.rules)[rule] in list(explanation)
+
+
+def test_a_possible_choice_has_no_explanation() -> None:
+    assert not lift.explain(nest3, {"map0": "glb0", "map1": "glb1"})
+    assert not lift.explain(two_nests, {"map0": "wrg0", "map1": "lcl0", "space:map1": "local"}, sizes={})
+
+
+def test_index_expressions_decide_barriers_between_work_groups() -> None:
+    @fun
+    def flip(x: Array[f32, 64]):
+        return x >> split(64) >> map(lambda c: c >> map(square) >> gather(reverse) >> map(square)) >> join
+
+    explanation = lift.explain(flip, {"map0": "glb0", "map1": "glb1", "map2": "glb1"})
+    assert explanation.names == ["no-sync-between-work-groups"], str(explanation)
+    assert not lift.explain(flip, {"map0": "wrg0", "map1": "lcl0", "map2": "lcl0"})
+
+
+def test_two_writers_of_one_element_are_refused() -> None:
+    @fun
+    def rows_then_dot(x: Array[Array[f32, 8], 8], y: Array[f32, 8]):
+        return x >> map(lambda r: zip(r, y) >> map(mult) >> reduce(add, 0.0)) >> join
+
+    explanation = lift.explain(rows_then_dot, {"map0": "wrg0", "map1": "lcl0"})
+    assert explanation.names == ["no-write-write-race"], str(explanation)
+
+
+def test_check_reads_the_mapping_of_a_low_level_program() -> None:
+    @fun
+    def good(x: Array[f32, 64]):
+        return x >> split(16) >> map_wrg(lambda c: c >> to_local(map_lcl(id)) >> gather(reverse) >> map_lcl(id)) >> join
+
+    @fun
+    def bad(x: Array[Array[f32, 8], 8]):
+        return x >> map_glb(map_lcl(square))
+
+    @fun
+    def not_lowered(x: Array[f32, 8]):
+        return x >> map(square)
+
+    assert not lift.check(good, sizes={})
+    assert lift.solve.choices_of(good) == {"map0": "wrg0", "map1": "lcl0", "space:map1": "local", "map2": "lcl0"}
+    assert "no-glb-with-wrg-lcl" in lift.check(bad).names
+    with pytest.raises(lift.LiftError, match="no level"):
+        lift.check(not_lowered)
+
+
+def test_explain_rejects_unknown_names() -> None:
+    with pytest.raises(lift.LiftError, match="no map 'map9'"):
+        lift.explain(nest3, {"map9": "glb0"})
+    with pytest.raises(lift.LiftError, match="unknown level"):
+        lift.explain(nest3, {"map0": "gpu0"})
+    with pytest.raises(lift.LiftError, match="no address-space choice"):
+        lift.explain(nest3, {"space:map0": "local"})
