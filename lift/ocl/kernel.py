@@ -90,6 +90,14 @@ def compile_program(
     return _compile_lowered(prog, lower(prog, mapping), sizes, values, device)
 
 
+def compile_unsynchronised(
+    prog: Fun, sizes: AbcMapping[str, int] | None, mapping: Mapping, device: Any = None
+) -> Kernel:
+    """``prog`` compiled for ``mapping`` with no barriers and no race checks: for showing, under Oclgrind, the
+    race that makes a rejected mapping invalid. Never use it to compute."""
+    return _compile_lowered(prog, lower(prog, mapping), sizes, None, device, synchronise=False)
+
+
 def _model_choice(prog: Fun, sizes: AbcMapping[str, int] | None, device: Any) -> Mapping | None:
     """The default policy: the mapping model's most parallel valid mapping (``MappingSpace.best()``)."""
     from lift.solve.device import describe
@@ -108,12 +116,18 @@ def _best_mapping(prog: Fun, sizes: tuple[tuple[str, int], ...], device: Any) ->
 
 
 def _compile_lowered(
-    prog: Fun, low: Fun, sizes: AbcMapping[str, int] | None, values: AbcMapping[str, int] | None, device: Any
+    prog: Fun,
+    low: Fun,
+    sizes: AbcMapping[str, int] | None,
+    values: AbcMapping[str, int] | None,
+    device: Any,
+    *,
+    synchronise: bool = True,
 ) -> Kernel:
     specialised = specialise(low, sizes) if sizes else low
     gen = generate(specialised)
     uniform = _uniform_loops(gen)
-    body = insert_barriers(gen, facts=specialised.typed.constraints, uniform=uniform)
+    body = insert_barriers(gen, facts=specialised.typed.constraints, uniform=uniform) if synchronise else gen.body
     return Kernel(prog, low, gen, body, dict(sizes or {}), dict(values or {}), device)
 
 

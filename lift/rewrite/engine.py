@@ -347,7 +347,8 @@ def _describe(prep: _Prepared, e: Expr) -> str:
 
 
 def _bindings(prep: _Prepared, values: dict[str, Any]) -> Bindings:
-    return Bindings(values, prep.constraints, prep.taken, prep.introduced)
+    roles = {name: f"{kind} of {owner}" for name, (kind, owner) in prep.roles.items()}
+    return Bindings(values, prep.constraints, prep.taken, {n: roles.get(n, "argument") for n in prep.introduced})
 
 
 # ======================================================================================================

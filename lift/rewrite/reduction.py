@@ -25,6 +25,7 @@ from lift.rewrite.rule import (
     element_type,
     length,
     pinned,
+    unnamed,
 )
 from lift.types.arith import ArithExpr
 
@@ -91,7 +92,7 @@ partial_reduce = Rule(
     "partial_reduce",
     "x >> reduce(f, z)  =  x >> reduce(f, z) >> reduce(f, z)",
     _partial_reduce_match,
-    lambda b: FunCall(b["reduce"], (FunCall(b["reduce"], (b["x"],)),)),
+    lambda b: FunCall(b["reduce"], (FunCall(unnamed(b["reduce"]), (b["x"],)),)),
     (_algorithmic_reduce("reduce"),),
     lift_name="ReduceRules.partialReduce",
     group="reduction",

@@ -17,7 +17,21 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lift.dsl.ir import Expr, Fun, FunCall, FunDecl, Get, Lambda, Literal, Map, Node, Param, UserFun, fresh_name
+from lift.dsl.ir import (
+    Expr,
+    Fun,
+    FunCall,
+    FunDecl,
+    Get,
+    Lambda,
+    Literal,
+    Map,
+    Node,
+    Param,
+    UserFun,
+    fresh_name,
+    transform,
+)
 from lift.dsl.printer import show
 from lift.dsl.substitute import free_params, occurrences, occurs_under_lambda, substitute
 from lift.types.arith import ArithExpr, Cst, simplify
@@ -43,10 +57,12 @@ __all__ = [
     "proved",
     "row_length",
     "unary_lambda",
+    "unnamed",
     "uses",
 ]
 
 F = TypeVar("F", bound=FunDecl)
+N = TypeVar("N", bound=Node)
 
 Match = Callable[[Expr], "dict[str, Any] | None"]
 """A pattern: a typed expression to the values it binds, or ``None`` where it does not match."""
@@ -64,8 +80,9 @@ class Bindings(Mapping[str, Any]):
     """The program's size facts (e.g. ``N % 4 == 0``), under which side conditions on sizes are decided."""
     taken: frozenset[str] = frozenset()
     """Every parameter name in the program: names a builder creates must avoid them."""
-    hidden: frozenset[str] = frozenset()
-    """Parameter names the engine introduced by eta-expansion (not shown in messages)."""
+    hidden: Mapping[str, str] = field(default_factory=dict)
+    """The parameters the engine introduced by eta-expansion, with what they stand for (``element of map0``):
+    messages show that instead of their names."""
 
     def __getitem__(self, key: str) -> Any:
         return self.bound[key]
@@ -90,10 +107,11 @@ class Bindings(Mapping[str, Any]):
         """Every binding as DSL text, for the sentences of side conditions."""
         from lift.rewrite.engine import contract
 
+        readable = {name: Param(f"‹{role}›") for name, role in self.hidden.items()}
         out = {}
         for k, v in self.bound.items():
             if isinstance(v, Node):
-                out[k] = show(contract(v, self.hidden))
+                out[k] = show(substitute(contract(v, frozenset(self.hidden)), readable))
             else:
                 out[k] = str(v)
             if isinstance(v, Map):
@@ -255,6 +273,15 @@ def pinned(e: Expr) -> Expr:
     if isinstance(e, Literal) and e.scalar is None and isinstance(e.type, ScalarType):
         return Literal(e.value, e.type)
     return e
+
+
+def unnamed(node: N) -> N:
+    """``node`` without the user labels of its maps: a copy a rule adds must not repeat a label."""
+
+    def fn(n: Node) -> Node | None:
+        return n.replace(name=None) if isinstance(n, Map) and n.name is not None else None
+
+    return transform(node, fn)  # type: ignore[return-value]
 
 
 def uses(node: Node, p: Param) -> bool:
