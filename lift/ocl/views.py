@@ -201,10 +201,16 @@ class MemView(View):
 
 
 def scalar_count(t: DataType, component: tuple[int, ...] = ()) -> ArithExpr:
-    """How many scalars of one component (a path of tuple indices) a value of type ``t`` holds."""
+    """How many scalars of one component (a path of tuple indices; all of them for ``()``) a value of type
+    ``t`` holds."""
     if isinstance(t, ArrayType):
         return t.size * scalar_count(t.elem, component)
     if isinstance(t, TupleType):
+        if not component:  # every component together
+            total: ArithExpr = Cst(0)
+            for e in t.elems:
+                total = total + scalar_count(e)
+            return total
         return scalar_count(t.elems[component[0]], component[1:])
     return Cst(1)
 

@@ -126,7 +126,7 @@ class Condition:
     name: str
     """A short identifier, e.g. ``divides``."""
     sentence: str
-    """What must hold, with ``{binding}`` fields filled from the site, e.g. ``"{n} divides {length}"``."""
+    """What must hold, with ``{binding}`` fields filled from the site, e.g. ``"{n} must divide {length}"``."""
     holds: Callable[[Bindings], bool] = field(compare=False)
     """The predicate, on the bindings of a match."""
 

@@ -110,7 +110,7 @@ def test_inside_iterate_the_rewrite_must_hold_at_every_iteration() -> None:
     assert "ill-typed" in six.refusals[0]
     assert rw.sites(growing, rw.split_join(3)) == []
     with pytest.raises(
-        LiftError, match="split_join.3. cannot be applied at map0 .*: the condition every_iteration fails"
+        LiftError, match=r"split_join\(3\) cannot be applied at map0 .*: the condition every_iteration fails"
     ):
         rw.apply(growing, rw.split_join(3), six)
     assert len(rw.sites(growing, rw.split_join(1))) == 1

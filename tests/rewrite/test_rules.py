@@ -26,7 +26,7 @@ from lift.dsl import (
     transpose,
     zip,
 )
-from lift.dsl.ir import Fun
+from lift.dsl.ir import Fun, Map, walk
 from lift.dsl.prelude import add, maximum, mult, square
 from lift.errors import LiftError
 from lift.rewrite import Rule
@@ -374,3 +374,14 @@ def test_every_rule_is_documented_with_its_equation_and_lift_name() -> None:
         assert rule.lift_name, rule
         assert rule.describe().startswith(f"{rule.name}:  {rule.equation}")
     assert rw.split_join(4) == rw.split_join(4) and rw.split_join(4) != rw.split_join(2)
+
+
+def test_a_copied_reduction_does_not_repeat_map_labels() -> None:
+    @fun
+    def column_sums(x: Array[Array[f32, 4], 8]):
+        zeros = x >> transpose >> map(reduce_seq(lambda acc, v: acc, 0.0)) >> join
+        return x >> reduce(lambda a, b: zip(a, b) >> map(add, name="cols"), zeros)
+
+    new = rw.apply(column_sums, rw.partial_reduce, 0)
+    assert sum(1 for n in walk(new) if isinstance(n, Map) and n.name == "cols") == 1
+    assert rewrite(column_sums, rw.partial_reduce).count("name='cols'") == 1
