@@ -5,6 +5,8 @@
 ``lift run EXAMPLE [-s N=64]``   interpret one example on random inputs and check it
 ``lift kernel EXAMPLE [--print] [--run] [--device D] [-s N=64]``   an example's OpenCL kernel
 ``lift devices``                 the OpenCL devices, and how to register a driver when none is found
+``lift mappings EXAMPLE [--count] [--list N] [--explain map1=lcl0 …] [--device mali] [-s N=64]``
+                                 the valid mappings of an example, or why a choice is impossible
 """
 
 from __future__ import annotations
@@ -91,6 +93,36 @@ def _devices() -> None:
         )
 
 
+def _mappings(
+    name: str, sizes: dict[str, int] | None, device: str | None, count: bool, listed: int | None, explain: list[str]
+) -> None:
+    import lift
+    from lift.solve import MALI_G72
+
+    module = _examples().load(name)
+    used = {**module.test_sizes, **(sizes or {})}
+    target = MALI_G72 if device == "mali" else device
+    space = lift.mappings(module.program, sizes=used, device=target)
+    if explain:
+        choices = {}
+        for item in explain:
+            key, _, value = item.partition("=")
+            if not value:
+                raise LiftError(f"--explain expects LABEL=CHOICE such as map1=lcl0 or space:map1=local, found {item!r}")
+            choices[key] = value
+        why = space.explain(choices)
+        print(f"{name}: {', '.join(explain)} is " + ("possible" if not why else f"impossible:\n{why}"))
+        return
+    if count or listed is None:
+        print(
+            f"{name} ({', '.join(f'{k}={v}' for k, v in used.items())}) on {space.device.name}: "
+            f"{space.count()} valid mappings"
+        )
+    if listed is not None:
+        for m in space.sample(listed, seed=0):
+            print(m)
+
+
 def _run(name: str, sizes: dict[str, int] | None) -> None:
     examples = _examples()
     module = examples.load(name)
@@ -119,6 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     p_kernel.add_argument("--device", default=None)
     p_kernel.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
     sub.add_parser("devices", help="list the OpenCL devices")
+    p_maps = sub.add_parser("mappings", help="count, list or explain an example's mappings")
+    p_maps.add_argument("example")
+    p_maps.add_argument("--count", action="store_true")
+    p_maps.add_argument("--list", type=int, default=None, metavar="N", help="N valid mappings, sampled")
+    p_maps.add_argument("--explain", action="append", default=[], metavar="LABEL=CHOICE")
+    p_maps.add_argument("--device", default=None, help="'mali' for the paper's Mali-G72, or an OpenCL device")
+    p_maps.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
     args = parser.parse_args(argv)
     try:
         if args.command == "examples":
@@ -130,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             _kernel(args.example, _sizes(args.size), args.device, args.show, args.run)
         elif args.command == "devices":
             _devices()
+        elif args.command == "mappings":
+            _mappings(args.example, _sizes(args.size), args.device, args.count, args.list, args.explain)
         elif args.command == "types":
             print(pretty(_examples().load(args.example).program, types=True))
         elif args.command == "run":

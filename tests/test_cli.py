@@ -54,3 +54,14 @@ def test_devices_lists_pocl(capsys: pytest.CaptureFixture[str]) -> None:
 def test_kernel_with_an_unknown_device_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["kernel", "dot", "--run", "--device", "no-such-device"]) == 2
     assert "no OpenCL device matches" in capsys.readouterr().err
+
+
+def test_mappings_count_list_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mappings", "matmul", "--count"]) == 0
+    assert "valid mappings" in capsys.readouterr().out
+    assert main(["mappings", "matmul", "--list", "2"]) == 0
+    assert capsys.readouterr().out.count("Mapping(") == 2
+    assert main(["mappings", "matmul", "--explain", "map0=glb0", "--explain", "map1=lcl0"]) == 0
+    assert "no-glb-with-wrg-lcl" in capsys.readouterr().out
+    assert main(["mappings", "matmul", "--explain", "map1"]) == 2
+    assert "LABEL=CHOICE" in capsys.readouterr().err
