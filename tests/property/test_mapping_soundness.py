@@ -41,7 +41,7 @@ def mapped_programs(draw: st.DrawFn) -> Fun:
 
 
 @needs_pocl
-@settings(max_examples=15)
+@settings(max_examples=max(10, settings.default.max_examples // 2))  # each example runs several kernels
 @given(data=st.data(), prog=mapped_programs())
 def test_sampled_mappings_are_correct_and_race_free(data: st.DataObject, prog: Fun) -> None:
     note(pretty(prog, types=True))
