@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, Prod, Sum, Var
+from lift.types.arith import ArithExpr, print_arith
 
 __all__ = [
     "Assign",
@@ -108,50 +108,7 @@ class Comment(Stmt):
 
 def c_index(e: ArithExpr) -> str:
     """An integer expression in C: sums, products, ``/`` and ``%`` (operands are non-negative), min/max."""
-    return _c(e, 0)
-
-
-def _c(e: ArithExpr, parent: int) -> str:
-    if isinstance(e, Cst):
-        s = str(e.value)
-        return f"({s})" if e.value < 0 and parent > 0 else s
-    if isinstance(e, Var):
-        return e.name
-    if isinstance(e, Sum):
-        # positive terms first, so that `15 - i` reads as written by hand rather than `-i + 15`
-        terms = [t for t in e.terms if _negated(t) is None] + [t for t in e.terms if _negated(t) is not None]
-        parts = [_c(terms[0], 0)]
-        for t in terms[1:]:
-            neg = _negated(t)
-            parts.append(f" - {_c(neg, 1)}" if neg is not None else f" + {_c(t, 0)}")
-        s = "".join(parts)
-        return f"({s})" if parent > 0 else s
-    if isinstance(e, Prod):
-        factors = list(e.factors)
-        if isinstance(factors[0], Cst) and factors[0].value == -1:
-            s = "-" + "*".join(_c(f, 2) for f in factors[1:])
-        else:
-            s = "*".join(_c(f, 2) for f in factors)
-        return f"({s})" if parent > 1 else s
-    if isinstance(e, (FloorDiv, Mod)):
-        op = "/" if isinstance(e, FloorDiv) else "%"
-        s = f"{_c(e.num, 2)} {op} {_c(e.den, 2)}"
-        return f"({s})" if parent > 0 else s
-    if isinstance(e, Min):
-        return f"min({_c(e.a, 0)}, {_c(e.b, 0)})"
-    if isinstance(e, Max):
-        return f"max({_c(e.a, 0)}, {_c(e.b, 0)})"
-    raise TypeError(f"cannot print {type(e).__name__} as C")
-
-
-def _negated(t: ArithExpr) -> ArithExpr | None:
-    if isinstance(t, Cst) and t.value < 0:
-        return Cst(-t.value)
-    if isinstance(t, Prod) and isinstance(t.factors[0], Cst) and t.factors[0].value < 0:
-        c = -t.factors[0].value
-        rest = t.factors[1:]
-        return rest[0] if c == 1 and len(rest) == 1 else Prod(((Cst(c),) if c != 1 else ()) + rest)
-    return None
+    return print_arith(e, div="/", positive_first=True)
 
 
 def print_block(block: Block, indent: int = 1) -> list[str]:

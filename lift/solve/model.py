@@ -195,8 +195,10 @@ class MappingSpace:
         for r in self.rules:
             opt.add(r.formula(self.levels, self.spaces))
         parallel = z3.Sum([z3.If(v >= 10, 1, 0) for v in self.levels.values()] or [z3.IntVal(0)])
-        dims = z3.Sum([z3.If(z3.Or(*[v == c for v in self.levels.values()]), 1, 0)
-                       for c in CODES.values() if c >= 10] or [z3.IntVal(0)])
+        dims = z3.Sum(
+            [z3.If(z3.Or(*[v == c for v in self.levels.values()]), 1, 0) for c in CODES.values() if c >= 10]
+            or [z3.IntVal(0)]
+        )
         opt.maximize(parallel)
         opt.maximize(dims)
         opt.minimize(z3.Sum([v % 10 for v in self.levels.values()] or [z3.IntVal(0)]))

@@ -34,6 +34,7 @@ __all__ = [
     "evaluate_array",
     "maximum",
     "minimum",
+    "print_arith",
 ]
 
 ArithLike = Union["ArithExpr", int]
@@ -782,35 +783,46 @@ def evaluate_array(e: ArithExpr, env: Mapping[str, Any]) -> Any:
 
 
 def _print(e: ArithExpr, parent: int = 0) -> str:
-    """Infix text; ``parent`` is the binding strength of the context (0 sum, 1 product, 2 atom)."""
+    return print_arith(e, parent=parent)
+
+
+def print_arith(e: ArithExpr, *, parent: int = 0, div: str = "//", positive_first: bool = False) -> str:
+    """Infix text of ``e``. ``parent`` is the binding strength of the context (0 sum, 1 product, 2 atom);
+    ``div`` the floor-division operator (``/`` for C, where operands are non-negative); ``positive_first``
+    puts positive terms first, so that ``15 - i`` reads as written by hand rather than ``-i + 15``."""
+
+    def p(x: ArithExpr, strength: int = 0) -> str:
+        return print_arith(x, parent=strength, div=div, positive_first=positive_first)
+
     if isinstance(e, Cst):
-        s = str(e.value)
-        return f"({s})" if e.value < 0 and parent > 0 else s
+        text = str(e.value)
+        return f"({text})" if e.value < 0 and parent > 0 else text
     if isinstance(e, Var):
         return e.name
     if isinstance(e, Sum):
-        out = _print(e.terms[0], 0)
-        for t in e.terms[1:]:
+        terms = list(e.terms)
+        if positive_first:
+            terms = [t for t in terms if _negated(t) is None] + [t for t in terms if _negated(t) is not None]
+        out = p(terms[0], 0)
+        for t in terms[1:]:
             neg = _negated(t)
-            out += f" - {_print(neg, 1)}" if neg is not None else f" + {_print(t, 0)}"
+            out += f" - {p(neg, 1)}" if neg is not None else f" + {p(t, 0)}"
         return f"({out})" if parent > 0 else out
     if isinstance(e, Prod):
         fs = list(e.factors)
         if isinstance(fs[0], Cst) and fs[0].value == -1:
-            s = "-" + "*".join(_print(f, 2) for f in fs[1:])
+            text = "-" + "*".join(p(f, 2) for f in fs[1:])
         else:
-            s = "*".join(_print(f, 2) for f in fs)
-        return f"({s})" if parent > 1 else s
-    if isinstance(e, FloorDiv):
-        s = f"{_print(e.num, 2)} // {_print(e.den, 2)}"
-        return f"({s})" if parent > 0 else s
-    if isinstance(e, Mod):
-        s = f"{_print(e.num, 2)} % {_print(e.den, 2)}"
-        return f"({s})" if parent > 0 else s
+            text = "*".join(p(f, 2) for f in fs)
+        return f"({text})" if parent > 1 else text
+    if isinstance(e, (FloorDiv, Mod)):
+        op = div if isinstance(e, FloorDiv) else "%"
+        text = f"{p(e.num, 2)} {op} {p(e.den, 2)}"
+        return f"({text})" if parent > 0 else text
     if isinstance(e, Min):
-        return f"min({_print(e.a)}, {_print(e.b)})"
+        return f"min({p(e.a)}, {p(e.b)})"
     if isinstance(e, Max):
-        return f"max({_print(e.a)}, {_print(e.b)})"
+        return f"max({p(e.a)}, {p(e.b)})"
     raise TypeError(f"unknown ArithExpr node {type(e).__name__}")
 
 

@@ -7,6 +7,7 @@ a plain evaluator on concrete values.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -32,6 +33,14 @@ from lift.types.arith import (
 __all__ = ["Constraint", "equal", "facts_of", "prove", "satisfiable", "to_z3"]
 
 Op = Literal["==", "!=", ">=", ">", "<=", "<"]
+_COMPARE = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
 
 
 @dataclass(frozen=True)
@@ -55,26 +64,11 @@ class Constraint:
 
     def holds(self, env: Mapping[str, int]) -> bool:
         """Evaluate on concrete sizes."""
-        a, b = self.lhs.evaluate(env), self.rhs.evaluate(env)
-        return {
-            "==": a == b,
-            "!=": a != b,
-            ">=": a >= b,
-            ">": a > b,
-            "<=": a <= b,
-            "<": a < b,
-        }[self.op]
+        return bool(_COMPARE[self.op](self.lhs.evaluate(env), self.rhs.evaluate(env)))
 
     def to_z3(self) -> z3.BoolRef:
-        a, b = to_z3(self.lhs), to_z3(self.rhs)
-        return {
-            "==": a == b,
-            "!=": a != b,
-            ">=": a >= b,
-            ">": a > b,
-            "<=": a <= b,
-            "<": a < b,
-        }[self.op]
+        """The same comparison as a Z3 formula (Z3's terms overload the comparison operators)."""
+        return _COMPARE[self.op](to_z3(self.lhs), to_z3(self.rhs))
 
     def free_vars(self) -> frozenset[Var]:
         return variables([self.lhs, self.rhs])
