@@ -71,16 +71,19 @@ def main() -> None:
         hits += candidate in valid
     share = hits / args.random
 
-    print(f"VGG-16 {args.layer} (H=W={hw}, C={cin}, K={cout}) on {space.device.name}: {len(space.levels)} maps, "
-          f"{len(space.spaces)} intermediates, {len(space.rules)} structural rules")
+    print(
+        f"VGG-16 {args.layer} (H=W={hw}, C={cin}, K={cout}) on {space.device.name}: {len(space.levels)} maps, "
+        f"{len(space.spaces)} intermediates, {len(space.rules)} structural rules"
+    )
     for label, seconds in rows.items():
         print(f"  {label:<28} {seconds:8.2f} s")
     print(f"  valid mappings: {count}; sampled {len(sample)} distinct; most parallel: {best}")
     print(f"  random assignments that are valid: {hits} of {args.random} ({share:.3%})")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"layer": args.layer, "seconds": rows, "count": count,
-                                         "random_valid_share": share}, indent=1))
+        args.json.write_text(
+            json.dumps({"layer": args.layer, "seconds": rows, "count": count, "random_valid_share": share}, indent=1)
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ See ``docs/`` for the user guide. The public API::
 from collections.abc import Mapping as _AbcMapping
 from typing import Any
 
+from lift import rewrite
 from lift._public import public
 from lift.dsl.combinators import fun, userfun
 from lift.dsl.interpret import interpret
@@ -88,9 +89,19 @@ __all__ = [
     "i64",
     "interpret",
     "mappings",
+    "rewrite",
     "size",
     "typecheck",
     "userfun",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # lift.testing needs Hypothesis: import it only when it is asked for
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module("lift.testing")
+    raise AttributeError(f"module 'lift' has no attribute {name!r}")

@@ -337,6 +337,10 @@ class _Checker:
             acc_hint: DataType = f.f.param_types[0]
         else:
             acc_hint = arr.elem
+        if isinstance(f.init, Literal) and not isinstance(f.init.value, tuple) and not isinstance(acc_hint, ScalarType):
+            # a scalar literal accumulating over tuples or arrays takes the scalar type of the data reduced
+            leaf = _first_scalar(acc_hint, float if isinstance(f.init.value, float) else int)
+            acc_hint = leaf if leaf is not None else acc_hint
         init = self.expr(f.init, env, acc_hint)
         acc = init.type
         assert acc is not None
@@ -385,6 +389,20 @@ def _check_size_variables(prog: Fun) -> None:
 
 def _paren(e: ArithExpr) -> str:
     return str(e) if isinstance(e, (Cst, Var)) else f"({e})"
+
+
+def _first_scalar(t: DataType, kind: type) -> ScalarType | None:
+    """The first scalar in ``t`` (through arrays and tuples) that is a float (``kind=float``) or an integer."""
+    if isinstance(t, ScalarType):
+        return t if t.is_float == (kind is float) else None
+    if isinstance(t, ArrayType):
+        return _first_scalar(t.elem, kind)
+    if isinstance(t, TupleType):
+        for e in t.elems:
+            found = _first_scalar(e, kind)
+            if found is not None:
+                return found
+    return None
 
 
 def _scalar_of(t: DataType) -> ScalarType | None:

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 import lift
 from lift.dsl import pretty
 from lift.dsl.ir import Fun, FunCall, Lambda, Map, Param
+from lift.testing import inputs_for, programs
 from lift.types.arith import Cst
 from lift.types.data import ArrayType
-from lift.testing import inputs_for, programs
 from tests.ocl.conftest import HAS_OCLGRIND, needs_pocl, run_under_oclgrind
 
 

@@ -44,8 +44,13 @@ def reversed_rows(x: Array[Array[f32, 4], 4]):
 # - private-is-one-thread: a private intermediate read by a sibling parallel map works when every thread of
 #   that map recomputes the whole intermediate for itself (redundant work), which Lift's rule 1 forbids;
 # - nested-sequential-maps-fuse: Lift's heuristic, pruning valid kernels on purpose.
-KNOWN_REJECTED_BUT_WORKING = {"wrg-with-lcl", "top-level-parallel", "private-is-one-thread",
-                              "nested-sequential-maps-fuse", "same-dims-in-every-nest"}
+KNOWN_REJECTED_BUT_WORKING = {
+    "wrg-with-lcl",
+    "top-level-parallel",
+    "private-is-one-thread",
+    "nested-sequential-maps-fuse",
+    "same-dims-in-every-nest",
+}
 
 
 def _works(prog: Any, mapping: lift.Mapping, arrays: list[np.ndarray], expected: np.ndarray) -> bool:
@@ -70,8 +75,9 @@ def test_completeness_table(prog: Any) -> None:
     rejected_working: Counter[str] = Counter()
     for levels in itertools.product(LEVELS, repeat=len(labels)):
         for spaces in itertools.product(["global", "local", "private"], repeat=len(intermediates)):
-            mapping = lift.Mapping(dict(zip(labels, levels)),
-                                   {m: s for m, s in zip(intermediates, spaces) if s != "global"})
+            mapping = lift.Mapping(
+                dict(zip(labels, levels)), {m: s for m, s in zip(intermediates, spaces) if s != "global"}
+            )
             in_model = mapping in accepted
             works = _works(prog, mapping, arrays, expected)
             if in_model:

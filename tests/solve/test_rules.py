@@ -57,27 +57,50 @@ ALONE = [
     (nest3, None, {"map0": "glb2", "map1": "glb0", "map2": "glb2"}, "nested-parallel-dims:map0>map2"),
     (nest4, None, {"map0": "wrg2", "map1": "lcl1", "map2": "lcl2", "map3": "wrg1"}, "no-wrg-inside-lcl:map1>map3"),
     (nest3, None, {"map0": "seq", "map1": "fuse", "map2": "glb2"}, "top-level-parallel:map0"),
-    (two_nests, None, {"map0": "glb1", "map1": "fuse", "map2": "seq", "space:map1": "private"},
-     "fuse-needs-perfect-nesting:map1"),
+    (
+        two_nests,
+        None,
+        {"map0": "glb1", "map1": "fuse", "map2": "seq", "space:map1": "private"},
+        "fuse-needs-perfect-nesting:map1",
+    ),
     (nest3, None, {"map0": "glb1", "map1": "fuse", "map2": "fuse"}, "fuse-once:map1>map2"),
     (nest3, None, {"map0": "glb1", "map1": "seq", "map2": "seq"}, "nested-sequential-maps-fuse:map1>map2"),
     (nest3, None, {"map0": "wrg1", "map1": "seq", "map2": "fuse"}, "wrg-with-lcl:map0 > map1 > map2:1"),
     (two_nests, None, {"map0": "glb0", "map1": "seq", "map2": "glb1"}, "same-dims-in-every-nest:map0 > map1:glb1"),
-    (two_nests, None, {"map0": "wrg0", "map1": "lcl0", "map2": "lcl0", "space:map1": "private"},
-     "private-is-one-thread:map1"),
-    (two_nests, None, {"map0": "glb1", "map1": "seq", "map2": "seq", "space:map1": "local"},
-     "local-inside-map-wrg:map1"),
-    (symbolic_rows, None, {"map0": "glb2", "map1": "seq", "map2": "seq", "space:map1": "private"},
-     "constant-size-for-local-private:map1"),
-    (big_rows, TINY, {"map0": "glb1", "map1": "seq", "map2": "seq", "space:map1": "private"},
-     "private-memory-fits:map1"),
+    (
+        two_nests,
+        None,
+        {"map0": "wrg0", "map1": "lcl0", "map2": "lcl0", "space:map1": "private"},
+        "private-is-one-thread:map1",
+    ),
+    (
+        two_nests,
+        None,
+        {"map0": "glb1", "map1": "seq", "map2": "seq", "space:map1": "local"},
+        "local-inside-map-wrg:map1",
+    ),
+    (
+        symbolic_rows,
+        None,
+        {"map0": "glb2", "map1": "seq", "map2": "seq", "space:map1": "private"},
+        "constant-size-for-local-private:map1",
+    ),
+    (
+        big_rows,
+        TINY,
+        {"map0": "glb1", "map1": "seq", "map2": "seq", "space:map1": "private"},
+        "private-memory-fits:map1",
+    ),
     (big_rows, TINY, {"map0": "wrg0", "map1": "lcl0", "map2": "lcl0", "space:map1": "local"}, "local-memory-fits"),
 ]
 
 
 def test_every_kind_of_rule_has_a_case() -> None:
-    kinds = {r.name.split(":")[0] for prog in (nest3, two_nests, whole_sum, symbolic_rows, nest4)
-             for r in MappingSpace(prog, {} if prog is not symbolic_rows else None).rules}
+    kinds = {
+        r.name.split(":")[0]
+        for prog in (nest3, two_nests, whole_sum, symbolic_rows, nest4)
+        for r in MappingSpace(prog, {} if prog is not symbolic_rows else None).rules
+    }
     kinds |= {r.name.split(":")[0] for r in MappingSpace(big_rows, {}, TINY).rules}
     assert kinds == {rule.split(":")[0] for *_, rule in ALONE}
 
