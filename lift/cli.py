@@ -7,6 +7,8 @@
 ``lift devices``                 the OpenCL devices, and how to register a driver when none is found
 ``lift mappings EXAMPLE [--count] [--list N] [--explain map1=lcl0 …] [--device mali] [-s N=64]``
                                  the valid mappings of an example, or why a choice is impossible
+``lift case-study [--layer conv5_1] [--shrink 4] [--samples 8] [--device D]``
+                                 the VGG-16 convolution: count its mappings, sample, compile, verify, time
 """
 
 from __future__ import annotations
@@ -123,6 +125,29 @@ def _mappings(
             print(m)
 
 
+def _case_study(layer: str, shrink: int, samples: int, device: str | None) -> None:
+    from lift.tune import VGG16_LAYERS, explore
+
+    if layer not in VGG16_LAYERS:
+        raise LiftError(f"unknown layer {layer!r}; the VGG-16 layers are {', '.join(VGG16_LAYERS)}")
+    if shrink < 1:
+        raise LiftError("--shrink must be at least 1")
+    hw, cin, cout = VGG16_LAYERS[layer]
+    sizes = {"H": hw, "W": hw, "C": max(1, cin // shrink), "K": max(1, cout // shrink)}
+    program = _examples().load("conv2d").program
+    result = explore(program, sizes, device=device, samples=samples)
+    flops = 2 * 9 * sizes["H"] * sizes["W"] * sizes["C"] * sizes["K"]
+    print(
+        f"VGG-16 {layer} (H=W={hw}, C={sizes['C']}, K={sizes['K']}"
+        + (f", channels / {shrink}" if shrink > 1 else "")
+        + f") on {_device_name(device)}: {result.count} valid mappings, {len(result.trials)} sampled, compiled, "
+        "verified against the interpreter and timed"
+    )
+    print(result.table())
+    best = result.best
+    print(f"best: {best.mapping}, {best.seconds * 1e3:.3f} ms, {flops / best.seconds / 1e9:.2f} GFLOP/s")
+
+
 def _run(name: str, sizes: dict[str, int] | None) -> None:
     examples = _examples()
     module = examples.load(name)
@@ -158,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     p_maps.add_argument("--explain", action="append", default=[], metavar="LABEL=CHOICE")
     p_maps.add_argument("--device", default=None, help="'mali' for the paper's Mali-G72, or an OpenCL device")
     p_maps.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
+    p_case = sub.add_parser("case-study", help="the VGG-16 convolution: mappings sampled, compiled, verified, timed")
+    p_case.add_argument("--layer", default="conv5_1")
+    p_case.add_argument("--shrink", type=int, default=4, help="divide the channels by this (1: the real layer)")
+    p_case.add_argument("--samples", type=int, default=8)
+    p_case.add_argument("--device", default=None)
     args = parser.parse_args(argv)
     try:
         if args.command == "examples":
@@ -169,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
             _kernel(args.example, _sizes(args.size), args.device, args.show, args.run)
         elif args.command == "devices":
             _devices()
+        elif args.command == "case-study":
+            _case_study(args.layer, args.shrink, args.samples, args.device)
         elif args.command == "mappings":
             _mappings(args.example, _sizes(args.size), args.device, args.count, args.list, args.explain)
         elif args.command == "types":

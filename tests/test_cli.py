@@ -65,3 +65,14 @@ def test_mappings_count_list_and_explain(capsys: pytest.CaptureFixture[str]) -> 
     assert "no-glb-with-wrg-lcl" in capsys.readouterr().out
     assert main(["mappings", "matmul", "--explain", "map1"]) == 2
     assert "LABEL=CHOICE" in capsys.readouterr().err
+
+
+def test_case_study_samples_compiles_verifies_and_times(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["case-study", "--layer", "conv5_1", "--shrink", "64", "--samples", "2", "--device", "pocl"]) == 0
+    out = capsys.readouterr().out
+    assert "valid mappings, 2 sampled" in out and "best: Mapping(" in out and "GFLOP/s" in out
+
+
+def test_case_study_rejects_an_unknown_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["case-study", "--layer", "conv9_9"]) == 2
+    assert "VGG-16 layers are" in capsys.readouterr().err
