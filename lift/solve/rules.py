@@ -202,14 +202,18 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
             continue
         readers = [c for c in m.consumers if c is not None]
         ancestors = s.ancestors(m.label)
+        # every part of a private array must be written and read by the same thread: nothing nested in its
+        # writer or its readers may spread the work over threads
+        involved = list(
+            dict.fromkeys([m.label, *s.descendants(m.label), *readers, *[d for r in readers for d in s.descendants(r)]])
+        )
         out.append(
             Rule(
                 f"private-is-one-thread:{m.label}",
-                f"the output of {m.label} can be private only if one thread writes and reads all of it: {m.label} "
-                + (f"and its readers {', '.join(readers)} " if readers else "")
-                + "must be sequential",
-                lambda lv, sp, m=m.label, r=tuple(readers): IMPLIES(
-                    sp[m] == 2, AND(is_seq_or_fuse(lv[m]), *[is_seq_or_fuse(lv[x]) for x in r])
+                f"the output of {m.label} can be private only if one thread writes and reads all of it: "
+                f"{', '.join(involved)} (its writers and readers, with the maps nested in them) must be sequential",
+                lambda lv, sp, m=m.label, r=tuple(involved): IMPLIES(
+                    sp[m] == 2, AND(*[is_seq_or_fuse(lv[x]) for x in r])
                 ),
             )
         )

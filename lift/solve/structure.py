@@ -55,6 +55,17 @@ class ProgramStructure:
     def by_label(self) -> Mapping[str, MapSite]:
         return {m.label: m for m in self.maps}
 
+    def descendants(self, label: str) -> list[str]:
+        """The computing maps nested in ``label``'s function, at any depth."""
+        out: list[str] = []
+        frontier = [label]
+        while frontier:
+            parent = frontier.pop()
+            kids = [m.label for m in self.maps if m.parent == parent]
+            out.extend(kids)
+            frontier.extend(kids)
+        return out
+
     def ancestors(self, label: str) -> list[str]:
         out = []
         parent = self.by_label[label].parent

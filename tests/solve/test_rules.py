@@ -167,3 +167,22 @@ def test_explain_rejects_unknown_names() -> None:
         lift.explain(nest3, {"map0": "gpu0"})
     with pytest.raises(lift.LiftError, match="no address-space choice"):
         lift.explain(nest3, {"space:map0": "local"})
+
+
+def test_a_private_array_filled_by_parallel_maps_is_refused() -> None:
+    """Found by the soundness property test: map1's private output is written by map2's threads, each in its own
+    private copy, then read whole by map3 — every thread would read parts no one wrote in its copy."""
+    from lift.dsl.ir import Fun, FunCall, Lambda, Map, Param
+    from lift.types.arith import Cst
+    from lift.types.data import ArrayType
+
+    def outer(a: Param) -> FunCall:
+        return a >> map(lambda u: a >> map(lambda w: mult(u, w)))
+
+    x = Param("x")
+    row = Lambda((x,), outer(x) >> map(lambda a: outer(a)))
+    rows = Param("rows")
+    prog = Fun((rows,), FunCall(Map(row), (rows,)), "outer2", (ArrayType(Array[f32, 4], Cst(4)),))
+    choice = {"map0": "glb0", "map1": "seq", "map2": "glb2", "map3": "seq", "map4": "seq", "map5": "glb2",
+              "space:map1": "private"}  # fmt: skip
+    assert "private-is-one-thread:map1" in lift.explain(prog, choice, sizes={}).names
