@@ -15,6 +15,7 @@ from lift.errors import LiftError
 from lift.ocl.kernel import compile_program
 from lift.solve.mapping import Mapping as LiftMapping
 from lift.solve.model import MappingSpace
+from lift.types.data import ArrayType, DataType
 
 __all__ = ["Exploration", "Trial", "explore"]
 
@@ -61,6 +62,12 @@ class Exploration:
         return "\n".join(lines)
 
 
+def _shape(t: DataType, sizes: Mapping[str, int]) -> list[int]:
+    if not isinstance(t, ArrayType):
+        raise LiftError(f"explore: parameters must be arrays of scalars, found {t}")
+    return [int(n.evaluate(dict(sizes))) for n in t.shape]
+
+
 def explore(
     prog: Fun,
     sizes: Mapping[str, int],
@@ -77,8 +84,7 @@ def explore(
     space = MappingSpace(prog, sizes, device)
     result = Exploration(prog.name, space.count())
     generator = rng or np.random.default_rng(seed)
-    arrays = [generator.uniform(-1, 1, size=[int(n.evaluate(sizes)) for n in t.shape]).astype(np.float32)
-              for t in prog.param_types]  # fmt: skip
+    arrays = [generator.uniform(-1, 1, size=_shape(t, sizes)).astype(np.float32) for t in prog.param_types]
     expected = interpret(prog, *arrays)
     scale = float(np.max(np.abs(expected))) or 1.0
     for k, mapping in enumerate(space.sample(samples, seed=seed)):
