@@ -237,11 +237,7 @@ class _Generator:
             return v.ValueView(self.literal(e))
         assert isinstance(e, FunCall) and e.type is not None
         f = e.f
-        if isinstance(f, UserFun) or (
-            isinstance(f, Lambda)
-            and isinstance(e.type, ScalarType | TupleType)
-            and not any(isinstance(n, FunCall) and isinstance(n.f, (Map, Reduce)) for n in walk(f.body))
-        ):
+        if _scalar_function(f):
             return v.ValueView(self.call(e))
         if not computes(f):
             return self.view(f, [self.value(a) for a in e.args], [a.type for a in e.args], e)  # type: ignore[misc]
@@ -677,12 +673,16 @@ def _fusable_map(arg: Expr) -> tuple[FunDecl, Expr] | None:
     if not (isinstance(arg, FunCall) and isinstance(arg.f, Map) and arg.f.level in ("", "seq")):
         return None
     g = arg.f.f
-    scalar = isinstance(g, UserFun) or (
-        isinstance(g, Lambda)
-        and isinstance(g.body.type, ScalarType | TupleType)
-        and not any(isinstance(n, FunCall) and isinstance(n.f, (Map, Reduce)) for n in walk(g.body))
+    return (g, arg.args[0]) if _scalar_function(g) else None
+
+
+def _scalar_function(f: FunDecl) -> bool:
+    """A user function, or a lambda of them computing a scalar or tuple: printed inline as a C expression."""
+    return isinstance(f, UserFun) or (
+        isinstance(f, Lambda)
+        and isinstance(f.body.type, ScalarType | TupleType)
+        and not any(isinstance(n, FunCall) and isinstance(n.f, (Map, Reduce)) for n in walk(f.body))
     )
-    return (g, arg.args[0]) if scalar else None
 
 
 def _unpacked(g: FunDecl, element: v.View, elem_t: DataType) -> list[v.View]:

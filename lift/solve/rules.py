@@ -196,7 +196,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                     ),
                 )
             )
-    local_bytes: list[tuple[str, Any]] = []
+    local_arrays: list[LocalArray] = []
     for m in s.maps:
         if not m.intermediate:
             continue
@@ -258,40 +258,33 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 lambda lv, sp, m=m.label, n=n: IMPLIES(sp[m] == 2, n <= device.max_private_elements),
             )
         )
-        # local memory is one copy per work-group, times the local threads that each compute one
-        per_group = n * 4
-        factor: Any = per_group
-        for a in ancestors:
-            ext = by[a].extent
-            if isinstance(ext, Cst):
-                factor = _times_if(factor, a, ext.value)
-        local_bytes.append((m.label, factor))
-    if local_bytes:
+        copies = tuple((a, e.value) for a in ancestors if isinstance(e := by[a].extent, Cst))
+        local_arrays.append(LocalArray(m.label, n * 4, copies))
+    if local_arrays:
         out.append(
             Rule(
                 "local-memory-fits",
                 f"the local memory used must fit the device's {device.local_mem_size} bytes ({device.name})",
-                lambda lv, sp: _sum_local(lv, sp, local_bytes) <= device.local_mem_size,
+                lambda lv, sp: sum((a.bytes(lv, sp) for a in local_arrays), start=0) <= device.local_mem_size,
             )
         )
     return out
 
 
-def _times_if(factor: Any, label: str, extent: int) -> Any:
-    """``factor``, multiplied by ``extent`` when ``label`` is a map_lcl (one copy per local thread)."""
-    return ("times", factor, label, extent)
+@dataclass(frozen=True)
+class LocalArray:
+    """The local memory an intermediate takes if it is placed there: one copy per work-group, times the local
+    threads that each compute one (every enclosing map that is a ``map_lcl``)."""
 
+    label: str
+    """The map whose output it is."""
+    bytes_per_copy: int
+    """The size of one copy."""
+    copies: tuple[tuple[str, int], ...]
+    """The enclosing maps, with their trip counts: a ``map_lcl`` among them multiplies the copies."""
 
-def _value(term: Any, lv: Mapping[str, Any]) -> Any:
-    if isinstance(term, tuple):
-        _, inner, label, extent = term
-        base = _value(inner, lv)
-        return IF(is_lcl(lv[label]), base * extent, base)
-    return term
-
-
-def _sum_local(lv: Mapping[str, Any], sp: Mapping[str, Any], terms: list[tuple[str, Any]]) -> Any:
-    total: Any = 0
-    for label, term in terms:
-        total = total + IF(sp[label] == 1, _value(term, lv), 0)
-    return total
+    def bytes(self, lv: Mapping[str, Any], sp: Mapping[str, Any]) -> Any:
+        total: Any = self.bytes_per_copy
+        for label, extent in self.copies:
+            total = IF(is_lcl(lv[label]), total * extent, total)
+        return IF(sp[self.label] == 1, total, 0)
