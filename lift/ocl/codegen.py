@@ -46,7 +46,7 @@ from lift.errors import LiftError, MappingError
 from lift.ocl import views as v
 from lift.ocl.cast import Assign, Block, Decl, For, Stmt, c_index
 from lift.types.arith import ArithExpr, Cst, Var, is_nonneg
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, sizes_of
 
 __all__ = ["Access", "Generated", "Loop", "generate"]
 
@@ -186,7 +186,7 @@ class _Generator:
 
     # ---- entry -------------------------------------------------------------------------------------
     def run(self) -> Generated:
-        self.out.size_vars = sorted({x.name for t in self.prog.param_types for n in _sizes(t) for x in n.free_vars()})
+        self.out.size_vars = sorted({x.name for t in self.prog.param_types for n in sizes_of(t) for x in n.free_vars()})
         for p, t in zip(self.prog.params, self.prog.param_types):
             buffers = []
             pairs = []
@@ -698,12 +698,6 @@ def _tuple_of_vars(t: DataType, buffers: dict[tuple[int, ...], v.Buffer], prefix
         return v.TupleRef(parts, t)
     b = buffers[prefix]
     return v.ValueRef(b.name, b.scalar)
-
-
-def _sizes(t: DataType) -> list[ArithExpr]:
-    from lift.types.data import sizes_of
-
-    return sizes_of(t)
 
 
 def _show(f: FunDecl) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from lift.dsl.ir import IndexFun
 from lift.errors import LiftError
-from lift.types.arith import ArithExpr, Cst, Var, maximum, minimum
+from lift.types.arith import ArithExpr, Cst, maximum, minimum
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType
 
 __all__ = [
@@ -372,8 +372,3 @@ def inverse_index(f: IndexFun, n: ArithExpr) -> Callable[[ArithExpr], ArithExpr]
     if isinstance(f, Stride):
         return lambda i: Stride(n // f.s).index(i, n)
     raise LiftError(f"scatter({f!r}): no inverse known for this index function")
-
-
-def fresh_index(name: str, n: ArithExpr) -> Var:
-    """An index variable ``0 <= name < n``."""
-    return Var(name, 0, n)

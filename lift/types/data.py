@@ -195,18 +195,6 @@ def size(name: str) -> Var:
     return Var(name, 1)
 
 
-def elem_count(t: DataType) -> ArithExpr:
-    """How many scalars a value of type ``t`` holds."""
-    if isinstance(t, ArrayType):
-        return t.size * elem_count(t.elem)
-    if isinstance(t, TupleType):
-        total: ArithExpr = Cst(0)
-        for e in t.elems:
-            total = total + elem_count(e)
-        return total
-    return Cst(1)
-
-
 def sizes_of(t: Type) -> list[ArithExpr]:
     """Every size expression in ``t``, outermost first."""
     if isinstance(t, ArrayType):

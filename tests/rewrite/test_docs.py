@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from tests.examples import doc_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _doc_blocks():  # type: ignore[no-untyped-def]
-    """The shared runner of documentation blocks (``tests/examples/doc_blocks.py``)."""
-    spec = importlib.util.spec_from_file_location("doc_blocks", ROOT / "tests" / "examples" / "doc_blocks.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_rewrite_guide_prints_what_it_shows(tmp_path: Path) -> None:
-    outcomes = _doc_blocks().run((ROOT / "docs" / "rewrite.md").read_text(), tmp_path)
+    outcomes = doc_blocks.run((ROOT / "docs" / "rewrite.md").read_text(), tmp_path)
     assert len(outcomes) >= 10
     wrong = [o for o in outcomes if o.shown is not None and o.shown.body != o.printed]
     report = "\n\n".join(
