@@ -14,7 +14,18 @@ from lift._public import public
 from lift.dsl.combinators import fun, userfun
 from lift.dsl.interpret import interpret
 from lift.dsl.ir import Fun
-from lift.errors import LiftError, LiftTypeError, MappingError, UserFunError
+from lift.errors import (
+    DeviceError,
+    LiftError,
+    LiftInternalError,
+    LiftLimitError,
+    LiftTimeoutError,
+    LiftTypeError,
+    LiftValueError,
+    MappingError,
+    SerializationError,
+    UserFunError,
+)
 from lift.ocl.kernel import Kernel, compile_program
 from lift.solve.device import DeviceDescription
 from lift.solve.mapping import Mapping
@@ -70,13 +81,19 @@ def check(prog: Fun, sizes: _AbcMapping[str, int] | None = None, device: Any = N
 __all__ = [
     "Array",
     "DeviceDescription",
+    "DeviceError",
     "Explanation",
     "Kernel",
     "LiftError",
+    "LiftInternalError",
+    "LiftLimitError",
+    "LiftTimeoutError",
     "LiftTypeError",
+    "LiftValueError",
     "Mapping",
     "MappingError",
     "MappingSpace",
+    "SerializationError",
     "Tuple",
     "UserFunError",
     "check",

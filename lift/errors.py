@@ -1,11 +1,34 @@
 """The exception hierarchy of lift-ir.
 
-Every error says what went wrong, where (the combinator, the parameter, the rule), and how to fix it.
+Every error says what went wrong, where (the combinator, the parameter, the rule), and how to fix it::
+
+    LiftError                       anything lift-ir raises on purpose about its input
+    ├── LiftTypeError (TypeError)   an ill-typed program, or arguments that contradict its types
+    │   └── UserFunError            a user function that cannot be translated to OpenCL C
+    ├── LiftValueError (ValueError) a bad value: a size, a device word, a launch size, an option
+    │   └── SerializationError      a JSON document that does not describe a valid program
+    ├── MappingError                an invalid mapping (names the violated rules)
+    ├── DeviceError                 no usable OpenCL device, or a build/launch the device refuses
+    └── LiftLimitError              a request beyond a stated limit (nesting depth, memory, iterations)
+        └── LiftTimeoutError        a solver query that ran past its time limit (TimeoutError)
+
+    LiftInternalError               a bug in lift-ir itself (not a LiftError: the input was fine)
 """
 
 from __future__ import annotations
 
-__all__ = ["LiftError", "LiftTypeError", "MappingError", "UserFunError"]
+__all__ = [
+    "DeviceError",
+    "LiftError",
+    "LiftInternalError",
+    "LiftLimitError",
+    "LiftTimeoutError",
+    "LiftTypeError",
+    "LiftValueError",
+    "MappingError",
+    "SerializationError",
+    "UserFunError",
+]
 
 
 class LiftError(Exception):
@@ -24,6 +47,17 @@ class UserFunError(LiftTypeError):
     """A user function whose Python body cannot be translated to OpenCL C (names the file, line and construct)."""
 
 
+class LiftValueError(LiftError, ValueError):
+    """A value lift-ir cannot accept: a size that is not a positive integer, an unknown device word, launch
+    sizes that do not fit the program, an option out of range. The message names the argument, what was
+    expected and what was found."""
+
+
+class SerializationError(LiftValueError):
+    """A JSON document that does not describe a valid program: names the path in the document (``$.body.f``),
+    what was expected there and what was found. Nothing in a refused document is ever run or printed as code."""
+
+
 class MappingError(LiftError):
     """An invalid mapping of a program onto the OpenCL thread hierarchy or memory; lists the violated rules.
 
@@ -35,3 +69,26 @@ class MappingError(LiftError):
         super().__init__(message)
         self.rule = rule
         self.labels = labels
+
+
+class DeviceError(LiftError):
+    """No usable OpenCL device, or a device that refuses to build or launch a kernel (with its log)."""
+
+
+class LiftLimitError(LiftError):
+    """A request beyond a stated limit: a program nested deeper than lift-ir handles, sizes whose buffers do
+    not fit the device or host memory, too many iterations. The message states the limit and how to stay
+    under it."""
+
+
+class LiftTimeoutError(LiftLimitError, TimeoutError):
+    """A solver query that ran past its time limit. ``query`` names it; the message says how to narrow the
+    space (fix some choices, bind sizes) or raise the limit (``lift.solve.set_timeout``)."""
+
+    def __init__(self, message: str, *, query: str = "") -> None:
+        super().__init__(message)
+        self.query = query
+
+
+class LiftInternalError(Exception):
+    """A failure inside lift-ir that no input should cause: a bug to report, never a user error."""

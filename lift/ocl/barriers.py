@@ -127,12 +127,13 @@ class _Inserter:
                 *guards_b,
                 to_z3(index_a) == to_z3(index_b),
             ]
-            groups = [(x, y) for (lx, x), (_, y) in zip(loops_a, loops_b) if lx.level == "wrg"]
+            group_differ = None
             if a.buffer.space == "local":
                 # each work-group has its own local memory: only threads of one group can collide in it
-                base += [to_z3(x) == to_z3(y) for x, y in groups]
-                groups = []
-            group_differ = z3.Or(*[to_z3(x) != to_z3(y) for x, y in groups]) if groups else None
+                base += [to_z3(x) == to_z3(y) for (lx, x), (_, y) in zip(loops_a, loops_b) if lx.level == "wrg"]
+            else:
+                group_vars = {lp.var.name for lp, _ in loops_a if lp.level == "wrg"}
+                group_differ = _groups_differ(loops_a, loops_b, group_vars, self.used)
             differ = [d for d in (_threads_differ(loops_a, loops_b, self.used), group_differ) if d is not None]
             if differ and _possible([*base, z3.Or(*differ)]):
                 raise MappingError(
@@ -184,6 +185,10 @@ class _Inserter:
         """The fence needed between accesses ``a`` then ``b``, or None; raises for cross-work-group conflicts."""
         index_a, loops_a, guards_a = _renamed(a, "_1", shared)
         index_b, loops_b, guards_b = _renamed(b, "_2", shared)
+        if a.buffer.space != "local":
+            # another iteration of a strided map_wrg loop may run in another group: only local memory, which
+            # each group has for itself, is sure to be touched by the same group in every iteration
+            same_group = set()
         group_vars = {lp.var.name for lp, _ in (*loops_a, *loops_b) if lp.level == "wrg"} - same_group
         loop_vars = {var for _, var in (*loops_a, *loops_b)}
         base = [
@@ -201,11 +206,16 @@ class _Inserter:
                 for (lx, x), (ly, y) in zip(loops_a, loops_b)
                 if lx.level == ly.level == "wrg" and lx.dim == ly.dim and x.name != y.name
             ]
+        local = a.buffer.space == "local"
+        # Two work-items are different when their local or global ids differ, or when they belong to different
+        # work-groups (equal local ids in two groups are two threads). Local memory is per group: only the
+        # local ids matter there.
         threads_differ = _threads_differ(loops_a, loops_b, self.used)
-        if threads_differ is None or not _possible([*base, threads_differ]):
+        groups_differ = None if local else _groups_differ(loops_a, loops_b, group_vars, self.used)
+        differ = [d for d in (threads_differ, groups_differ) if d is not None]
+        if not differ or not _possible([*base, z3.Or(*differ)]):
             return None
-        groups_differ = _groups_differ(loops_a, loops_b, group_vars)
-        if a.buffer.space != "local" and groups_differ is not None and _possible([*base, groups_differ]):
+        if groups_differ is not None and _possible([*base, groups_differ]):
             labels = frozenset(lp.label for lp in (*a.loops, *b.loops) if lp.label)
             raise MappingError(
                 rule="no-sync-between-work-groups",
@@ -246,12 +256,15 @@ def _thread_vars(loops: list[tuple[Loop, Var]], level: str) -> dict[int, Var]:
 
 
 def _threads_differ(
-    a: list[tuple[Loop, Var]], b: list[tuple[Loop, Var]], used: frozenset[tuple[str, int]]
+    a: list[tuple[Loop, Var]],
+    b: list[tuple[Loop, Var]],
+    used: frozenset[tuple[str, int]],
+    levels: tuple[str, ...] = ("lcl", "glb"),
 ) -> z3.BoolRef | None:
-    """Threads of the two accesses differ: some parallel index differs (an access outside a parallel loop of
-    some dimension the kernel uses is made by every thread along it)."""
+    """Threads of the two accesses differ: some parallel index of ``levels`` differs (an access outside a
+    parallel loop of some dimension the kernel uses is made by every thread along it)."""
     terms = []
-    for level in ("lcl", "glb"):
+    for level in levels:
         ta, tb = _thread_vars(a, level), _thread_vars(b, level)
         dims = set(ta) | set(tb) | {d for lv, d in used if lv == level}
         for dim in sorted(dims):
@@ -263,19 +276,23 @@ def _threads_differ(
     return z3.Or(*terms) if terms else None
 
 
-def _groups_differ(a: list[tuple[Loop, Var]], b: list[tuple[Loop, Var]], group_vars: set[str]) -> z3.BoolRef | None:
+def _groups_differ(
+    a: list[tuple[Loop, Var]], b: list[tuple[Loop, Var]], group_vars: set[str], used: frozenset[tuple[str, int]]
+) -> z3.BoolRef | None:
     """The two accesses may belong to different work-groups (``group_vars``: the work-group loop variables
-    that identify a group here)."""
-    if any(lp.level == "glb" for lp, _ in (*a, *b)):
-        return z3.BoolVal(True)
+    that identify a group here; the others range over iterations that one group runs)."""
+    if any(lv == "glb" for lv, _ in used):
+        # one global id is one thread of one group; two different ones may lie in two groups
+        return _threads_differ(a, b, used, ("glb",))
     ga, gb = _thread_vars(a, "wrg"), _thread_vars(b, "wrg")
+    for dim in {d for lv, d in used if lv == "wrg"}:
+        if dim not in ga or dim not in gb:
+            return z3.BoolVal(True)  # made by every work-group along that dimension
     terms = [
         to_z3(ga[d]) != to_z3(gb[d])
         for d in set(ga) & set(gb)
         if ga[d].name != gb[d].name and {ga[d].name, gb[d].name} & _renamings(group_vars)
     ]
-    if set(ga) != set(gb):
-        return z3.BoolVal(True)
     return z3.Or(*terms) if terms else None
 
 
