@@ -193,9 +193,13 @@ class _Checker:
 
     def literal(self, e: Literal, expected: DataType | None, where: str) -> Literal:
         if isinstance(e.value, tuple):
-            if not (isinstance(expected, TupleType) and len(expected.elems) == len(e.value)):
+            if expected is None:
+                elems: tuple[DataType | None, ...] = (None,) * len(e.value)
+            elif isinstance(expected, TupleType) and len(expected.elems) == len(e.value):
+                elems = expected.elems
+            else:
                 raise LiftTypeError(f"{where}: the tuple {e.value!r} does not match the expected type {expected}")
-            parts = [self.literal(Literal(v), t, where) for v, t in zip(e.value, expected.elems)]
+            parts = [self.literal(Literal(v), t, where) for v, t in zip(e.value, elems)]
             return Literal(e.value, None, TupleType(tuple(p.type for p in parts)))  # type: ignore[misc]
         scalar = e.scalar
         if scalar is None:
@@ -334,10 +338,18 @@ class _Checker:
     def reduce(self, f: Reduce, arr: ArrayType, env: Env) -> tuple[FunDecl, DataType]:
         name = _display(f)
         if f.seq and isinstance(f.f, UserFun) and f.f.param_types:
-            acc_hint: DataType = f.f.param_types[0]
+            acc_hint: DataType | None = f.f.param_types[0]
         else:
             acc_hint = arr.elem
-        if isinstance(f.init, Literal) and not isinstance(f.init.value, tuple) and not isinstance(acc_hint, ScalarType):
+        if isinstance(f.init, Literal) and isinstance(f.init.value, tuple) and not _tuple_of(acc_hint, f.init.value):
+            # reduce_seq's accumulator may differ from the elements: a tuple literal then gives its own type
+            acc_hint = None
+        elif (
+            isinstance(f.init, Literal)
+            and not isinstance(f.init.value, tuple)
+            and acc_hint is not None
+            and not isinstance(acc_hint, ScalarType)
+        ):
             # a scalar literal accumulating over tuples or arrays takes the scalar type of the data reduced
             leaf = _first_scalar(acc_hint, float if isinstance(f.init.value, float) else int)
             acc_hint = leaf if leaf is not None else acc_hint
@@ -358,6 +370,11 @@ class _Checker:
         if not self.same(r, acc):
             raise LiftTypeError(f"{name}: the function must return the accumulator's type {acc}, but returns {r}")
         return Reduce(typed_f, init, f.seq), ArrayType(acc, Cst(1))
+
+
+def _tuple_of(t: DataType | None, value: tuple[object, ...]) -> bool:
+    """``t`` is a tuple type with one component per element of the literal ``value``."""
+    return isinstance(t, TupleType) and len(t.elems) == len(value)
 
 
 def _static_sizes(f: FunDecl) -> list[ArithExpr]:
