@@ -42,7 +42,7 @@ from lift.dsl.ir import (
     walk,
 )
 from lift.dsl.userfun_syntax import c_literal, default_struct_name
-from lift.errors import LiftError, MappingError
+from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.ocl import views as v
 from lift.ocl.cast import Assign, Block, Decl, For, Stmt, c_index
 from lift.types.arith import ArithExpr, Cst, Var, is_nonneg
@@ -114,6 +114,10 @@ class Generated:
     """``id(stmt)`` → every access made within that statement."""
     loops: dict[int, Loop] = field(default_factory=dict)
     """``id(for_stmt)`` → its loop."""
+
+
+MAX_UNROLLED_ITERATIONS = 64
+"""The most steps of an ``iterate`` over a computing function the backend unrolls."""
 
 
 def generate(prog: Fun, *, name: str | None = None) -> Generated:
@@ -456,10 +460,8 @@ class _Generator:
                 self.copy(self.value(e.args[0]), dest, t)
                 return
             if isinstance(f, Iterate) and computes(f):
-                raise MappingError(
-                    f"{_show(f)}: iterate over a computing function is not supported by the OpenCL "
-                    "backend yet; unroll it (f >> f >> …)"
-                )
+                self.iterate_into(f, e.args[0], dest)
+                return
             if isinstance(f, Lambda) and computes(f):
                 views = [self.value(a) for a in e.args]
                 saved = dict(self.env)
@@ -469,11 +471,46 @@ class _Generator:
                 finally:
                     self.env = saved
                 return
+            if isinstance(f, Zip):
+                # zip(a, b) is written in place: each array into its component of the destination
+                for k, part in enumerate(e.args):
+                    self.into(part, v.UnzipView(dest, k))
+                return
             through = self.write_through(f, e, dest)
             if through is not None:
                 self.into(e.args[0], through)
                 return
         self.copy(self.value(e), dest, t)
+
+    def iterate_into(self, f: Iterate, arg: Expr, dest: v.View) -> None:
+        """``iterate(k, g)``: ``g`` applied ``k`` times, unrolled; each step but the last writes a temporary in
+        the space ``g`` asks for, two temporaries of one type taking turns (the barrier analysis orders a step's
+        writes after the previous step's reads), the last step writes ``dest``."""
+        if f.k > MAX_UNROLLED_ITERATIONS:
+            raise LiftLimitError(
+                f"{_show(f)}: the OpenCL backend unrolls iterate over a computing function, up to "
+                f"{MAX_UNROLLED_ITERATIONS} steps; split it (iterate(a, iterate(b, f)) with a*b = {f.k} still "
+                "unrolls) or run the steps as separate programs"
+            )
+        src = self.value(arg)
+        t = arg.type
+        assert t is not None
+        turns: dict[DataType, list[v.View]] = {}
+        space = _output_space(f.f)
+        for step in range(f.k):
+            out_t = self.result_type(f.f, t)
+            if step == f.k - 1:
+                target = dest
+            else:
+                pair = turns.setdefault(out_t, [])
+                free = [b for b in pair if b is not src]
+                if free:
+                    target = free[0]
+                else:
+                    target = self.allocate(out_t, space, f)
+                    pair.append(target)
+            self.apply_into(f.f, src, t, target)
+            src, t = target, out_t
 
     def write_through(self, f: FunDecl, e: FunCall, dest: v.View) -> v.View | None:
         """The destination for the argument of a rearrangement that can be written in place."""

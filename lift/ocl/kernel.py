@@ -190,8 +190,12 @@ class Kernel:
 
     @property
     def mapping(self) -> Mapping:
-        """The levels and spaces of the lowered program's maps."""
-        from lift.dsl.ir import Map, ToMem, walk
+        """The levels and spaces of the program's maps (a program run in one work-item has every map ``seq``;
+        maps the lowering adds, the one-work-item wrapper or a final copy, are not the program's and are left
+        out, so that the mapping compiles the same kernel again)."""
+        from lift.dsl.ir import Map, ToMem, map_labels, name_maps, walk
+
+        own = {label for _, label in map_labels(name_maps(self.program))}
 
         levels: dict[str, str] = {}
         spaces: dict[str, str] = {}
@@ -200,6 +204,9 @@ class Kernel:
                 spaces[n.f.name] = n.space
             if isinstance(n, Map) and n.name and n.level:
                 levels[n.name] = n.level if n.level == "seq" else f"{n.level}{n.dim}"
+        if set(levels) - own:
+            levels = {label: level for label, level in levels.items() if label in own}
+            spaces = {label: space for label, space in spaces.items() if label in own}
         return Mapping(levels, spaces)
 
     @property

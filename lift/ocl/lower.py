@@ -84,11 +84,16 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
     ``single_thread`` (with no mapping) runs the whole program in one work-item: the fallback of the default
     policy when its parallel mapping would need work-groups to synchronise.
     """
+    if mapping is not None and mapping.levels and set(mapping.levels.values()) == {"seq"}:
+        # every map sequential: the whole program in one work-item (the maps keep their levels)
+        return lower(_single_thread(_named_as(prog, mapping)), _with_single(mapping))
     if mapping is None:
         # hand-lowered: every computation has its level, and some map runs in parallel
         parallel = any(isinstance(n, Map) and n.level in ("glb", "wrg") for n in program_order(prog.body))
         if is_lowered(prog) and parallel:
             return prog
+        # the program's own labels, before a wrapper or a copy adds maps
+        prog = name_maps(prog)
         computes_anything = any(isinstance(n, FunCall) and computes(n.f) for n in program_order(prog.body))
         if computes_anything and (single_thread or not _top_level_maps_only(prog.body)):
             prog = _single_thread(prog)
@@ -109,6 +114,27 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
     typed = named.typed.program
     body = _Lowering(mapping).expr(typed.body)
     return Fun(prog.params, body, prog.name, prog.param_types)
+
+
+SINGLE = "single"
+"""The label of the map that runs a whole program in one work-item."""
+
+
+def _named_as(prog: Fun, mapping: Mapping) -> Fun:
+    """``prog`` with its maps labelled, checked against the labels ``mapping`` names."""
+    named = name_maps(prog)
+    labels = {label for _, label in map_labels(named)}
+    unknown = sorted(set(mapping.levels) - labels - {SINGLE})
+    if unknown:
+        raise MappingError(
+            f"{prog.name}: the mapping names {', '.join(unknown)}, which the program does not have; its maps are "
+            f"{', '.join(sorted(labels)) or 'none'}"
+        )
+    return named
+
+
+def _with_single(mapping: Mapping) -> Mapping:
+    return Mapping({**mapping.levels, SINGLE: "glb0"}, dict(mapping.spaces))
 
 
 def result_is_a_view(body: Expr) -> bool:
@@ -154,7 +180,7 @@ def _single_thread(prog: Fun) -> Fun:
     p, t = first
     assert isinstance(t, ArrayType)
     ignored = Param("_whole")
-    single = Map(Lambda((ignored,), prog.body), "glb", 0, "single")
+    single = Map(Lambda((ignored,), prog.body), "glb", 0, SINGLE)
     body = FunCall(Join(), (FunCall(single, (FunCall(Split(t.size), (p,)),)),))
     if not isinstance(typed.type.result, ArrayType):
         raise MappingError(f"{prog.name}: the result must be an array")

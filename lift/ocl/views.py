@@ -259,6 +259,21 @@ class ZipView(View):
 
 
 @dataclass(frozen=True)
+class UnzipView(View):
+    """Component ``k`` of an array of tuples, as an array: ``[i, …]`` ↦ ``inner[i, get(k), …]`` (writing
+    ``zip(a, b)`` in place writes ``a`` and ``b`` through one of these each)."""
+
+    inner: View
+    """The array of tuples."""
+    k: int
+    """The component."""
+
+    def access(self, path: Sequence[Step]) -> Ref:
+        (i,), rest = _split_path(path, "unzip")
+        return self.inner.access([i, Component(self.k), *rest])
+
+
+@dataclass(frozen=True)
 class SplitView(View):
     """``split(n)``: ``[i, j, …]`` ↦ ``[i*n + j, …]``."""
 
