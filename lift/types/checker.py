@@ -52,6 +52,7 @@ from lift.types.data import (
     map_sizes,
     sizes_of,
 )
+from lift.types.laws import check_reduce_laws
 from lift.types.smt import Constraint, equal, facts_of, prove, satisfiable
 
 __all__ = ["TypedProgram", "check_program", "typecheck", "types_equal"]
@@ -369,6 +370,8 @@ class _Checker:
             ) from None
         if not self.same(r, acc):
             raise LiftTypeError(f"{name}: the function must return the accumulator's type {acc}, but returns {r}")
+        if not f.seq:  # any order and grouping: the operator's laws must hold (proved with Z3 where it can)
+            check_reduce_laws(f.f, init, arr.elem, where=name, op_name=_display(f.f))
         return Reduce(typed_f, init, f.seq), ArrayType(acc, Cst(1))
 
 
