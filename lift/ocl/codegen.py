@@ -12,6 +12,7 @@ with Z3 on the index expressions, where the work-group must synchronise.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Mapping as AbcMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ from lift.dsl.userfun_syntax import c_literal, default_struct_name
 from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.ocl import views as v
 from lift.ocl.cast import Assign, Block, Decl, For, Stmt, c_index
+from lift.ocl.names import KernelNames, c_name, c_userfun, kernel_names, rename_sizes
 from lift.types.arith import ArithExpr, Cst, Var, is_nonneg
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, sizes_of
 
@@ -105,15 +107,23 @@ class Generated:
     locals: list[Decl]
     """Local-memory arrays, declared at kernel scope."""
     userfuns: dict[str, UserFun]
+    """Every user function called, by its C name (each renamed to it, see :func:`lift.ocl.names.c_userfun`)."""
     structs: list[TupleType]
     size_vars: list[str]
-    """Size variables passed as ``int`` arguments."""
+    """Size variables passed as ``int`` arguments, by their C names."""
     extents: dict[tuple[str, int], list[ArithExpr]]
     """For each parallel (level, dim): the trip counts of its maps."""
     accesses: dict[int, list[Access]] = field(default_factory=dict)
     """``id(stmt)`` → every access made within that statement."""
     loops: dict[int, Loop] = field(default_factory=dict)
     """``id(for_stmt)`` → its loop."""
+    size_names: dict[str, str] = field(default_factory=dict)
+    """Each size variable of the program → its C name: the kernel's expressions mention the C names only."""
+
+    def c_sizes(self, sizes: AbcMapping[str, int]) -> dict[str, int]:
+        """Size values by the program's names → the same values by the kernel's C names (for evaluating the
+        kernel's extents and buffer sizes, and for its size arguments)."""
+        return {c: sizes[name] for name, c in self.size_names.items() if name in sizes}
 
 
 MAX_UNROLLED_ITERATIONS = 64
@@ -121,8 +131,10 @@ MAX_UNROLLED_ITERATIONS = 64
 
 
 def generate(prog: Fun, *, name: str | None = None) -> Generated:
-    """Generate the kernel of a lowered program (``prog`` is type-checked here)."""
-    return _Generator(prog, name or f"{prog.name}_kernel").run()
+    """Generate the kernel of a lowered program (``prog`` is type-checked here). Every name the kernel prints
+    is checked and given its C name first (:mod:`lift.ocl.names`): a user's name is never printed as given."""
+    names = kernel_names(prog, name)
+    return _Generator(rename_sizes(prog, names.sizes), names).run()
 
 
 def _scalars(t: DataType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], ScalarType]]:
@@ -136,16 +148,18 @@ def _scalars(t: DataType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int,
 
 
 class _Generator:
-    def __init__(self, prog: Fun, name: str) -> None:
+    def __init__(self, prog: Fun, names: KernelNames) -> None:
         self.typed = prog.typed
         self.prog: Fun = self.typed.program
-        self.name = name
-        self.taken: set[str] = {p.name for p in self.prog.params} | {"out"}
+        self.name = names.kernel
+        self.names = names
+        self.taken: set[str] = set(names.taken())  # the generator's own names come second
+        self.userfun_of: dict[str, UserFun] = {}  # C name -> the user function as written
         self.env: dict[str, v.View] = {}
         self.loops: list[Loop] = []
         self.blocks: list[list[Stmt]] = [[]]
         self.access_stack: list[list[Access]] = [[]]
-        self.out = Generated(name, Block(), [], [], [], [], {}, [], [], {})
+        self.out = Generated(names.kernel, Block(), [], [], [], [], {}, [], [], {}, size_names=dict(names.sizes))
         self.structs: list[TupleType] = []
 
     # ---- names and bookkeeping ---------------------------------------------------------------------
@@ -155,6 +169,12 @@ class _Generator:
         while name in self.taken:
             k += 1
             name = f"{base}{separator}{k}"
+        self.taken.add(name)
+        return name
+
+    def derived(self, name: str) -> str:
+        """A fresh C name derived from a user's C name (``x_0`` for a tuple component of ``x``)."""
+        name = c_name(name, self.taken)
         self.taken.add(name)
         return name
 
@@ -194,9 +214,11 @@ class _Generator:
         for p, t in zip(self.prog.params, self.prog.param_types):
             buffers = []
             pairs = []
+            base = self.names.params[p.name]
             for path, scalar in _scalars(t):
                 suffix = "".join(f"_{k}" for k in path)
-                buf = v.Buffer(f"{p.name}{suffix}", scalar, "global", v.scalar_count(t, path), "input")
+                c_buffer = self.derived(base + suffix) if path else base
+                buf = v.Buffer(c_buffer, scalar, "global", v.scalar_count(t, path), "input")
                 buffers.append(buf)
                 pairs.append((path, buf))
             self.out.inputs.append((p.name, t, buffers))
@@ -205,7 +227,7 @@ class _Generator:
         out_pairs = []
         for path, scalar in _scalars(result):
             suffix = "".join(f"_{k}" for k in path)
-            buf = v.Buffer(f"out{suffix}", scalar, "global", v.scalar_count(result, path), "output")
+            buf = v.Buffer(self.fresh(f"out{suffix}"), scalar, "global", v.scalar_count(result, path), "output")
             self.out.outputs.append(buf)
             out_pairs.append((path, buf))
         self.collect_extents()
@@ -599,8 +621,7 @@ class _Generator:
                 args = [element.access([v.Component(k)]) for k in range(len(g.param_names))]
             else:
                 args = [element.access([])]
-            self.use(g)
-            self.store(dest, f"{g.name}({', '.join(self.render(a) for a in args)})", g.result_type)
+            self.store(dest, f"{self.use(g)}({', '.join(self.render(a) for a in args)})", g.result_type)
             return
         p = Param(self.fresh("e"))
         self.env[p.name] = element
@@ -645,8 +666,7 @@ class _Generator:
     def apply_scalar(self, g: FunDecl, args: list[v.View], types: list[DataType]) -> str:
         """C text of ``g(args…)`` for a scalar-valued function (inlined, no memory)."""
         if isinstance(g, UserFun):
-            self.use(g)
-            return f"{g.name}({', '.join(self.render(a.access([])) for a in args)})"
+            return f"{self.use(g)}({', '.join(self.render(a.access([])) for a in args)})"
         if isinstance(g, Lambda):
             saved = dict(self.env)
             self.env.update({p.name: a for p, a in zip(g.params, args)})
@@ -674,20 +694,25 @@ class _Generator:
             finally:
                 self.env = saved
         assert isinstance(f, UserFun) and e.type is not None
-        self.use(f)
+        name = self.use(f)
         refs = [self.value(a).access([]) for a in e.args]
         if len(refs) == 1 and len(f.param_names) > 1 and isinstance(refs[0], v.TupleRef):
             refs = list(refs[0].parts)
-        return v.ValueRef(f"{f.name}({', '.join(self.render(r) for r in refs)})", e.type)
+        return v.ValueRef(f"{name}({', '.join(self.render(r) for r in refs)})", e.type)
 
-    def use(self, f: UserFun) -> None:
-        known = self.out.userfuns.get(f.name)
+    def use(self, f: UserFun) -> str:
+        """The C name of the user function ``f``, whose definition (renamed to it) the kernel prints."""
+        name = self.names.userfuns[f.name]
+        known = self.userfun_of.get(name)
         if known is not None and known != f:
             raise LiftError(f"two different user functions are both named {f.name!r}; rename one of them")
-        self.out.userfuns[f.name] = f
+        if known is None:
+            self.userfun_of[name] = f
+            self.out.userfuns[name] = c_userfun(f, name)
         for t in (*f.param_types, f.result_type):
             if isinstance(t, TupleType):
                 self.c_type(t)
+        return name
 
 
 def _output_space(f: FunDecl) -> str:
