@@ -256,7 +256,7 @@ class Kernel:
         return [b for _, _, bs in g.inputs for b in bs] + g.outputs + g.temps
 
     def _size_args(self) -> list[str]:
-        return [s for s in self._gen.size_vars if s not in self.sizes]
+        return list(self._gen.size_vars)  # by C name; sizes fixed at compile time were substituted already
 
     # ---- launch geometry ---------------------------------------------------------------------------
     def _check_values(self) -> None:
@@ -273,7 +273,7 @@ class Kernel:
 
     def launch_config(self, sizes: AbcMapping[str, int]) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
         """The global and local sizes for the given size variables."""
-        env = {**self.sizes, **sizes}
+        env = self._gen.c_sizes({**self.sizes, **sizes})  # the kernel's expressions use C names
         extents = {key: max(x.evaluate(env) for x in xs) for key, xs in self._gen.extents.items()}
         device = dev.select_device(self._device_spec)
         dims = 1 + max((d for _, d in extents), default=0)
@@ -341,6 +341,7 @@ class Kernel:
         ctx = queue.context
         mf = cl.mem_flags
         env = {**self.sizes, **sizes}
+        c_env = self._gen.c_sizes(env)  # the kernel's expressions and size arguments use C names
         args: list[Any] = []
         for (_, t, buffers), value in zip(self._gen.inputs, values):
             for b, leaf in zip(buffers, _leaves(value, t)):
@@ -352,14 +353,14 @@ class Kernel:
                 )
         outputs, out_buffers = [], []
         for b in self._gen.outputs:
-            host = np.empty(b.size.evaluate(env), dtype=b.scalar.dtype)
+            host = np.empty(b.size.evaluate(c_env), dtype=b.scalar.dtype)
             outputs.append(host)
             out_buffers.append(cl.Buffer(ctx, mf.WRITE_ONLY, max(host.nbytes, 1)))
         args += out_buffers
         for b in self._gen.temps:
-            n = b.size.evaluate(env)
+            n = b.size.evaluate(c_env)
             args.append(cl.Buffer(ctx, mf.READ_WRITE, max(n * b.scalar.dtype.itemsize, 1)))
-        args += [np.int32(env[s]) for s in self._size_args()]
+        args += [np.int32(c_env[s]) for s in self._size_args()]
         kernel = cl.Kernel(program, self.name)
         times = []
         for _ in range(repeat):
