@@ -21,7 +21,7 @@ from lift.errors import MappingError
 from lift.ocl.cast import Barrier, Block, For, Stmt
 from lift.ocl.codegen import Access, Generated, Loop
 from lift.types.arith import ArithExpr, Var
-from lift.types.smt import Constraint, range_constraints, to_z3
+from lift.types.smt import Constraint, decide, range_constraints, to_z3, z3_session
 
 __all__ = ["insert_barriers"]
 
@@ -29,9 +29,10 @@ __all__ = ["insert_barriers"]
 def insert_barriers(gen: Generated, *, facts: Sequence[Constraint] = (), uniform: Iterable[int] = ()) -> Block:
     """``gen.body`` with the barriers it needs; ``uniform`` lists the ``id`` of loops whose trip count is the
     same in every thread of a work-group (besides sequential and work-group loops, which always are)."""
-    inserter = _Inserter(gen, facts, set(uniform))
-    inserter.check_write_races()
-    return inserter.block(gen.body, [])
+    with z3_session():  # the analysis builds Z3 terms throughout
+        inserter = _Inserter(gen, facts, set(uniform))
+        inserter.check_write_races()
+        return inserter.block(gen.body, [])
 
 
 class _Inserter:
@@ -301,8 +302,5 @@ def _renamings(names: set[str]) -> set[str]:
 
 
 def _possible(formulas: list[z3.BoolRef]) -> bool:
-    """Satisfiable, or undecided within the time limit (then a barrier is the safe answer)."""
-    s = z3.Solver()
-    s.set("timeout", 2000)
-    s.add(*formulas)
-    return s.check() != z3.unsat
+    """Satisfiable, or undecided within the time limit (then a barrier, or a refusal, is the safe answer)."""
+    return decide(formulas) != z3.unsat
