@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lift.dsl.ir import Fun, Node, UserFun, transform, walk
+from lift.dsl.schema import MAX_IDENTIFIER_LENGTH, is_identifier
 from lift.dsl.userfun_syntax import parse_function_source
 from lift.errors import LiftValueError
 from lift.types.arith import ArithExpr, Var
@@ -55,8 +56,6 @@ __all__ = [
     "rename_sizes",
 ]
 
-MAX_IDENTIFIER_LENGTH = 255
-"""The longest name lift-ir prints (OpenCL compilers accept more; nobody needs more)."""
 
 KEYWORDS: frozenset[str] = frozenset(
     # C99 keywords
@@ -137,13 +136,6 @@ _RESERVED_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"(CLK|CL|FLT|DBL|HALF|FP|M)_\w+|cl_\w+",  # predefined macros, constants and extension names
     )
 )
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def is_identifier(name: object) -> bool:
-    """Whether ``name`` is a C identifier: ASCII letters, digits and ``_``, not starting with a digit."""
-    return isinstance(name, str) and len(name) <= MAX_IDENTIFIER_LENGTH and _IDENTIFIER.fullmatch(name) is not None
 
 
 def check_identifier(name: object, what: str) -> str:
