@@ -21,6 +21,7 @@ __all__ = [
     "For",
     "Stmt",
     "c_index",
+    "comment_text",
     "print_block",
 ]
 
@@ -106,6 +107,13 @@ class Comment(Stmt):
     """The comment."""
 
 
+def comment_text(text: str) -> str:
+    """``text`` made safe after ``//``: one line of printable ASCII with no backslash and no ``?``, so that
+    nothing in it can end the comment or splice the next line into it (a trailing ``\\``, or the trigraph
+    ``??/``, continues a C comment)."""
+    return "".join(c if " " <= c <= "~" and c not in "\\?" else "_" for c in text)
+
+
 def c_index(e: ArithExpr) -> str:
     """An integer expression in C: sums, products, ``/`` and ``%`` (operands are non-negative), min/max."""
     return print_arith(e, div="/", positive_first=True)
@@ -143,10 +151,10 @@ def print_block(block: Block, indent: int = 1) -> list[str]:
                 out.append(f"{pad}}}")
         elif isinstance(s, Barrier):
             fences = [f for f, on in (("CLK_LOCAL_MEM_FENCE", s.local), ("CLK_GLOBAL_MEM_FENCE", s.global_)) if on]
-            comment = f"  // {s.reason}" if s.reason else ""
+            comment = f"  // {comment_text(s.reason)}" if s.reason else ""
             out.append(f"{pad}barrier({' | '.join(fences)});{comment}")
         elif isinstance(s, Comment):
-            out.append(f"{pad}// {s.text}")
+            out.append(f"{pad}// {comment_text(s.text)}")
         else:
             raise TypeError(f"cannot print statement {type(s).__name__}")
     return out
