@@ -139,10 +139,20 @@ class _Inserter:
             if differ and _possible([*base, z3.Or(*differ)]):
                 raise MappingError(
                     rule="no-write-write-race",
-                    labels=frozenset(lp.label for lp in a.loops if lp.label),
+                    labels=self.deciding_labels(a, a),
                     message=f"{a.buffer.name}: two different threads write the same element (every thread that runs "
                     "this statement writes it); map the computation so that each element has one writer",
                 )
+
+    def deciding_labels(self, a: Access, b: Access) -> frozenset[str]:
+        """The maps whose choices decide a conflict between ``a`` and ``b``: those of their loops, when both run
+        inside a loop of every parallel level and dimension the kernel uses; otherwise the verdict also depends
+        on which dimensions the other maps use, and no label set decides it (empty: nothing to generalise)."""
+        for access in (a, b):
+            own = {(lp.level, lp.dim) for lp in access.loops}
+            if not self.used <= own:
+                return frozenset()
+        return frozenset(lp.label for lp in (*a.loops, *b.loops) if lp.label)
 
     # ---- deciding conflicts --------------------------------------------------------------------------
     def conflicts(
@@ -217,7 +227,7 @@ class _Inserter:
         if not differ or not _possible([*base, z3.Or(*differ)]):
             return None
         if groups_differ is not None and _possible([*base, groups_differ]):
-            labels = frozenset(lp.label for lp in (*a.loops, *b.loops) if lp.label)
+            labels = self.deciding_labels(a, b)
             raise MappingError(
                 rule="no-sync-between-work-groups",
                 labels=labels,

@@ -38,7 +38,7 @@ from lift.errors import MappingError
 from lift.solve.mapping import Mapping, parse_level
 from lift.types.data import ArrayType
 
-__all__ = ["default_mapping", "is_lowered", "lower"]
+__all__ = ["default_mapping", "is_lowered", "lower", "runs_in_one_work_item"]
 
 
 def is_lowered(prog: Fun) -> bool:
@@ -84,7 +84,7 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
     ``single_thread`` (with no mapping) runs the whole program in one work-item: the fallback of the default
     policy when its parallel mapping would need work-groups to synchronise.
     """
-    if mapping is not None and mapping.levels and set(mapping.levels.values()) == {"seq"}:
+    if mapping is not None and runs_in_one_work_item(mapping):
         # every map sequential: the whole program in one work-item (the maps keep their levels)
         return lower(_single_thread(_named_as(prog, mapping)), _with_single(mapping))
     if mapping is None:
@@ -114,6 +114,12 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
     typed = named.typed.program
     body = _Lowering(mapping).expr(typed.body)
     return Fun(prog.params, body, prog.name, prog.param_types)
+
+
+def runs_in_one_work_item(mapping: Mapping) -> bool:
+    """True for the mapping that makes every map sequential: the whole program runs in one work-item (always
+    valid, never parallel; what ``lift.compile`` falls back to when the model has no parallel mapping)."""
+    return bool(mapping.levels) and set(mapping.levels.values()) == {"seq"}
 
 
 SINGLE = "single"

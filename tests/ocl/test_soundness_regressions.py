@@ -1,0 +1,111 @@
+"""Soundness regressions (issue 8): programs that read a map-produced intermediate across work-groups. Every
+mapping the model accepts computes the interpreter's answer on PoCL and is clean under Oclgrind; a program with
+no single-kernel parallel mapping runs correctly in one work-item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import lift
+from lift import Array, f32, fun, size
+from lift.dsl import iterate, map
+from lift.dsl.ir import Fun
+from lift.ocl.codegen import MAX_UNROLLED_ITERATIONS
+from tests.ocl.conftest import HAS_OCLGRIND, needs_pocl, random_inputs, run_under_oclgrind
+from tests.ocl.soundness_programs import PROGRAMS, third
+
+
+def _assert_close(got: Any, expected: Any) -> None:
+    if isinstance(expected, tuple):
+        assert isinstance(got, tuple) and len(got) == len(expected)
+        for g, e in zip(got, expected):
+            _assert_close(g, e)
+        return
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def _check(prog: Fun, sizes: dict[str, int], mapping: lift.Mapping, arrays: list[np.ndarray], expected: Any) -> None:
+    kernel = lift.compile(prog, sizes=sizes, mapping=mapping, device="pocl")
+    _assert_close(kernel(*arrays), expected)
+    if HAS_OCLGRIND:
+        checked = lift.compile(prog, sizes=sizes, mapping=mapping, device="oclgrind")
+        _assert_close(run_under_oclgrind(checked, *arrays), expected)
+
+
+def _sequential(prog: Fun) -> lift.Mapping:
+    from lift.dsl.ir import map_labels, name_maps
+
+    return lift.Mapping({label: "seq" for _, label in map_labels(name_maps(prog))})
+
+
+@needs_pocl
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_every_accepted_mapping_is_correct(name: str) -> None:
+    prog, sizes = PROGRAMS[name]
+    arrays = random_inputs(prog, sizes)
+    expected = lift.interpret(prog, *arrays)
+    space = lift.mappings(prog, sizes=sizes)
+    accepted = space.all()
+    # each accepted mapping under PoCL; Oclgrind (slow) on a sample
+    for k, mapping in enumerate(sorted(accepted, key=repr)):
+        kernel = lift.compile(prog, sizes=sizes, mapping=mapping, device="pocl")
+        _assert_close(kernel(*arrays), expected)
+        if k < 3 and HAS_OCLGRIND:
+            checked = lift.compile(prog, sizes=sizes, mapping=mapping, device="oclgrind")
+            _assert_close(run_under_oclgrind(checked, *arrays), expected)
+    # the one-work-item mapping (every map sequential) is always there and right
+    _check(prog, sizes, _sequential(prog), arrays, expected)
+
+
+@needs_pocl
+def test_the_issues_mapping_is_refused_as_a_cross_group_read() -> None:
+    prog, sizes = PROGRAMS["rows_then_down"]
+    for d in range(3):
+        choices = {"map0": f"wrg{d}", "map1": f"lcl{d}", "map2": f"wrg{d}", "map3": f"lcl{d}"}
+        explanation = lift.explain(prog, choices, sizes=sizes)
+        assert "no-sync-between-work-groups" in str(explanation)
+
+
+def test_a_cross_group_read_is_refused_by_the_backend() -> None:
+    prog, sizes = PROGRAMS["rows_then_down"]
+    mapping = lift.Mapping({"map0": "wrg0", "map1": "lcl0", "map2": "wrg0", "map3": "lcl0"})
+    from lift.ocl.kernel import compile_program
+
+    with pytest.raises(lift.MappingError, match="another work-group"):
+        compile_program(prog, sizes, mapping)
+
+
+@needs_pocl
+def test_default_compile_of_a_program_without_a_parallel_mapping_runs_in_one_work_item() -> None:
+    prog, sizes = PROGRAMS["rows_then_down"]
+    arrays = random_inputs(prog, sizes)
+    kernel = lift.compile(prog, sizes=sizes, device="pocl")
+    assert kernel.mapping == _sequential(prog)  # the program's own labels, reusable
+    _assert_close(kernel(*arrays), lift.interpret(prog, *arrays))
+    again = lift.compile(prog, sizes=sizes, mapping=kernel.mapping, device="pocl")
+    assert again.source == kernel.source
+
+
+@needs_pocl
+def test_two_reductions_zipped_get_a_parallel_mapping() -> None:
+    prog, sizes = PROGRAMS["bicg"]
+    kernel = lift.compile(prog, sizes=sizes, device="pocl")
+    assert any(level.startswith(("glb", "wrg")) for level in kernel.mapping.levels.values())
+    arrays = random_inputs(prog, sizes)
+    _assert_close(kernel(*arrays), lift.interpret(prog, *arrays))
+
+
+N = size("N")
+
+
+@fun
+def many_steps(a: Array[f32, N]) -> Any:
+    return a >> iterate(MAX_UNROLLED_ITERATIONS + 1, map(third))
+
+
+def test_iterate_over_a_computing_function_beyond_the_unroll_limit_is_refused() -> None:
+    with pytest.raises(lift.LiftLimitError, match="unrolls iterate"):
+        lift.compile(many_steps, sizes={"N": 8}, device="pocl")
