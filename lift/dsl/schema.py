@@ -36,6 +36,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_IDENTIFIER_LENGTH",
     "MAX_INT",
+    "MAX_ITERATIONS",
     "SCHEMA",
     "decode",
     "encodable",
@@ -47,7 +48,9 @@ MAX_DEPTH = 300
 MAX_INT = 2**62
 """The largest magnitude of an integer in a size expression."""
 MAX_COUNT = 1 << 16
-"""The largest ``iterate`` count, zip arity and tuple index a document may ask for."""
+"""The largest zip arity, tuple index and array length a document may ask for."""
+MAX_ITERATIONS = 1 << 10
+"""The largest ``iterate`` count a document may ask for (the backend unrolls iterations)."""
 MAX_TEXT = 1 << 20
 """The longest user-function source, in characters."""
 MAX_IDENTIFIER_LENGTH = 255
@@ -416,7 +419,7 @@ SCHEMA: dict[str, NodeSpec] = {
     "Get": _spec("fun", _checked(ir.Get), {"i": _COUNT}),
     "Gather": _spec("fun", _checked(ir.Gather), {"idx": INDEX}),
     "Scatter": _spec("fun", _checked(ir.Scatter), {"idx": INDEX}),
-    "Iterate": _spec("fun", _checked(ir.Iterate), {"k": _COUNT, "f": FUN}),
+    "Iterate": _spec("fun", _checked(ir.Iterate), {"k": integer(0, MAX_ITERATIONS), "f": FUN}),
     "Id": _spec("fun", _checked(ir.Id), {}),
     "ToMem": _spec("fun", _checked(ir.ToMem), {"space": _SPACE, "f": FUN}),
     # index functions
