@@ -45,12 +45,17 @@ def compile(
     """Compile ``prog`` to an OpenCL kernel: ``k.source``, ``k.mapping``, ``k(*arrays)``, ``k.profile(...)``.
 
     ``sizes`` fixes size variables at compile time (needed for local and private arrays); ``mapping`` chooses
-    the thread level of every map and the address space of intermediates (default: the documented default
-    policy of ``lift.ocl.lower``; a hand-lowered program is compiled as written); ``values`` sets tuning values
+    the thread level of every map and the address space of intermediates (default: the mapping model's most
+    parallel valid mapping; a hand-lowered program is compiled as written); ``values`` sets tuning values
     (``ls0..2`` local sizes, ``gs0..2`` global sizes); ``device`` is a pyopencl device or the words of
     ``LIFT_DEVICE`` (``pocl``, ``oclgrind``, ``nvidia``, a name fragment, an index).
+
+    An explicit mapping, or the one a hand-lowered program makes, is checked against the mapping model first
+    (the rules ``lift.explain`` names): one that breaks a rule raises ``MappingError`` listing the rules.
+    ``values`` that do not fit the program's extents or the device raise ``LiftValueError`` naming the value,
+    the allowed range and why (see ``lift.ocl.launch``).
     """
-    return compile_program(prog, sizes, mapping, values, device)
+    return compile_program(prog, sizes, mapping, values, device, check_model=True)
 
 
 @public

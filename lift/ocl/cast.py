@@ -8,7 +8,8 @@ variables, barriers with their fences.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from lift.types.arith import ArithExpr, print_arith
 
@@ -23,6 +24,8 @@ __all__ = [
     "c_index",
     "comment_text",
     "print_block",
+    "transform_loops",
+    "with_index_type",
 ]
 
 
@@ -85,6 +88,9 @@ class For(Stmt):
     more): printed as ``int var = start;``."""
     guard: bool = True
     """For ``once`` loops: whether ``var < stop`` must be checked (more threads than iterations)."""
+    index_type: str = "int"
+    """The C type of the variable: ``long`` where its values or the indices computed from it can reach
+    ``2**31`` (see :mod:`lift.ocl.bounds`)."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +120,30 @@ def comment_text(text: str) -> str:
     return "".join(c if " " <= c <= "~" and c not in "\\?" else "_" for c in text)
 
 
-def c_index(e: ArithExpr) -> str:
-    """An integer expression in C: sums, products, ``/`` and ``%`` (operands are non-negative), min/max."""
-    return print_arith(e, div="/", positive_first=True)
+def c_index(e: ArithExpr, minmax_type: str = "") -> str:
+    """An integer expression in C: sums, products, ``/`` and ``%`` (operands are non-negative), min/max (with
+    ``minmax_type``, their operands cast to it: OpenCL C's ``min(int, long)`` is ambiguous)."""
+    return print_arith(e, div="/", positive_first=True, minmax_type=minmax_type)
+
+
+def transform_loops(block: Block, fn: Callable[[For], For]) -> Block:
+    """``block`` with every loop ``s`` (inner loops first) replaced by ``fn(s)``."""
+
+    def rewrite(s: Stmt) -> Stmt:
+        if isinstance(s, For):
+            return fn(replace(s, body=transform_loops(s.body, fn)))
+        if isinstance(s, Block):
+            return transform_loops(s, fn)
+        return s
+
+    return Block(tuple(rewrite(s) for s in block.stmts))
+
+
+def with_index_type(block: Block, variables: frozenset[str], index_type: str = "long") -> Block:
+    """``block`` with the loops over ``variables`` declaring their variable as ``index_type``."""
+    if not variables:
+        return block
+    return transform_loops(block, lambda s: replace(s, index_type=index_type) if s.var in variables else s)
 
 
 def print_block(block: Block, indent: int = 1) -> list[str]:
@@ -136,7 +163,7 @@ def print_block(block: Block, indent: int = 1) -> list[str]:
         elif isinstance(s, For):
             if s.once:
                 # loop variables are unique within a kernel, so a one-trip loop needs no scope of its own
-                out.append(f"{pad}int {s.var} = {s.start};")
+                out.append(f"{pad}{s.index_type} {s.var} = {s.start};")
                 if s.guard:
                     out.append(f"{pad}if ({s.var} < {c_index(s.stop)}) {{")
                     out.extend(print_block(s.body, indent + 1))
@@ -145,7 +172,7 @@ def print_block(block: Block, indent: int = 1) -> list[str]:
                     out.extend(print_block(s.body, indent))
             else:
                 step = "++" if s.step == "1" else f" += {s.step}"
-                header = f"for (int {s.var} = {s.start}; {s.var} < {c_index(s.stop)}; {s.var}{step})"
+                header = f"for ({s.index_type} {s.var} = {s.start}; {s.var} < {c_index(s.stop)}; {s.var}{step})"
                 out.append(f"{pad}{header} {{")
                 out.extend(print_block(s.body, indent + 1))
                 out.append(f"{pad}}}")

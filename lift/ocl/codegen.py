@@ -130,11 +130,12 @@ MAX_UNROLLED_ITERATIONS = 64
 """The most steps of an ``iterate`` over a computing function the backend unrolls."""
 
 
-def generate(prog: Fun, *, name: str | None = None) -> Generated:
+def generate(prog: Fun, *, name: str | None = None, minmax_type: str = "") -> Generated:
     """Generate the kernel of a lowered program (``prog`` is type-checked here). Every name the kernel prints
-    is checked and given its C name first (:mod:`lift.ocl.names`): a user's name is never printed as given."""
+    is checked and given its C name first (:mod:`lift.ocl.names`): a user's name is never printed as given.
+    ``minmax_type`` casts the operands of index ``min``/``max`` (``long`` in a kernel with 64-bit indices)."""
     names = kernel_names(prog, name)
-    return _Generator(rename_sizes(prog, names.sizes), names).run()
+    return _Generator(rename_sizes(prog, names.sizes), names, minmax_type).run()
 
 
 def _scalars(t: DataType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], ScalarType]]:
@@ -148,7 +149,8 @@ def _scalars(t: DataType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int,
 
 
 class _Generator:
-    def __init__(self, prog: Fun, names: KernelNames) -> None:
+    def __init__(self, prog: Fun, names: KernelNames, minmax_type: str = "") -> None:
+        self.minmax_type = minmax_type
         self.typed = prog.typed
         self.prog: Fun = self.typed.program
         self.name = names.kernel
@@ -177,6 +179,10 @@ class _Generator:
         name = c_name(name, self.taken)
         self.taken.add(name)
         return name
+
+    def index(self, e: ArithExpr) -> str:
+        """C text of an index expression."""
+        return c_index(e, self.minmax_type)
 
     def emit(self, stmt: Stmt, accesses: list[Access] | None = None) -> None:
         self.blocks[-1].append(stmt)
@@ -411,7 +417,7 @@ class _Generator:
             return ref.c_expr
         if isinstance(ref, v.MemRef):
             self.record(ref.buffer, False, ref.index, guards)
-            return f"{ref.buffer.name}[{c_index(ref.index)}]"
+            return f"{ref.buffer.name}[{self.index(ref.index)}]"
         if isinstance(ref, v.SelectRef):
             cond = self.condition(ref.guard)
             inside = self.render(ref.inside, (*guards, ref.guard))
@@ -425,9 +431,9 @@ class _Generator:
     def condition(self, g: v.Guard) -> str | None:
         tests = []
         if not is_nonneg(g.value - g.lo):
-            tests.append(f"{c_index(g.lo)} <= {c_index(g.value)}")
+            tests.append(f"{self.index(g.lo)} <= {self.index(g.value)}")
         if not is_nonneg(g.hi - g.value - 1):
-            tests.append(f"{c_index(g.value)} < {c_index(g.hi)}")
+            tests.append(f"{self.index(g.value)} < {self.index(g.hi)}")
         return " && ".join(tests) if tests else None
 
     def store(self, dest: v.View, value: v.Ref | str, t: DataType) -> None:
@@ -455,7 +461,7 @@ class _Generator:
                         "a map_glb or map_wrg"
                     )
                 self.record(target.buffer, True, target.index, ())
-                lhs = f"{target.buffer.name}[{c_index(target.index)}]"
+                lhs = f"{target.buffer.name}[{self.index(target.index)}]"
             elif isinstance(target, v.ValueRef):
                 lhs = target.c_expr
             else:

@@ -12,22 +12,24 @@ from __future__ import annotations
 import functools
 import statistics
 from collections.abc import Mapping as AbcMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from lift.dsl.bind import bind_arguments
-from lift.dsl.ir import Fun, Node, Pad, Slide, Split, Stride, transform
+from lift.dsl.ir import Fun, Map, Node, Pad, Slide, Split, Stride, transform, walk
 from lift.errors import LiftError, LiftTypeError, MappingError
 from lift.ocl import device as dev
+from lift.ocl import launch
 from lift.ocl.barriers import insert_barriers
-from lift.ocl.cast import Barrier, Block, For, print_block
+from lift.ocl.bounds import check_bounds, wide_index_vars
+from lift.ocl.cast import Barrier, Block, For, print_block, transform_loops, with_index_type
 from lift.ocl.codegen import Generated, generate
-from lift.ocl.lower import lower
+from lift.ocl.lower import lower, runs_in_one_work_item
 from lift.solve.mapping import Mapping
-from lift.types.arith import ArithExpr, Cst
-from lift.types.data import ArrayType, DataType, map_sizes
+from lift.types.arith import ArithExpr, Cst, Max, Min
+from lift.types.data import ArrayType, DataType, map_sizes, sizes_of
 
 __all__ = ["Kernel", "Profile", "compile_program", "specialise"]
 
@@ -77,17 +79,51 @@ def compile_program(
     mapping: Mapping | None = None,
     values: AbcMapping[str, int] | None = None,
     device: Any = None,
+    *,
+    check_model: bool = False,
 ) -> Kernel:
-    """Compile ``prog`` (see :func:`lift.compile`)."""
+    """Compile ``prog`` (see :func:`lift.compile`). ``check_model`` first checks an explicit ``mapping``, or the
+    mapping a hand-lowered program makes, against the mapping model's structural rules (the model's own
+    candidates skip it: they satisfy them by construction)."""
     if not isinstance(prog, Fun):
         raise LiftTypeError(f"compile: expected a program made with @fun, found {type(prog).__name__}")
     _ = prog.type  # type errors first
-    if mapping is None and lower(prog) is not prog:
+    hand_lowered = mapping is None and lower(prog) is prog
+    if mapping is None and not hand_lowered:
         mapping = _model_choice(prog, sizes, device)
         if mapping is None:
             # no valid mapping (a reduction outside every map, say): the whole program in one work-item
             return _compile_lowered(prog, lower(prog, single_thread=True), sizes, values, device)
-    return _compile_lowered(prog, lower(prog, mapping), sizes, values, device)
+    low = lower(prog, mapping)  # reports labels the mapping misses or does not know
+    if check_model:
+        _check_against_model(prog, sizes, mapping, device)
+    return _compile_lowered(prog, low, sizes, values, device)
+
+
+def _check_against_model(prog: Fun, sizes: AbcMapping[str, int] | None, mapping: Mapping | None, device: Any) -> None:
+    """Refuse a mapping that breaks the mapping model's structural rules, as ``lift.explain`` names them (the
+    rules on index expressions are checked while the kernel is built). ``None``: the program's own mapping."""
+    from lift.solve.lowered import choices_of
+    from lift.solve.model import MappingSpace
+
+    if mapping is None:
+        choices = choices_of(prog)
+    elif runs_in_one_work_item(mapping):
+        return  # the model's rules are about parallel maps: one work-item running everything breaks none
+    else:
+        choices = {**mapping.levels, **{f"space:{label}": space for label, space in mapping.spaces.items()}}
+    # Lift's search heuristics prune valid mappings: a mapping asked for explicitly is only held to the rules
+    space = MappingSpace(prog, sizes, device, heuristics=False)
+    broken = space.violations(choices)
+    if broken:
+        shown = ", ".join(f"{k}={v}" for k, v in choices.items())
+        rules = "\n".join(f"- {r.name}: {r.sentence}" for r in broken)
+        raise MappingError(
+            f"{prog.name}: the mapping {shown} breaks the mapping model's rules:\n{rules}\n"
+            "lift.explain(prog, choices) says the same for partial choices; lift.mappings(prog, sizes).sample(k) "
+            "lists valid mappings",
+            rule=broken[0].name,
+        )
 
 
 def compile_unsynchronised(
@@ -125,10 +161,64 @@ def _compile_lowered(
     synchronise: bool = True,
 ) -> Kernel:
     specialised = specialise(low, sizes) if sizes else low
-    gen = generate(specialised)
+    _check_dimensions(specialised)
+    gen = _generate(specialised)
+    values = dict(values or {})
+    launch.check_value_names(values, frozenset(gen.extents))
+    facts = specialised.typed.constraints
     uniform = _uniform_loops(gen)
-    body = insert_barriers(gen, facts=specialised.typed.constraints, uniform=uniform) if synchronise else gen.body
-    return Kernel(prog, low, gen, body, dict(sizes or {}), dict(values or {}), device)
+    body = insert_barriers(gen, facts=facts, uniform=uniform) if synchronise else gen.body
+    check_bounds(gen, facts)
+    body = _guard_spare_threads(body, gen, launch.guarded_dims(values, frozenset(gen.extents)))
+    body = with_index_type(body, wide_index_vars(gen))
+    return Kernel(prog, low, gen, body, dict(sizes or {}), values, device)
+
+
+def _generate(low: Fun) -> Generated:
+    """The kernel of ``low``, its index ``min``/``max`` cast to ``long`` where its indices are 64-bit: always
+    with symbolic sizes (their index variables are ``long``), else when some index variable is."""
+    symbolic = any(n.free_vars() for t in low.param_types for n in sizes_of(t))
+    gen = generate(low, minmax_type="long" if symbolic else "")
+    if not symbolic and wide_index_vars(gen) and _uses_minmax(gen):
+        gen = generate(low, minmax_type="long")
+    return gen
+
+
+def _uses_minmax(gen: Generated) -> bool:
+    return any(
+        isinstance(x, (Min, Max))
+        for accesses in gen.accesses.values()
+        for a in accesses
+        for e in (a.index, *(b for g in a.guards for b in (g.value, g.lo, g.hi)))
+        for x in _subexpressions(e)
+    )
+
+
+def _subexpressions(e: ArithExpr) -> list[ArithExpr]:
+    return [e, *(x for c in e.children() for x in _subexpressions(c))]
+
+
+def _check_dimensions(low: Fun) -> None:
+    """Every parallel map of a lowered program names an NDRange dimension 0, 1 or 2."""
+    for n in walk(low):
+        if isinstance(n, Map) and n.level in ("glb", "wrg", "lcl") and n.dim not in (0, 1, 2):
+            raise MappingError(
+                f"{n.name or 'a map'}: map_{n.level}(dim={n.dim}) names NDRange dimension {n.dim}; OpenCL has "
+                "dimensions 0, 1 and 2"
+            )
+
+
+def _guard_spare_threads(body: Block, gen: Generated, dims: frozenset[int]) -> Block:
+    """One-thread-per-iteration ``glb`` loops of ``dims`` test ``gid < N``: their launch is rounded up."""
+    if not dims:
+        return body
+    levels = {lp.var.name: (lp.level, lp.dim) for lp in gen.loops.values()}
+
+    def guard(s: For) -> For:
+        level, dim = levels.get(s.var, ("seq", 0))
+        return replace(s, guard=True) if s.once and level == "glb" and dim in dims else s
+
+    return transform_loops(body, guard)
 
 
 def _walk_for(b: Block) -> list[For]:
@@ -242,7 +332,8 @@ class Kernel:
             params += [f"const global {b.scalar.c_name}* restrict {b.name}" for b in buffers]
         params += [f"global {b.scalar.c_name}* {b.name}" for b in g.outputs]
         params += [f"global {b.scalar.c_name}* {b.name}" for b in g.temps]
-        params += [f"int {s}" for s in self._size_args()]
+        # sizes are 64-bit: a size, or an index computed from it, may pass 2**31
+        params += [f"long {s}" for s in self._size_args()]
         lines.append(f"kernel void {g.name}({', '.join(params)})")
         lines.append("{")
         for decl in g.locals:
@@ -260,53 +351,28 @@ class Kernel:
 
     # ---- launch geometry ---------------------------------------------------------------------------
     def _check_values(self) -> None:
-        known = {f"ls{d}" for d in range(3)} | {f"gs{d}" for d in range(3)}
-        unknown = sorted(set(self.values) - known)
-        if unknown:
-            raise MappingError(f"unknown tuning value(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         extents = self._gen.extents
         if any(level == "glb" for level, _ in extents) and any(level in ("wrg", "lcl") for level, _ in extents):
             raise MappingError("a kernel cannot mix map_glb with map_wrg/map_lcl (the thread ids would conflict)")
         for level, dim in extents:
             if level == "lcl" and ("wrg", dim) not in extents:
                 raise MappingError(f"map_lcl(dim={dim}) needs an enclosing map_wrg(dim={dim})")
+        if self.values and not self._size_args():
+            self.launch_config({})  # every size is known: refuse bad values now rather than at the first launch
+
+    def _once(self) -> frozenset[tuple[str, int]]:
+        """The parallel (level, dim) pairs whose loops run one iteration per thread or work-group, unstrided."""
+        return frozenset(
+            (lp.level, lp.dim) for s in _walk_for(self._gen.body) if s.once for lp in (self._gen.loops[id(s)],)
+        )
 
     def launch_config(self, sizes: AbcMapping[str, int]) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
-        """The global and local sizes for the given size variables."""
+        """The global and local sizes for the given size variables (checked: see :mod:`lift.ocl.launch`)."""
         env = self._gen.c_sizes({**self.sizes, **sizes})  # the kernel's expressions use C names
         extents = {key: max(x.evaluate(env) for x in xs) for key, xs in self._gen.extents.items()}
-        device = dev.select_device(self._device_spec)
-        dims = 1 + max((d for _, d in extents), default=0)
-        global_size, local_size = [1] * dims, [1] * dims
-        budget = device.max_work_group_size
-        uses_groups = any(level == "wrg" for level, _ in extents)
-        for d in range(dims):
-            if uses_groups:
-                if f"ls{d}" in self.values:
-                    ls = self.values[f"ls{d}"]
-                else:
-                    ls = _largest_divisor_at_most(
-                        extents.get(("lcl", d), 1), min(budget, device.max_work_item_sizes[d])
-                    )
-                budget //= max(ls, 1)
-                local_size[d] = ls
-                global_size[d] = extents.get(("wrg", d), 1) * ls
-            else:
-                global_size[d] = self.values.get(f"gs{d}", extents.get(("glb", d), 1))
-        if uses_groups:
-            for (level, d), xs in self._gen.extents.items():
-                if level == "lcl":
-                    top = max(x.evaluate(env) for x in xs)
-                    if top % local_size[d]:
-                        raise MappingError(
-                            f"local size {local_size[d]} in dimension {d} does not divide the map_lcl trip count {top}"
-                        )
-            if int(np.prod(local_size)) > device.max_work_group_size:
-                raise MappingError(
-                    f"work-group of {local_size} threads exceeds the device's maximum {device.max_work_group_size}"
-                )
-            return tuple(global_size), tuple(local_size)
-        return tuple(global_size), (tuple(local_size) if any(f"ls{d}" in self.values for d in range(3)) else None)
+        limits = launch.DeviceLimits.of(dev.select_device(self._device_spec))
+        shape = launch.geometry(extents, self._once(), self.values, limits)
+        return shape.global_size, shape.local_size
 
     @property
     def global_size(self) -> tuple[int, ...] | None:
@@ -330,11 +396,28 @@ class Kernel:
                 )
         return values, sizes
 
+    def check_memory(self, sizes: AbcMapping[str, int] | None = None, *, host_inputs: bool = False) -> None:
+        """Refuse (:class:`~lift.errors.LiftLimitError`, with the numbers) a launch at ``sizes`` whose buffers do
+        not fit the device's global memory or its largest allocation, or whose results do not fit the host's
+        free memory (with ``host_inputs``, the inputs too: for a caller that has yet to create them)."""
+        env = self._gen.c_sizes({**self.sizes, **(sizes or {})})
+        device = dev.select_device(self._device_spec)
+
+        def nbytes(buffers: list[Any]) -> dict[str, int]:
+            return {b.name: b.size.evaluate(env) * b.scalar.dtype.itemsize for b in buffers}
+
+        inputs = nbytes([b for _, _, bs in self._gen.inputs for b in bs])
+        outputs = nbytes(self._gen.outputs)
+        host = sum(outputs.values()) + (sum(inputs.values()) if host_inputs else 0)
+        device_buffers = {**inputs, **outputs, **nbytes(self._gen.temps)}
+        launch.check_memory(device_buffers, host, launch.DeviceLimits.of(device), launch.host_available_bytes())
+
     def _launch(self, arrays: tuple[Any, ...], repeat: int) -> tuple[Any, list[float]]:
         import pyopencl as cl
 
         values, sizes = self._bind(arrays)
         global_size, local_size = self.launch_config(sizes)
+        self.check_memory(sizes)
         device = dev.select_device(self._device_spec)
         queue = dev.queue_for(device)
         program = dev.build(device, self.source)
@@ -360,7 +443,7 @@ class Kernel:
         for b in self._gen.temps:
             n = b.size.evaluate(c_env)
             args.append(cl.Buffer(ctx, mf.READ_WRITE, max(n * b.scalar.dtype.itemsize, 1)))
-        args += [np.int32(c_env[s]) for s in self._size_args()]
+        args += [np.int64(c_env[s]) for s in self._size_args()]
         kernel = cl.Kernel(program, self.name)
         times = []
         for _ in range(repeat):
@@ -387,13 +470,6 @@ class Kernel:
 
     def __repr__(self) -> str:
         return f"Kernel({self.name}, {self.mapping})"
-
-
-def _largest_divisor_at_most(n: int, limit: int) -> int:
-    for k in range(min(n, limit), 0, -1):
-        if n % k == 0:
-            return k
-    return 1
 
 
 def _leaves(value: Any, t: DataType) -> list[Any]:

@@ -786,13 +786,22 @@ def _print(e: ArithExpr, parent: int = 0) -> str:
     return print_arith(e, parent=parent)
 
 
-def print_arith(e: ArithExpr, *, parent: int = 0, div: str = "//", positive_first: bool = False) -> str:
+def print_arith(
+    e: ArithExpr, *, parent: int = 0, div: str = "//", positive_first: bool = False, minmax_type: str = ""
+) -> str:
     """Infix text of ``e``. ``parent`` is the binding strength of the context (0 sum, 1 product, 2 atom);
     ``div`` the floor-division operator (``/`` for C, where operands are non-negative); ``positive_first``
-    puts positive terms first, so that ``15 - i`` reads as written by hand rather than ``-i + 15``."""
+    puts positive terms first, so that ``15 - i`` reads as written by hand rather than ``-i + 15``;
+    ``minmax_type`` (C) casts the operands of ``min``/``max`` to that type, since OpenCL C's overloads need
+    both of one type (an ``int`` constant against a ``long`` index is ambiguous)."""
 
     def p(x: ArithExpr, strength: int = 0) -> str:
-        return print_arith(x, parent=strength, div=div, positive_first=positive_first)
+        return print_arith(x, parent=strength, div=div, positive_first=positive_first, minmax_type=minmax_type)
+
+    def operand(x: ArithExpr) -> str:
+        if not minmax_type or isinstance(x, (Min, Max)):
+            return p(x)
+        return f"({minmax_type}){p(x, 2)}"
 
     if isinstance(e, Cst):
         text = str(e.value)
@@ -820,9 +829,9 @@ def print_arith(e: ArithExpr, *, parent: int = 0, div: str = "//", positive_firs
         text = f"{p(e.num, 2)} {op} {p(e.den, 2)}"
         return f"({text})" if parent > 0 else text
     if isinstance(e, Min):
-        return f"min({p(e.a)}, {p(e.b)})"
+        return f"min({operand(e.a)}, {operand(e.b)})"
     if isinstance(e, Max):
-        return f"max({p(e.a)}, {p(e.b)})"
+        return f"max({operand(e.a)}, {operand(e.b)})"
     raise TypeError(f"unknown ArithExpr node {type(e).__name__}")
 
 
