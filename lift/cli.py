@@ -20,8 +20,12 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
+
+from lift.dsl.ir import Fun
 from lift.dsl.printer import pretty
-from lift.errors import LiftError
+from lift.errors import LiftError, LiftInternalError, LiftLimitError, LiftValueError
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType
 
 __all__ = ["main"]
 
@@ -36,31 +40,48 @@ def _examples() -> ModuleType:
     return importlib.import_module("examples")
 
 
+MAX_SIZE = 2**62
+"""The largest size the command line accepts: indices are 64-bit, and sizes multiply."""
+
+
 def _sizes(pairs: list[str]) -> dict[str, int] | None:
+    """``["N=64", "M=3"]`` as a dict, every value a positive int (a ``LiftValueError`` names the first bad one)."""
     if not pairs:
         return None
     out = {}
     for pair in pairs:
-        name, _, value = pair.partition("=")
-        if not value.isdigit():
-            raise LiftError(f"--size expects NAME=INT such as N=1024, found {pair!r}")
-        out[name] = int(value)
+        name, _, value = (part.strip() for part in pair.partition("="))
+        if not name.isidentifier() or not value.lstrip("+-").isdigit():
+            raise LiftValueError(f"--size expects NAME=INT such as N=1024, found {pair!r}")
+        n = int(value)
+        if not 1 <= n <= MAX_SIZE:
+            raise LiftValueError(f"--size {name}={value}: a size must be an int from 1 to 2**62, found {n}")
+        out[name] = n
     return out
 
 
-def _kernel(name: str, sizes: dict[str, int] | None, device: str | None, show: bool, run: bool) -> None:
-    import numpy as np
+def _known_sizes(example: str, given: dict[str, int] | None, known: dict[str, int]) -> dict[str, int]:
+    """The example's sizes with ``given`` applied; a name the example does not have is refused."""
+    unknown = sorted(set(given or {}) - set(known))
+    if unknown:
+        raise LiftValueError(
+            f"{example} has no size {', '.join(unknown)}; its sizes are {', '.join(known) or 'none'} (-s NAME=INT)"
+        )
+    return {**known, **(given or {})}
 
+
+def _kernel(name: str, sizes: dict[str, int] | None, device: str | None, show: bool, run: bool) -> None:
     import lift
 
     examples = _examples()
     module = examples.load(name)
-    used = {**module.sizes, **(sizes or {})}
+    used = _known_sizes(name, sizes, module.sizes)
     # an example may name the mapping it is best compiled with; sizes are fixed so private arrays are sized
     kernel = lift.compile(module.program, sizes=used, mapping=getattr(module, "mapping", None), device=device)
     if show or not run:
         print(kernel.source)
     if run:
+        kernel.check_memory(used, host_inputs=True)  # before the inputs are made: refuse what cannot fit
         arrays = module.inputs(used, np.random.default_rng(0))
         result = kernel(*arrays)
         expected = module.reference(*arrays)
@@ -73,6 +94,32 @@ def _kernel(name: str, sizes: dict[str, int] | None, device: str | None, show: b
         )
         if error > 1e-4:
             raise LiftError(f"{name}: the kernel's result differs from numpy (max relative error {error:.2e})")
+
+
+def _check_host_memory(program: Fun, sizes: dict[str, int]) -> None:
+    """Refuse sizes whose inputs and result would not fit the host's free memory (interpreting needs them)."""
+    from lift.ocl.launch import host_available_bytes
+
+    needed = sum(_bytes_of(t, sizes) for t in (*program.param_types, program.type.result))
+    available = host_available_bytes()
+    if available is not None and needed > available:
+        raise LiftLimitError(
+            f"the arrays at {', '.join(f'{k}={v}' for k, v in sizes.items())} need {needed} bytes "
+            f"({needed / 2**30:.2f} GiB), more than the host's free memory, {available} bytes "
+            f"({available / 2**30:.2f} GiB); use smaller sizes"
+        )
+
+
+def _bytes_of(t: DataType, sizes: dict[str, int]) -> int:
+    """Bytes of a value of type ``t`` at ``sizes``."""
+    count = 1
+    while isinstance(t, ArrayType):
+        count *= t.size.evaluate(sizes)
+        t = t.elem
+    if isinstance(t, TupleType):
+        return count * sum(_bytes_of(e, sizes) for e in t.elems)
+    assert isinstance(t, ScalarType)
+    return count * np.dtype(t.dtype).itemsize
 
 
 def _device_name(device: str | None) -> str:
@@ -102,7 +149,7 @@ def _mappings(
     from lift.solve import MALI_G72
 
     module = _examples().load(name)
-    used = {**module.test_sizes, **(sizes or {})}
+    used = _known_sizes(name, sizes, module.test_sizes)
     target = MALI_G72 if device == "mali" else device
     space = lift.mappings(module.program, sizes=used, device=target)
     if explain:
@@ -151,7 +198,8 @@ def _case_study(layer: str, shrink: int, samples: int, device: str | None) -> No
 def _run(name: str, sizes: dict[str, int] | None) -> None:
     examples = _examples()
     module = examples.load(name)
-    used = {**module.sizes, **(sizes or {})}
+    used = _known_sizes(name, sizes, module.sizes)
+    _check_host_memory(module.program, used)
     start = time.perf_counter()
     error = examples.check(name, sizes=used)
     elapsed = time.perf_counter() - start
@@ -210,4 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     except (LiftError, ValueError) as err:  # examples.load reports an unknown name as ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("error: out of host memory; use smaller sizes (-s NAME=INT)", file=sys.stderr)
+        return 2
+    except LiftInternalError as err:
+        print(f"error: internal error in lift-ir (please report it): {err}", file=sys.stderr)
+        return 3
     return 0

@@ -22,17 +22,19 @@ from dataclasses import dataclass
 
 import z3
 
-from lift.errors import LiftInternalError
+from lift.errors import LiftInternalError, LiftLimitError
 from lift.ocl.cast import Block, For
 from lift.ocl.codegen import Access, Generated
 from lift.ocl.views import Guard
 from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, Prod, Sum, Var
 from lift.types.smt import Constraint, range_constraints, to_z3
 
-__all__ = ["INT_MAX", "check_bounds", "interval", "wide_index_vars"]
+__all__ = ["INT_MAX", "LONG_MAX", "check_bounds", "check_long_range", "interval", "wide_index_vars"]
 
 INT_MAX = 2**31 - 1
 """The largest value of OpenCL C's ``int``."""
+LONG_MAX = 2**63 - 1
+"""The largest value of OpenCL C's ``long``."""
 
 _STEP_SLACK = 2**16
 """What a strided parallel loop adds to its variable beyond the extent: its step (a launch size) is at most the
@@ -116,9 +118,10 @@ def _subexpressions(e: ArithExpr) -> Iterator[ArithExpr]:
         yield from _subexpressions(c)
 
 
-def _overflows(e: ArithExpr) -> bool:
-    """Some subexpression of ``e`` (C evaluates each) can leave the range of ``int``."""
-    return not all(interval(x).within(-INT_MAX - 1, INT_MAX) for x in _subexpressions(e))
+def _overflows(e: ArithExpr, top: int = INT_MAX) -> bool:
+    """Some subexpression of ``e`` (C evaluates each) can leave the range ``-top - 1 .. top`` (``int`` by
+    default)."""
+    return not all(interval(x).within(-top - 1, top) for x in _subexpressions(e))
 
 
 def _loop_var_overflows(stmt: For) -> bool:
@@ -144,18 +147,34 @@ def _index_expressions(a: Access) -> Iterator[ArithExpr]:
         yield from (g.value, g.lo, g.hi)
 
 
+def _kernel_index_expressions(gen: Generated) -> list[ArithExpr]:
+    """Every index expression, guard and loop bound the kernel prints, each once."""
+    expressions = [e for accesses in gen.accesses.values() for a in accesses for e in _index_expressions(a)]
+    expressions += [s.stop for s in _for_statements(gen.body)]
+    return list(dict.fromkeys(expressions))
+
+
 def wide_index_vars(gen: Generated) -> frozenset[str]:
     """The loop variables of ``gen`` that must be ``long``: those taking part in an index expression, guard or
     loop bound that can reach ``2**31``, and those whose own values can."""
     loops = list(_for_statements(gen.body))
     loop_vars = {s.var for s in loops}
     wide = {s.var for s in loops if _loop_var_overflows(s)}
-    expressions = [e for accesses in gen.accesses.values() for a in accesses for e in _index_expressions(a)]
-    expressions += [s.stop for s in loops]
-    for e in dict.fromkeys(expressions):
+    for e in _kernel_index_expressions(gen):
         if _overflows(e):
             wide |= {x.name for x in _free_vars_deep(e)} & loop_vars
     return frozenset(wide)
+
+
+def check_long_range(gen: Generated) -> None:
+    """Refuse (:class:`~lift.errors.LiftLimitError`) a kernel whose sizes make an index pass ``2**63 - 1``, the
+    largest ``long``: even 64-bit arithmetic would wrap."""
+    for e in _kernel_index_expressions(gen):
+        if _overflows(e, LONG_MAX) and all(math.isfinite(interval(x).hi) for x in _subexpressions(e)):
+            raise LiftLimitError(
+                f"{gen.name}: the index {e} can reach {interval(e).hi}, beyond the largest 64-bit integer "
+                f"{LONG_MAX}; use smaller sizes"
+            )
 
 
 def _free_vars_deep(e: ArithExpr) -> set[Var]:

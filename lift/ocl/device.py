@@ -1,8 +1,8 @@
 """Choosing an OpenCL device, and the contexts, queues and built programs cached per device.
 
 ``LIFT_DEVICE`` (or the ``device`` argument) takes ``pocl``, ``oclgrind``, ``nvidia``, a fragment of a
-platform or device name, or an index into :func:`list_devices`. With none: a GPU if one is visible, else
-PoCL's CPU device.
+platform or device name, or an index into :func:`list_devices` (trimmed, any case). With none: a real GPU if
+one is visible, else PoCL's CPU device, else any other device; the Oclgrind simulator only when asked for.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from lift.errors import LiftError
+from lift.errors import DeviceError
 
 __all__ = ["DeviceInfo", "build", "list_devices", "queue_for", "select_device"]
 
@@ -79,34 +79,66 @@ def list_devices() -> list[DeviceInfo]:
     ]
 
 
+def _is_oclgrind(d: Any) -> bool:
+    return "oclgrind" in d.platform.name.lower()
+
+
+def _is_pocl(d: Any) -> bool:
+    return _ALIASES["pocl"] in d.platform.name.lower()
+
+
+def _default(devices: list[Any]) -> Any:
+    """A real GPU, else PoCL's CPU device, else any device but the Oclgrind simulator (which reports itself as a
+    GPU, and runs kernels thousands of times slower: it is for checking, used only when asked for)."""
+    cl = _cl()
+    real = [d for d in devices if not _is_oclgrind(d)]
+    gpus = [d for d in real if d.type & cl.device_type.GPU]
+    pocl = [d for d in real if _is_pocl(d) and d.type & cl.device_type.CPU]
+    for choice in (gpus, pocl, real):
+        if choice:
+            return choice[0]
+    raise DeviceError(
+        "the only OpenCL device is the Oclgrind simulator, which is used only when asked for: pass "
+        "device='oclgrind' or set LIFT_DEVICE=oclgrind. For a real device: " + NO_DEVICE_HELP
+    )
+
+
+def _listing(devices: list[Any]) -> str:
+    return "; ".join(f"{k}: {d.platform.name} / {d.name.strip()}" for k, d in enumerate(devices))
+
+
 def select_device(device: Any = None) -> Any:
-    """The pyopencl device for ``device`` (a device, a name, an index) or ``LIFT_DEVICE``, else the default."""
+    """The pyopencl device for ``device`` (a device, a name, an index) or ``LIFT_DEVICE``, else the default: a
+    real GPU, else PoCL's CPU device, else any other but Oclgrind. Words are trimmed and compared without case;
+    a word that matches no device raises :class:`~lift.errors.DeviceError` listing the devices."""
     cl = _cl()
     if isinstance(device, cl.Device):
         return device
-    spec = device if device is not None else os.environ.get("LIFT_DEVICE") or None
+    spec = device if device is not None else os.environ.get("LIFT_DEVICE")
+    if isinstance(spec, str):
+        spec = spec.strip().lower() or None  # an empty or blank LIFT_DEVICE means no choice
     devices = _devices()
     if not devices:
-        raise LiftError(NO_DEVICE_HELP)
+        raise DeviceError(NO_DEVICE_HELP)
     if spec is None:
-        gpus = [d for d in devices if d.type & cl.device_type.GPU]
-        if gpus:
-            return gpus[0]
-        pocl = [d for d in devices if "portable" in d.platform.name.lower()]
-        return (pocl or devices)[0]
-    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        return _default(devices)
+    if isinstance(spec, bool) or not isinstance(spec, int | str):
+        raise DeviceError(
+            f"device: expected a pyopencl device, a name or an index, found {type(spec).__name__} {spec!r}"
+        )
+    if isinstance(spec, int) or spec.isdigit():
         k = int(spec)
         if not 0 <= k < len(devices):
-            raise LiftError(f"device index {k} is out of range: {len(devices)} device(s); see `python -m lift devices`")
+            raise DeviceError(f"device index {k} is out of range: the devices are {_listing(devices)}")
         return devices[k]
-    if not isinstance(spec, str):
-        raise LiftError(f"device: expected a pyopencl device, a name or an index, found {type(spec).__name__}")
-    needle = _ALIASES.get(spec.lower(), spec.lower())
+    needle = _ALIASES.get(spec, spec)
     for d in devices:
         if needle in d.platform.name.lower() or needle in d.name.lower():
             return d
-    names = "; ".join(f"{k}: {d.platform.name} / {d.name.strip()}" for k, d in enumerate(devices))
-    raise LiftError(f"no OpenCL device matches {spec!r}; the devices are {names}")
+    raise DeviceError(
+        f"no OpenCL device matches {spec!r}; the devices are {_listing(devices)} (use a name fragment, an index, "
+        "or pocl, oclgrind, nvidia)"
+    )
 
 
 @lru_cache(maxsize=16)
@@ -126,6 +158,6 @@ def build(device: Any, source: str, options: str = "") -> Any:
         return cl.Program(queue.context, source).build(options=options)
     except cl.Error as err:
         numbered = "\n".join(f"{k:4d}  {line}" for k, line in enumerate(source.splitlines(), 1))
-        raise LiftError(
+        raise DeviceError(
             f"the OpenCL compiler of {device.name.strip()} rejected the kernel:\n{err}\n\n{numbered}"
         ) from None

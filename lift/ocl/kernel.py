@@ -23,7 +23,7 @@ from lift.errors import LiftError, LiftTypeError, MappingError
 from lift.ocl import device as dev
 from lift.ocl import launch
 from lift.ocl.barriers import insert_barriers
-from lift.ocl.bounds import check_bounds, wide_index_vars
+from lift.ocl.bounds import check_bounds, check_long_range, wide_index_vars
 from lift.ocl.cast import Barrier, Block, For, print_block, transform_loops, with_index_type
 from lift.ocl.codegen import Generated, generate
 from lift.ocl.lower import lower, runs_in_one_work_item
@@ -168,6 +168,7 @@ def _compile_lowered(
     facts = specialised.typed.constraints
     uniform = _uniform_loops(gen)
     body = insert_barriers(gen, facts=facts, uniform=uniform) if synchronise else gen.body
+    check_long_range(gen)
     check_bounds(gen, facts)
     body = _guard_spare_threads(body, gen, launch.guarded_dims(values, frozenset(gen.extents)))
     body = with_index_type(body, wide_index_vars(gen))
