@@ -16,6 +16,12 @@ fresh, readable variant (``out`` → ``out_1``, ``int`` → ``int_1``). A name i
   the ``Tuple_…`` structs), or
 * already the C name of something else in the same kernel.
 
+User functions: ``@userfun`` translates a function when it is defined, and the translator refuses a function
+name that is a C keyword, type or math function (``int``, ``kernel``, ``half``, ``sqrt``: "cannot name an
+OpenCL C function") or not ASCII — such a name could never be the function's own C name. Every other clash
+(``get_global_id``, ``convert_float``, ``out``, a parameter's or another function's name) is mangled here, at
+code generation, with the function's parameters and locals that are reserved in C (:func:`c_userfun`).
+
 Where the lists come from: the keywords, reserved type names and qualifiers of the OpenCL C 1.2 and 2.0
 specifications (sections 6.1 "Supported Data Types", 6.5 "Address Space Qualifiers", 6.6–6.7 access and
 function qualifiers, 6.10 "Preprocessor Directives and Macros") with the C99 keywords they build on (C99

@@ -227,7 +227,7 @@ def test_reserved_names_as_parameter_size_and_user_function_compile(name: str) -
         assert name not in [signature.group(1), *params], signature.group(0)
 
 
-@pytest.mark.parametrize("name", sorted(C_FUNCTION_NAMES_REFUSED))
+@pytest.mark.parametrize("name", [*sorted(C_FUNCTION_NAMES_REFUSED), "sqrt", "café"])
 def test_c_keywords_cannot_name_a_user_function(name: str) -> None:
     """Refused when the function is defined (translated), with the reason, rather than by the C compiler."""
     with pytest.raises(lift.UserFunError, match="cannot name an OpenCL C function"):
