@@ -179,6 +179,7 @@ def test_hand_built_names_that_are_not_identifiers_are_refused_before_printing(p
     assert not no_build
 
 
+@needs_pocl
 def test_kernel_build_options_never_come_from_the_program(monkeypatch: pytest.MonkeyPatch) -> None:
     options: list[str] = []
     real_build = ocl_device.build
@@ -187,18 +188,10 @@ def test_kernel_build_options_never_come_from_the_program(monkeypatch: pytest.Mo
         options.append(options_)
         return real_build(device, source, options_)
 
-    if not _has_pocl():
-        pytest.skip("PoCL's CPU device is not available")
     monkeypatch.setattr(ocl_device, "build", spy)
     prog = _program(name="cl_fast_relaxed_math", param="D", size_name="cl_std")
     lift.compile(prog, device="pocl")(np.ones(4, np.float32))
     assert options == [""]
-
-
-def _has_pocl() -> bool:
-    from tests.ocl.conftest import HAS_POCL
-
-    return HAS_POCL
 
 
 # ---- clashes with OpenCL C are mangled: the programs compile and agree with the interpreter -----------
