@@ -47,6 +47,7 @@ from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.ocl import views as v
 from lift.ocl.cast import Assign, Block, Decl, For, Stmt, c_index
 from lift.ocl.names import KernelNames, c_name, c_userfun, kernel_names, rename_sizes
+from lift.types.checker import typed_for
 from lift.types.arith import ArithExpr, Cst, Var, is_nonneg
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, sizes_of
 
@@ -305,8 +306,9 @@ class _Generator:
             return a
         if isinstance(f, Iterate):
             for _ in range(f.k):
-                out_t = self.result_type(f.f, t)
-                a, t = self.view(f.f, [a], [t], None), out_t
+                g = typed_for(f.f, t)
+                out_t = self.result_type(g, t)
+                a, t = self.view(g, [a], [t], None), out_t
             return a
         assert isinstance(t, ArrayType), f"{f} on {t}"
         if isinstance(f, Split):
@@ -526,7 +528,8 @@ class _Generator:
         turns: dict[DataType, list[v.View]] = {}
         space = _output_space(f.f)
         for step in range(f.k):
-            out_t = self.result_type(f.f, t)
+            g = typed_for(f.f, t)  # each step sees its own argument type
+            out_t = self.result_type(g, t)
             if step == f.k - 1:
                 target = dest
             else:
@@ -537,7 +540,7 @@ class _Generator:
                 else:
                     target = self.allocate(out_t, space, f)
                     pair.append(target)
-            self.apply_into(f.f, src, t, target)
+            self.apply_into(g, src, t, target)
             src, t = target, out_t
 
     def write_through(self, f: FunDecl, e: FunCall, dest: v.View) -> v.View | None:

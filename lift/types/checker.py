@@ -102,6 +102,15 @@ def typecheck(prog: FunDecl | Expr, *arg_types: DataType) -> Type:
     raise LiftTypeError(f"typecheck: expected a program, found {type(prog).__name__}")
 
 
+def typed_for(f: FunDecl, *arg_types: DataType) -> FunDecl:
+    """``f`` (taken from a typed program) typed again for arguments of ``arg_types``: its free parameters keep
+    the types they have in ``f``. The backend uses it for the steps of ``iterate``, whose function sees another
+    type at each step."""
+    env = {n.name: n.type for n in walk(f) if isinstance(n, Param) and n.type is not None}
+    typed, _ = _Checker().apply(f, list(arg_types), env)
+    return typed
+
+
 def types_equal(a: Type, b: Type, assuming: Sequence[Constraint] = ()) -> bool:
     """Structural equality with sizes compared under ``assuming`` (canonical forms, then Z3)."""
     if a == b:
