@@ -225,7 +225,9 @@ class _Lowering:
             if choice == "fuse":
                 raise MappingError(
                     f"{f.name}: 'fuse' merges a map into its enclosing map, so {f.name} must be the whole "
-                    "function of a computing map (map(map(g)) or map(λx. x >> map(g)))"
+                    "function of a computing map (map(map(g)) or map(λx. x >> map(g)))",
+                    rule="fuse-applied-map-only",
+                    labels=frozenset({f.name}),  # refused whatever the other maps do: the model excludes it
                 )
             level, dim = parse_level(choice)
             lowered: FunDecl = Map(self.fun(f.f), level, dim, f.name)  # type: ignore[arg-type]

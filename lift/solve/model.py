@@ -6,10 +6,16 @@ that would need work-groups to synchronise, a barrier some threads would not rea
 element — is decided by Z3 on those expressions in the backend (``lift.ocl.barriers``), for each candidate the
 solver proposes; a failing candidate is excluded together with every mapping that makes the same choices for
 the maps involved (a lemma, as in lazy SMT), so enumeration yields valid mappings only, each once.
+
+Every query runs inside the process-wide Z3 session (``lift.types.smt.z3_session``: threads take turns at Z3)
+and under time limits: each solver call has the solver limit, and each operation (``count()``, ``best()``,
+``explain()``, a tuning space) a deadline; past either, :class:`~lift.errors.LiftTimeoutError` names the query and
+how to narrow it. The lock is never held while a generator is suspended: enumeration takes it step by step.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -18,18 +24,33 @@ from typing import Any
 import z3
 
 from lift.dsl.ir import Fun
-from lift.errors import LiftError, MappingError
+from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.solve.device import describe
 from lift.solve.mapping import Mapping as LiftMapping
-from lift.solve.rules import CODES, SPACE_CODES, Rule, rules_for
+from lift.solve.rules import CODES, SPACE_CODES, Levels, Rule, rules_for
 from lift.solve.structure import ProgramStructure, structure_of
+from lift.types.smt import Deadline, check, z3_session
 
 __all__ = ["Explanation", "MappingSpace", "TuningSpace", "mappings"]
 
 _LEVEL_OF = {v: k for k, v in CODES.items()}
 _SPACE_OF = {v: k for k, v in SPACE_CODES.items()}
 MAX_ENUMERATION = 20_000
-"""Enumeration stops (with an error) beyond this many candidates."""
+"""Enumeration stops (with a :class:`~lift.errors.LiftLimitError`) beyond this many candidates."""
+
+MAX_PARALLEL_PER_NEST = 6
+"""Three work-group and three local dimensions (or three global ones) at most along one nest of maps."""
+
+# How to narrow each query when it runs out of time.
+_NARROW_SPACE = (
+    "fix some choices (lift.explain(prog, {'map0': 'glb0'}) says whether a partial mapping is possible; "
+    "lift.compile(prog, mapping=...) takes a whole one), or bind the sizes (sizes={...})"
+)
+_NARROW_EXPLAIN = "fix more maps in the partial mapping, or bind the sizes (sizes={...})"
+_NARROW_TUNING = "give the local sizes yourself (values={'ls0': ...}), or bind the sizes"
+
+Objective = tuple[str, list[tuple[z3.BoolRef, int]]]
+"""``("max" | "min", weighted conditions)``: a pseudo-Boolean sum to optimise."""
 
 
 @dataclass(frozen=True)
@@ -70,23 +91,34 @@ class MappingSpace:
         self.device = describe(device)
         self.structure: ProgramStructure = structure_of(prog, self.sizes)
         self.rules: list[Rule] = rules_for(self.structure, self.device, heuristics=heuristics)
-        self.levels = {m.label: z3.Int(f"level_{m.label}") for m in self.structure.maps}
-        self.spaces = {m.label: z3.Int(f"space_{m.label}") for m in self.structure.maps if m.intermediate}
+        with z3_session():
+            self.levels = {m.label: z3.Int(f"level_{m.label}") for m in self.structure.maps}
+            self.spaces = {m.label: z3.Int(f"space_{m.label}") for m in self.structure.maps if m.intermediate}
+            shared = Levels(self.levels)  # the rules' common terms are built once
+            self._formulas = tuple(r.formula(shared, self.spaces) for r in self.rules)
+            self._domains = tuple(
+                [z3.Or(*[v == c for c in CODES.values()]) for v in self.levels.values()]
+                + [z3.Or(*[v == c for c in SPACE_CODES.values()]) for v in self.spaces.values()]
+            )
+        # Caches of answers that never change; a race between threads can only compute one twice, the same
+        # way (a verdict is a pure function of the mapping, assignment of a dict entry or a field is atomic).
         self._valid: list[LiftMapping] | None = None
         self._verdicts: dict[LiftMapping, MappingError | None] = {}
 
     # ---- the solver -----------------------------------------------------------------------------------
     def domains(self) -> list[z3.BoolRef]:
-        out = [z3.Or(*[v == c for c in CODES.values()]) for v in self.levels.values()]
-        out += [z3.Or(*[v == c for c in SPACE_CODES.values()]) for v in self.spaces.values()]
-        return out
+        """Each variable takes one of its codes."""
+        return list(self._domains)
 
     def solver(self) -> z3.Solver:
-        s = z3.Solver()
-        s.add(*self.domains())
-        for r in self.rules:
-            s.add(r.formula(self.levels, self.spaces))
-        return s
+        """A fresh solver holding the whole structural model."""
+        with z3_session():
+            s = z3.Solver()
+            s.add(*self._domains, *self._formulas)
+            return s
+
+    def _deadline(self, query: str, hint: str = _NARROW_SPACE) -> Deadline:
+        return Deadline.start(query, self.program.name, hint)
 
     def smtlib(self) -> str:
         """The structural model as SMT-LIB 2 (each rule preceded by its name and sentence as a comment)."""
@@ -94,23 +126,26 @@ class MappingSpace:
             "; lift-ir mapping model of " + self.program.name,
             "; levels: 0 seq, 1 fuse, 10+d lcl d, 20+d wrg d, 30+d glb d; spaces: 0 global, 1 local, 2 private",
         ]
-        for v in [*self.levels.values(), *self.spaces.values()]:
-            lines.append(f"(declare-const {v} Int)")
-        for f in self.domains():
-            lines.append(f"(assert {f.sexpr()})")
-        for r in self.rules:
-            lines.append(f"; {r.name}: {r.sentence}")
-            lines.append(f"(assert {r.formula(self.levels, self.spaces).sexpr()})")
+        with z3_session():
+            for v in [*self.levels.values(), *self.spaces.values()]:
+                lines.append(f"(declare-const {v} Int)")
+            for f in self._domains:
+                lines.append(f"(assert {f.sexpr()})")
+            for r, f in zip(self.rules, self._formulas):
+                lines.append(f"; {r.name}: {r.sentence}")
+                lines.append(f"(assert {f.sexpr()})")
         lines.append("(check-sat)")
         return "\n".join(lines) + "\n"
 
     def _mapping(self, model: z3.ModelRef) -> LiftMapping:
+        """The mapping a model gives (call inside the Z3 session)."""
         levels = {m: _LEVEL_OF[model.eval(v, model_completion=True).as_long()] for m, v in self.levels.items()}
         spaces = {m: _SPACE_OF[model.eval(v, model_completion=True).as_long()] for m, v in self.spaces.items()}
         return LiftMapping(levels, {m: sp for m, sp in spaces.items() if sp != "global"})
 
     def _block(self, mapping: LiftMapping, labels: frozenset[str] | None = None) -> z3.BoolRef:
-        """Exclude ``mapping``, or every mapping making its choices for ``labels`` (and all spaces)."""
+        """Exclude ``mapping``, or every mapping making its choices for ``labels`` (and all spaces): the maps a
+        backend refusal names as deciding it (``MappingError.labels``). Call inside the Z3 session."""
         keep = [m for m in self.levels if labels is None or m in labels or mapping.levels[m] == "fuse"]
         terms = [self.levels[m] != CODES[mapping.levels[m]] for m in keep]
         terms += [self.spaces[m] != SPACE_CODES[mapping.spaces.get(m, "global")] for m in self.spaces]
@@ -129,37 +164,36 @@ class MappingSpace:
                 self._verdicts[mapping] = err
         return self._verdicts[mapping]
 
-    def _enumerate(self, extra: list[z3.BoolRef] | None = None, limit: int | None = None) -> Iterator[LiftMapping]:
-        s = self.solver()
-        s.add(*(extra or []))
-        seen = 0
-        while s.check() == z3.sat:
-            seen += 1
-            if seen > MAX_ENUMERATION:
-                raise LiftError(
-                    f"mappings of {self.program.name}: more than {MAX_ENUMERATION} candidates; "
-                    "fix some choices (explain/partial choices) or use sample()"
-                )
-            m = self._mapping(s.model())
+    def _candidates(self, extra: list[z3.BoolRef], deadline: Deadline) -> Iterator[tuple[LiftMapping, bool]]:
+        """The structurally valid mappings with ``extra``, each with whether the backend accepts it: each one
+        is excluded once seen, a refused one with every mapping that makes the same choices for the maps its
+        failure names (a lemma). Stops with LiftLimitError past ``MAX_ENUMERATION`` candidates."""
+        with z3_session():
+            s = self.solver()
+            s.add(*extra)
+        for _ in range(MAX_ENUMERATION):
+            with z3_session():
+                if check(s, deadline=deadline) == z3.unsat:
+                    return
+                m = self._mapping(s.model())
             err = self.verdict(m)
-            if err is None:
-                yield m
-                s.add(self._block(m))
-                if limit is not None:
-                    limit -= 1
-                    if limit == 0:
-                        return
-            else:
-                generalise = err.rule == "no-sync-between-work-groups" and bool(err.labels)
-                s.add(self._block(m, err.labels if generalise else None))
+            yield m, err is None
+            with z3_session():
+                s.add(self._block(m, err.labels if err is not None and err.labels else None))
+        raise LiftLimitError(
+            f"{deadline.query} of {self.program.name}: more than {MAX_ENUMERATION} candidate mappings; "
+            f"{_NARROW_SPACE}, or draw some with sample()"
+        )
 
     def __iter__(self) -> Iterator[LiftMapping]:
         """Every valid mapping, each once (a stable order: the solver's)."""
         return iter(self.all())
 
     def all(self) -> list[LiftMapping]:
+        """Every valid mapping, as a list."""
         if self._valid is None:
-            self._valid = list(self._enumerate())
+            deadline = self._deadline("count (enumerating every valid mapping)")
+            self._valid = [m for m, valid in self._candidates([], deadline) if valid]
         return list(self._valid)
 
     def count(self) -> int:
@@ -187,32 +221,78 @@ class MappingSpace:
         return min(valid, key=lambda m: (keys[objective](m), repr(m)))
 
     def _most_parallel(self) -> LiftMapping:
-        """The most parallel valid mapping without enumerating the space: Z3 maximises the number of parallel
-        maps (then of NDRange dimensions, then prefers lower dimensions), the backend checks the candidate, a
-        failing one is excluded, and so on."""
-        opt = z3.Optimize()
-        opt.add(*self.domains())
-        for r in self.rules:
-            opt.add(r.formula(self.levels, self.spaces))
-        parallel = z3.Sum([z3.If(v >= 10, 1, 0) for v in self.levels.values()] or [z3.IntVal(0)])
-        dims = z3.Sum(
-            [z3.If(z3.Or(*[v == c for v in self.levels.values()]), 1, 0) for c in CODES.values() if c >= 10]
-            or [z3.IntVal(0)]
-        )
-        opt.maximize(parallel)
-        opt.maximize(dims)
-        opt.minimize(z3.Sum([v % 10 for v in self.levels.values()] or [z3.IntVal(0)]))
-        opt.minimize(z3.Sum([v for v in self.spaces.values()] or [z3.IntVal(0)]))
+        """The most parallel valid mapping without enumerating the space: the lexicographic optimum of the
+        structural model (:meth:`_optimum`), checked by the backend; a refused candidate is excluded (with its
+        lemma) and the search repeats."""
+        deadline = self._deadline("best (the most parallel mapping)")
+        with z3_session():
+            s = self.solver()
+            s.add(*self._parallel_per_nest())
+            objectives = self._objectives()
+        optimum: tuple[int, ...] = ()
         for _ in range(MAX_ENUMERATION):
-            if opt.check() != z3.sat:
+            found = self._optimum(s, objectives, optimum, deadline)
+            if found is None:
                 break
-            m = self._mapping(opt.model())
+            m, optimum = found
             err = self.verdict(m)
             if err is None:
                 return m
-            generalise = err.rule == "no-sync-between-work-groups" and bool(err.labels)
-            opt.add(self._block(m, err.labels if generalise else None))
+            with z3_session():
+                s.add(self._block(m, err.labels or None))
         raise MappingError(f"{self.program.name}: no valid mapping\n{self.explain({})}")
+
+    def _parallel_per_nest(self) -> list[z3.BoolRef]:
+        """At most 6 parallel maps in a nest: implied by the rules (nested parallel maps take distinct codes, and
+        ``glb`` excludes ``wrg``/``lcl``: 3 + 3 dimensions at most), but stated as a cardinality constraint it
+        spares Z3 a pigeonhole proof that takes seconds on deep nests. Call inside the Z3 session."""
+        return [
+            z3.AtMost(*[self.levels[m] >= 10 for m in chain], MAX_PARALLEL_PER_NEST)
+            for chain in self.structure.chains
+            if len(chain) > MAX_PARALLEL_PER_NEST
+        ]
+
+    def _objectives(self) -> list[Objective]:
+        """In order: most parallel maps, most distinct NDRange dimensions, lowest dimensions, fewest
+        non-global intermediates (local before private); call inside the Z3 session."""
+        levels = list(self.levels.values())
+        parallel_codes = [c for c in CODES.values() if c >= 10]
+        return [
+            ("max", [(v >= 10, 1) for v in levels]),
+            ("max", [(z3.Or(*[v == c for v in levels]), 1) for c in parallel_codes if levels]),
+            ("min", [(z3.Or(*[v == base + d for base in (10, 20, 30)]), d) for v in levels for d in (1, 2)]),
+            (
+                "min",
+                [(v == SPACE_CODES[sp], SPACE_CODES[sp]) for v in self.spaces.values() for sp in ("local", "private")],
+            ),
+        ]
+
+    def _optimum(
+        self, s: z3.Solver, objectives: list[Objective], previous: tuple[int, ...], deadline: Deadline
+    ) -> tuple[LiftMapping, tuple[int, ...]] | None:
+        """The lexicographic optimum of ``objectives`` over ``s``'s models, with its objective values; ties are
+        broken by the smallest code of each map then of each intermediate in program order (so the answer never
+        depends on Z3's history); ``None`` when ``s`` has no model. Each objective is found by binary search
+        over satisfiability with a pseudo-Boolean bound — far faster than ``z3.Optimize`` on long pipelines and
+        deep nests. ``previous`` is the optimum before ``s`` gained constraints: it bounds the new one (while
+        the objectives before agree), which spares the hardest queries, the proofs that no better value
+        exists."""
+        with z3_session():
+            s.push()
+            try:
+                if check(s, deadline=deadline) == z3.unsat:
+                    return None
+                model = s.model()
+                values: list[int] = []
+                for k, (sense, terms) in enumerate(objectives):
+                    known = previous[k] if len(previous) > k and tuple(values) == previous[:k] else None
+                    model, value = _bound_objective(s, model, sense, terms, known, deadline)
+                    values.append(value)
+                for v in [*self.levels.values(), *self.spaces.values()]:
+                    model = _smallest_value(s, model, v, deadline)
+                return self._mapping(model), tuple(values)
+            finally:
+                s.pop()
 
     @staticmethod
     def _parallelism(m: LiftMapping) -> tuple[int, int]:
@@ -237,53 +317,48 @@ class MappingSpace:
     def explain(self, choices: Mapping[str, str]) -> Explanation:
         """Why the partial mapping ``choices`` (``{"map1": "lcl0", "space:map0": "local"}``) is impossible;
         empty when some valid mapping makes those choices."""
-        assumptions, _ = self._assumptions(choices)
-        s = z3.Solver()
-        s.add(*self.domains())
-        tracked: dict[str, Rule] = {}
-        for r in self.rules:
-            flag = z3.Bool(f"rule::{r.name}")
-            tracked[str(flag)] = r
-            s.assert_and_track(r.formula(self.levels, self.spaces), flag)
-        for flag, f in assumptions:
-            s.assert_and_track(f, flag)
-        if s.check() == z3.unsat:
-            core = [tracked[str(c)] for c in s.unsat_core() if str(c) in tracked]
-            core = self._minimal(core, [f for _, f in assumptions])
-            return Explanation(tuple((r.name, r.sentence) for r in core))
+        deadline = self._deadline("explain", _NARROW_EXPLAIN)
+        with z3_session():
+            assumptions, _ = self._assumptions(choices)
+            s = z3.Solver()
+            s.add(*self._domains)
+            tracked: dict[str, Rule] = {}
+            for r, f in zip(self.rules, self._formulas):
+                flag = z3.Bool(f"rule::{r.name}")
+                tracked[str(flag)] = r
+                s.assert_and_track(f, flag)
+            for flag, f in assumptions:
+                s.assert_and_track(f, flag)
+            if check(s, deadline=deadline) == z3.unsat:
+                # in rule order, not the core's: the minimal core found must not depend on Z3's history
+                in_core = {str(c) for c in s.unsat_core()}
+                core = [r for name, r in tracked.items() if name in in_core]
+                core = self._minimal(core, [f for _, f in assumptions], deadline)
+                return Explanation(tuple((r.name, r.sentence) for r in core))
         # structurally possible: the index expressions decide
         errors: dict[str, str] = {}
-        for m in self._enumerate_raw([f for _, f in assumptions]):
-            err = self.verdict(m)
-            if err is None:
+        for m, valid in self._candidates([f for _, f in assumptions], deadline):
+            if valid:
                 return Explanation(())
-            errors.setdefault(err.rule or "backend", str(err))
+            err = self.verdict(m)
+            errors.setdefault((err.rule if err else None) or "backend", str(err))
         return Explanation(tuple(errors.items()))
 
-    def _minimal(self, core: list[Rule], assumptions: list[z3.BoolRef]) -> list[Rule]:
+    def _minimal(self, core: list[Rule], assumptions: list[z3.BoolRef], deadline: Deadline) -> list[Rule]:
         """A minimal unsatisfiable subset of ``core`` (deletion: drop each rule that is not needed)."""
+        formula = dict(zip(self.rules, self._formulas))
         needed = list(core)
-        for r in list(core):
-            trial = [x for x in needed if x is not r]
-            s = z3.Solver()
-            s.add(*self.domains(), *assumptions, *[x.formula(self.levels, self.spaces) for x in trial])
-            if s.check() == z3.unsat:
-                needed = trial
+        with z3_session():
+            for r in list(core):
+                trial = [x for x in needed if x is not r]
+                s = z3.Solver()
+                s.add(*self._domains, *assumptions, *[formula[x] for x in trial])
+                if check(s, deadline=deadline) == z3.unsat:
+                    needed = trial
         return needed
 
-    def _enumerate_raw(self, extra: list[z3.BoolRef]) -> Iterator[LiftMapping]:
-        s = self.solver()
-        s.add(*extra)
-        for _ in range(MAX_ENUMERATION):
-            if s.check() != z3.sat:
-                return
-            m = self._mapping(s.model())
-            yield m
-            err = self.verdict(m)
-            generalise = err is not None and err.rule == "no-sync-between-work-groups" and bool(err.labels)
-            s.add(self._block(m, err.labels if err is not None and generalise else None))
-
     def _assumptions(self, choices: Mapping[str, str]) -> tuple[list[tuple[z3.BoolRef, z3.BoolRef]], list[str]]:
+        """Each choice as a tracked formula ``(flag, formula)``, with its name; call inside the Z3 session."""
         out = []
         names = []
         for key, value in choices.items():
@@ -321,6 +396,7 @@ class TuningSpace:
         from lift.types.arith import Cst
 
         self.mapping = mapping
+        self._program = space.program.name
         extents: dict[int, int] = {}
         for m in space.structure.maps:
             choice = mapping.levels[m.label]
@@ -330,41 +406,98 @@ class TuningSpace:
                 d = int(choice[3])
                 extents[d] = max(extents.get(d, 1), m.extent.value)
         self.dims = sorted(extents)
-        ls = {d: z3.Int(f"ls{d}") for d in self.dims}
-        self._vars = ls
-        s = z3.Solver()
-        for d, v in ls.items():
-            divisors = [k for k in range(1, extents[d] + 1) if extents[d] % k == 0]
-            s.add(z3.Or(*[v == k for k in divisors]))
-        if ls:
-            product: Any = 1
-            for v in ls.values():
-                product = product * v
-            s.add(product <= space.device.max_work_group_size)
-        self._solver = s
+        limit = space.device.max_work_group_size
+        with z3_session():
+            self._vars = {d: z3.Int(f"ls{d}") for d in self.dims}
+            constraints = [z3.Or(*[v == k for k in _divisors(extents[d]) if k <= limit]) for d, v in self._vars.items()]
+            if self._vars:
+                product: Any = 1
+                for v in self._vars.values():
+                    product = product * v
+                constraints.append(product <= limit)
+            self._constraints = tuple(constraints)
 
     def all(self) -> list[dict[str, int]]:
-        s = z3.Solver()
-        s.add(*self._solver.assertions())
-        out = []
-        while s.check() == z3.sat:
-            model = s.model()
-            values = {f"ls{d}": model.eval(v).as_long() for d, v in self._vars.items()}
-            out.append(values)
-            if not self._vars:
-                break
-            s.add(z3.Or(*[v != values[f"ls{d}"] for d, v in self._vars.items()]))
+        """Every valid assignment of local sizes."""
+        deadline = Deadline.start("tuning (local sizes)", self._program, _NARROW_TUNING)
+        out: list[dict[str, int]] = []
+        with z3_session():
+            s = z3.Solver()
+            s.add(*self._constraints)
+            while check(s, deadline=deadline) == z3.sat:
+                model = s.model()
+                values = {f"ls{d}": model.eval(v).as_long() for d, v in self._vars.items()}
+                out.append(values)
+                if not self._vars:
+                    break
+                s.add(z3.Or(*[v != values[f"ls{d}"] for d, v in self._vars.items()]))
         return out
 
     def __iter__(self) -> Iterator[dict[str, int]]:
         return iter(self.all())
 
     def count(self) -> int:
+        """The number of valid assignments."""
         return len(self.all())
 
     def sample(self, k: int, seed: int = 0) -> list[dict[str, int]]:
+        """``k`` distinct valid assignments (all of them when fewer), reproducible from ``seed``."""
         values = sorted(self.all(), key=lambda d: sorted(d.items()))
         return values if k >= len(values) else random.Random(seed).sample(values, k)
+
+
+def _divisors(n: int) -> list[int]:
+    """The divisors of ``n`` in increasing order (trial division up to its square root)."""
+    small = [k for k in range(1, math.isqrt(n) + 1) if n % k == 0]
+    return small + [n // k for k in reversed(small) if k * k != n]
+
+
+def _model_value(model: z3.ModelRef, terms: list[tuple[z3.BoolRef, int]]) -> int:
+    return sum(w for b, w in terms if z3.is_true(model.eval(b, model_completion=True)))
+
+
+def _bound_objective(
+    s: z3.Solver,
+    model: z3.ModelRef,
+    sense: str,
+    terms: list[tuple[z3.BoolRef, int]],
+    known: int | None,
+    deadline: Deadline,
+) -> tuple[z3.ModelRef, int]:
+    """Binary search for the best value of ``sense`` (``max``/``min``) of the weighted sum ``terms`` over
+    ``s``'s models, starting from ``model``'s value and never better than ``known`` (a bound proved before);
+    asserts that value in ``s`` and returns a model reaching it, with the value. Call inside the Z3 session."""
+    if not terms:
+        return model, 0
+    best = _model_value(model, terms)
+    if sense == "max":
+        lo, hi = best, sum(w for _, w in terms) if known is None else max(best, known)
+    else:
+        lo, hi = (0 if known is None else min(best, known)), best
+    while lo < hi:
+        mid = (lo + hi + 1) // 2 if sense == "max" else (lo + hi) // 2
+        s.push()
+        s.add(z3.PbGe(terms, mid) if sense == "max" else z3.PbLe(terms, mid))
+        if check(s, deadline=deadline) == z3.sat:
+            model = s.model()
+            best = _model_value(model, terms)
+            lo, hi = (best, hi) if sense == "max" else (lo, best)
+        else:
+            lo, hi = (lo, mid - 1) if sense == "max" else (mid + 1, hi)
+        s.pop()
+    s.add(z3.PbGe(terms, lo) if sense == "max" else z3.PbLe(terms, hi))
+    return model, lo if sense == "max" else hi
+
+
+def _smallest_value(s: z3.Solver, model: z3.ModelRef, v: z3.ArithRef, deadline: Deadline) -> z3.ModelRef:
+    """Lower ``v`` as far as ``s`` allows (from ``model``'s value), assert that value in ``s``, and return a
+    model with it. Call inside the Z3 session."""
+    value = model.eval(v, model_completion=True).as_long()
+    while check(s, v < value, deadline=deadline) == z3.sat:
+        model = s.model()
+        value = model.eval(v, model_completion=True).as_long()
+    s.add(v == value)
+    return model
 
 
 def mappings(prog: Fun, sizes: Mapping[str, int] | None = None, device: Any = None) -> MappingSpace:

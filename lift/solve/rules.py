@@ -9,7 +9,7 @@ they agree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +18,9 @@ import z3
 from lift.solve.device import DeviceDescription
 from lift.solve.structure import ProgramStructure
 from lift.types.arith import Cst
+from lift.types.smt import z3_session
 
-__all__ = ["CODES", "SPACE_CODES", "Rule", "rules_for"]
+__all__ = ["CODES", "SPACE_CODES", "Levels", "Rule", "rules_for"]
 
 CODES: dict[str, int] = {
     "seq": 0,
@@ -74,6 +75,35 @@ def is_seq_or_fuse(c: Any) -> Formula:
     return c <= 1
 
 
+class Levels(Mapping[str, Any]):
+    """The level codes of the maps, by label (Z3 variables or integers), with the formula "some map uses this
+    code" built once per code: it recurs in a rule per nest and per intermediate, and rebuilding it each time
+    made the model of a 200-map pipeline take minutes to state."""
+
+    def __init__(self, codes: Mapping[str, Any]) -> None:
+        self._codes = dict(codes)
+        self._used: dict[int, Formula] = {}  # a memo of derived formulas, never changed once built
+
+    def __getitem__(self, label: str) -> Any:
+        return self._codes[label]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def used(self, code: int) -> Formula:
+        """Some map has level ``code``."""
+        if code not in self._used:
+            self._used[code] = OR(*[c == code for c in self._codes.values()], False)
+        return self._used[code]
+
+
+def as_levels(codes: Mapping[str, Any]) -> Levels:
+    return codes if isinstance(codes, Levels) else Levels(codes)
+
+
 @dataclass(frozen=True)
 class Rule:
     """One named constraint."""
@@ -88,11 +118,14 @@ class Rule:
     """True for Lift's search heuristics (which prune valid mappings rather than invalid ones)."""
 
     def formula(self, levels: Mapping[str, z3.ArithRef], spaces: Mapping[str, z3.ArithRef]) -> z3.BoolRef:
-        f = self.build(levels, spaces)
-        return z3.BoolVal(f) if isinstance(f, bool) else f
+        """The rule as a Z3 formula (pass one :class:`Levels` to many rules to share their common terms)."""
+        with z3_session():
+            f = self.build(as_levels(levels), spaces)
+            return z3.BoolVal(f) if isinstance(f, bool) else f
 
     def holds(self, levels: Mapping[str, int], spaces: Mapping[str, int]) -> bool:
-        return bool(self.build(levels, spaces))
+        """The rule evaluated on concrete codes."""
+        return bool(self.build(as_levels(levels), spaces))
 
 
 def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: bool = True) -> list[Rule]:
@@ -191,9 +224,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 Rule(
                     f"same-dims-in-every-nest:{shown}:{name}",
                     f"every nest of maps uses the same parallel levels: {name} is used, so the nest {shown} uses it too",
-                    lambda lv, sp, c=chain, code=code: IMPLIES(
-                        OR(*[lv[m] == code for m in labels], False), OR(*[lv[m] == code for m in c], False)
-                    ),
+                    lambda lv, sp, c=chain, code=code: IMPLIES(lv.used(code), OR(*[lv[m] == code for m in c], False)),
                 )
             )
     local_arrays: list[LocalArray] = []
@@ -228,13 +259,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                     sp[m] == 1,
                     AND(
                         OR(*[is_wrg(lv[a]) for a in anc], False),
-                        *[
-                            IMPLIES(
-                                OR(*[lv[x] == 20 + d for x in labels], False),
-                                OR(*[lv[a] == 20 + d for a in anc], False),
-                            )
-                            for d in range(3)
-                        ],
+                        *[IMPLIES(lv.used(20 + d), OR(*[lv[a] == 20 + d for a in anc], False)) for d in range(3)],
                     ),
                 ),
             )
