@@ -47,8 +47,8 @@ from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.ocl import views as v
 from lift.ocl.cast import Assign, Block, Decl, For, Stmt, c_index
 from lift.ocl.names import KernelNames, c_name, c_userfun, kernel_names, rename_sizes
-from lift.types.checker import typed_for
 from lift.types.arith import ArithExpr, Cst, Var, is_nonneg
+from lift.types.checker import typed_for
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, sizes_of
 
 __all__ = ["Access", "Generated", "Loop", "generate"]
