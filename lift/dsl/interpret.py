@@ -15,6 +15,7 @@ function combines halves in ``log2(n)`` vectorised steps. ``reduce_seq`` of anyt
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,13 +51,21 @@ from lift.dsl.ir import (
     Zip,
     fresh_name,
 )
-from lift.errors import LiftTypeError
+from lift.errors import LiftLimitError, LiftTypeError, LiftValueError
 from lift.types.arith import ArithExpr, Cst, Var, evaluate_array
 from lift.types.data import ScalarType, TupleType
 
 __all__ = ["interpret"]
 
 Value = np.ndarray | tuple["Value", ...]
+
+
+def _default_memory_limit() -> int:
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        physical = 16 * 2**30
+    return max(physical, 2**30) // 2
 
 
 def interpret(prog: Fun, *arrays: Any) -> Any:
@@ -70,17 +79,69 @@ def interpret(prog: Fun, *arrays: Any) -> Any:
         raise LiftTypeError(f"interpret(prog, *arrays): expected a program made with @fun, found {type(prog).__name__}")
     typed = prog.typed
     values, sizes = bind_arguments(typed, arrays)
+    # read-only views: the interpreter never writes into the caller's arrays (an attempt would raise)
+    inputs = [_leafmap(v, _read_only) for v in values]
     run = _Interpreter(sizes)
-    env = {p.name: _Bound(v, 0) for p, v in zip(typed.program.params, values)}
-    result = run.expr(typed.program.body, env, 0)
-    assert typed.program.body.type is not None
-    return _materialise(result)
+    env = {p.name: _Bound(v, 0) for p, v in zip(typed.program.params, inputs)}
+    try:
+        result = run.expr(typed.program.body, env, 0)
+        return _materialise(result)
+    except MemoryError as err:
+        raise LiftLimitError(
+            f"interpret {prog.name}: numpy could not allocate memory ({err}); the host's memory is exhausted at "
+            f"sizes {_show_sizes(sizes)}, use smaller arrays"
+        ) from None
 
 
-def _materialise(v: Value) -> Any:
-    if isinstance(v, tuple):
-        return tuple(_materialise(x) for x in v)
-    return np.ascontiguousarray(v)
+def _read_only(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
+def _materialise(result: Value) -> Any:
+    """The result as fresh, writable, contiguous arrays: never a view of an input, nor of another component
+    (``id``, ``split >> join`` and ``zip(x, x)`` would otherwise hand back the caller's own array)."""
+    done: list[np.ndarray] = []
+
+    def own(a: np.ndarray) -> np.ndarray:
+        out = np.ascontiguousarray(a)
+        # inputs are read-only views, so every view of one is too; a writable view of a computed value is
+        # copied only when another component of the result shares its memory
+        if not out.flags.writeable or any(np.may_share_memory(out, b) for b in done):
+            _check_allocation(out.shape, out.dtype.itemsize, "the result")
+            out = out.copy()
+        done.append(out)
+        return out
+
+    return _leafmap(result, own)
+
+
+MEMORY_LIMIT_BYTES: int = _default_memory_limit()
+"""The largest array the interpreter allocates: half the host's physical memory (8 GiB when it cannot be
+read). A bigger intermediate raises ``LiftLimitError`` with its size before numpy tries to allocate it."""
+
+
+def _check_allocation(shape: tuple[int, ...], bytes_per_element: int, what: str) -> None:
+    """Refuse, with the numbers, an array over :data:`MEMORY_LIMIT_BYTES` before it is allocated."""
+    count = 1
+    for n in shape:
+        count *= int(n)  # Python integers: the product cannot overflow
+    nbytes = count * bytes_per_element
+    if nbytes > MEMORY_LIMIT_BYTES:
+        raise LiftLimitError(
+            f"interpret: {what} would allocate {nbytes} bytes ({_gib(nbytes)}, shape {tuple(shape)}), beyond the "
+            f"interpreter's limit of {MEMORY_LIMIT_BYTES} bytes ({_gib(MEMORY_LIMIT_BYTES)}, half the host's "
+            "memory: lift.dsl.interpret.MEMORY_LIMIT_BYTES); use smaller sizes"
+        )
+
+
+def _gib(nbytes: int) -> str:
+    return f"{nbytes / 2**30:.1f} GiB"
+
+
+def _show_sizes(sizes: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sorted(sizes.items())) or "(constant)"
 
 
 @dataclass(frozen=True)
@@ -245,6 +306,9 @@ class _Interpreter:
         if isinstance(f, UserFun):
             if len(args) == 1 and len(f.param_names) > 1:
                 args = list(args[0])
+            # the arguments broadcast against each other (batch axes of size 1): the result may be far larger
+            shape = np.broadcast_shapes(*(leaf.shape for arg in args for leaf in _leaves(arg)))
+            _check_allocation(shape, _bytes_of(f.result_type), f"user function {f.name}")
             return f.translated.evaluate(*args)  # type: ignore[no-any-return,unused-ignore]
         if isinstance(f, Zip):
             return tuple(args)
@@ -292,9 +356,12 @@ class _Interpreter:
             def padded(a: np.ndarray) -> np.ndarray:
                 widths = [(0, 0)] * a.ndim
                 widths[d] = (left, right)
+                grown = a.shape[:d] + (a.shape[d] + left + right,) + a.shape[d + 1 :]
+                _check_allocation(grown, a.dtype.itemsize, f"pad({left}, {right}, ...)")
                 if f.value is None:
                     return np.pad(a, widths, mode="edge")
-                return np.pad(a, widths, mode="constant", constant_values=f.value.value)
+                fill = _fitting(f.value.value, a.dtype, f"pad({left}, {right}, {f.value.value!r})")
+                return np.pad(a, widths, mode="constant", constant_values=fill)
 
             return _leafmap(v, padded)
         if isinstance(f, (Gather, Scatter)):
@@ -346,7 +413,32 @@ def _constant(value: Any, t: Any, depth: int) -> Value:
     if isinstance(t, TupleType):
         return tuple(_constant(v, et, depth) for v, et in zip(value, t.elems))
     assert isinstance(t, ScalarType)
-    return np.full((1,) * depth, value, dtype=t.dtype)
+    return np.full((1,) * depth, _fitting(value, t.dtype, f"the literal {value!r}"), dtype=t.dtype)
+
+
+def _fitting(value: Any, dtype: np.dtype[Any], where: str) -> Any:
+    """``value`` when ``dtype`` can hold it; a literal beyond an integer type's range is refused."""
+    if dtype.kind in "iu" and not isinstance(value, bool):
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise LiftValueError(
+                f"interpret: {where} does not fit {dtype} (range {info.min} .. {info.max}); use a smaller value "
+                "or a wider type (i64)"
+            )
+    return value
+
+
+def _leaves(v: Any) -> list[np.ndarray]:
+    if isinstance(v, tuple):
+        return [leaf for x in v for leaf in _leaves(x)]
+    return [np.asarray(v)]
+
+
+def _bytes_of(t: Any) -> int:
+    """Bytes per element of a scalar or tuple type."""
+    if isinstance(t, TupleType):
+        return sum(_bytes_of(e) for e in t.elems)
+    return int(t.dtype.itemsize) if isinstance(t, ScalarType) else 8
 
 
 def _concat(a: Value, b: Value, axis: int) -> Value:
