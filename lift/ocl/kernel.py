@@ -19,7 +19,7 @@ import numpy as np
 
 from lift.dsl.bind import bind_arguments
 from lift.dsl.ir import Fun, Map, Node, Pad, Slide, Split, Stride, transform, walk
-from lift.errors import LiftError, LiftTypeError, MappingError
+from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
 from lift.ocl import device as dev
 from lift.ocl import launch
 from lift.ocl.barriers import insert_barriers
@@ -135,10 +135,15 @@ def compile_unsynchronised(
 
 
 def _model_choice(prog: Fun, sizes: AbcMapping[str, int] | None, device: Any) -> Mapping | None:
-    """The default policy: the mapping model's most parallel valid mapping (``MappingSpace.best()``)."""
+    """The default policy: the mapping model's most parallel valid mapping (``MappingSpace.best()``); ``None``
+    (one work-item) when there is none, or when the model runs past its time limit (not cached: a later call
+    with a higher limit may answer)."""
     from lift.solve.device import describe
 
-    return _best_mapping(prog, tuple(sorted((sizes or {}).items())), describe(device))
+    try:
+        return _best_mapping(prog, tuple(sorted((sizes or {}).items())), describe(device))
+    except LiftTimeoutError:
+        return None
 
 
 @functools.lru_cache(maxsize=128)
