@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from typing import Literal as TLiteral
 
-from lift.errors import LiftTypeError
+from lift.errors import LiftLimitError, LiftTypeError
 from lift.types.arith import ArithExpr, Cst, as_arith
 from lift.types.data import DataType, FunType, ScalarType
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from lift.types.smt import Constraint
 
 __all__ = [
+    "MAX_PROGRAM_DEPTH",
     "Expr",
     "Fun",
     "FunCall",
@@ -59,6 +62,7 @@ __all__ = [
     "fresh_name",
     "map_labels",
     "name_maps",
+    "program_depth",
     "program_order",
     "transform",
     "walk",
@@ -270,11 +274,63 @@ class Fun(Lambda):
         """The size facts the program needs (e.g. ``N % 4 == 0`` for ``split(4)``)."""
         return self.typed.constraints  # type: ignore[no-any-return,unused-ignore]
 
+    def __post_init__(self) -> None:
+        depth = program_depth(self)
+        if depth > MAX_PROGRAM_DEPTH:
+            raise LiftLimitError(
+                f"@fun {self.name}: the program is nested {depth} levels deep; lift-ir handles programs up to "
+                f"MAX_PROGRAM_DEPTH = {MAX_PROGRAM_DEPTH} levels (a pipeline of about {MAX_PROGRAM_DEPTH - 5} "
+                "stages). Split it into several programs, or fold a repeated stage with iterate(k, f)"
+            )
+        _ensure_recursion_headroom()
+
     def short_name(self) -> str:
         return self.name
 
     def __repr__(self) -> str:
         return f"Fun({self.name!r})"
+
+
+# ---- depth --------------------------------------------------------------------------------------------------
+
+MAX_PROGRAM_DEPTH = 500
+"""The deepest program lift-ir handles: the number of nodes on the longest path from a ``@fun`` to a leaf (a
+pipeline of k stages is about k + 3 deep). A deeper program is refused with :class:`~lift.errors.LiftLimitError`
+when it is built; every pass (type checker, interpreter, printer, JSON, mapping model, compiler) handles the
+programs up to it."""
+
+RECURSION_FRAMES_PER_LEVEL = 10
+"""Python frames a recursive pass may spend on one level of a program (measured: at most about 3); the
+interpreter's recursion limit is raised (never lowered) to make room for :data:`MAX_PROGRAM_DEPTH` levels."""
+
+_RECURSION_LOCK = threading.Lock()
+
+
+def _ensure_recursion_headroom() -> None:
+    """Raise Python's recursion limit, once and process-wide, so that the recursive passes (written as
+    recursion over the tree because that is how they read best) never fail on a program within the limit."""
+    needed = MAX_PROGRAM_DEPTH * RECURSION_FRAMES_PER_LEVEL + 1000  # + the caller's own frames
+    with _RECURSION_LOCK:
+        if sys.getrecursionlimit() < needed:
+            sys.setrecursionlimit(needed)
+
+
+def program_depth(node: Node) -> int:
+    """The number of nodes on the longest path from ``node`` to a leaf, computed without recursion (so that it
+    can measure any program, however deep); shared subtrees are measured once."""
+    depth: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        n, children_done = stack.pop()
+        if id(n) in depth:
+            continue
+        kids = list(n.children())
+        if children_done:
+            depth[id(n)] = 1 + max((depth[id(k)] for k in kids), default=0)
+        else:
+            stack.append((n, True))
+            stack.extend((k, False) for k in kids if id(k) not in depth)
+    return depth[id(node)]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
