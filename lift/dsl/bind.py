@@ -6,19 +6,19 @@ same messages, before any work is done.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lift.errors import LiftTypeError
+from lift.errors import LiftTypeError, LiftValueError
 from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType
 
 if TYPE_CHECKING:
     from lift.types.checker import TypedProgram
 
-__all__ = ["bind_arguments", "bind_sizes", "check_constraints"]
+__all__ = ["MAX_SIZE", "bind_arguments", "bind_sizes", "check_constraints", "check_sizes"]
 
 
 def bind_arguments(typed: TypedProgram, arrays: Sequence[Any]) -> tuple[list[Any], dict[str, int]]:
@@ -37,7 +37,13 @@ def bind_arguments(typed: TypedProgram, arrays: Sequence[Any]) -> tuple[list[Any
 
 
 def _convert(x: Any, t: DataType, name: str) -> Any:
-    """``x`` as numpy data of the structure of ``t`` (tuples of arrays for arrays of tuples)."""
+    """``x`` as numpy data of the structure of ``t`` (tuples of arrays for arrays of tuples).
+
+    A scalar parameter takes a Python number, a numpy scalar or a 0-d array; an array parameter a numpy array
+    or nested lists of numbers. Numpy data must cast safely to the parameter's dtype (``x.astype`` otherwise);
+    Python numbers by value (a float for an integer type is refused, an integer must fit). Strings, objects,
+    masked arrays and scalars where an array is expected are refused, never parsed or silently unmasked.
+    """
     scalar = _inner(t)
     if isinstance(scalar, TupleType):
         if not isinstance(x, (tuple, list)) or len(x) != len(scalar.elems):
@@ -48,21 +54,78 @@ def _convert(x: Any, t: DataType, name: str) -> Any:
         return tuple(_convert(c, _with_inner(t, e), f"{name}[{i}]") for i, (c, e) in enumerate(zip(x, scalar.elems)))
     assert isinstance(scalar, ScalarType)
     target = scalar.dtype
-    if isinstance(x, np.ndarray) or (np.isscalar(x) and isinstance(x, np.generic)):
-        arr = np.asarray(x)
-        if not np.can_cast(arr.dtype, target, casting="safe"):
-            raise LiftTypeError(
-                f"parameter {name!r}: expected {t} (dtype {target}), found an array of dtype {arr.dtype}, which "
-                f"cannot be cast safely; convert it first, e.g. x.astype(np.{target})"
-            )
-        return np.ascontiguousarray(arr, dtype=target)
+    if isinstance(x, np.ma.MaskedArray):
+        raise LiftTypeError(
+            f"parameter {name!r}: expected {t}, found a masked array; lift-ir does not honour masks: pass "
+            "x.filled(value) with the value masked elements should take, or x.data to ignore the mask"
+        )
+    from_python = _is_python_data(x)
+    arr = _numeric(x, t, name)
+    if isinstance(t, ArrayType) and arr.ndim == 0:
+        raise LiftTypeError(
+            f"parameter {name!r}: expected an array of type {t}, found the scalar {type(x).__name__} {x!r}; "
+            "pass a numpy array (np.asarray(...)) of that shape"
+        )
+    if from_python:
+        return _from_python(arr, scalar, t, name)
+    if not np.can_cast(arr.dtype, target, casting="safe"):
+        what = "an array" if arr.ndim else "a scalar"
+        raise LiftTypeError(
+            f"parameter {name!r}: expected {t} (dtype {target}), found {what} of dtype {arr.dtype}, which "
+            f"cannot be cast safely; convert it first, e.g. x.astype(np.{target})"
+        )
+    return np.asarray(arr, dtype=target, order="C")  # asarray keeps a 0-d scalar 0-d
+
+
+def _is_python_data(x: Any) -> bool:
+    return isinstance(x, (list, tuple, int, float)) and not isinstance(x, np.generic)
+
+
+def _numeric(x: Any, t: DataType, name: str) -> np.ndarray:
+    """``x`` as a numpy array of numbers (booleans, integers or floats), or a named refusal."""
+    if isinstance(x, (str, bytes)) or x is None:
+        raise LiftTypeError(f"parameter {name!r}: expected {t}, found {type(x).__name__} {x!r}; pass numbers")
     try:
-        arr = np.asarray(x, dtype=target)
-    except (TypeError, ValueError) as err:
-        raise LiftTypeError(f"parameter {name!r}: expected {t}, cannot convert {type(x).__name__}: {err}") from None
-    if scalar.dtype.kind in "iu" and np.asarray(x).dtype.kind == "f":
-        raise LiftTypeError(f"parameter {name!r}: expected integers ({t}), found floating-point values")
+        arr = np.asarray(x)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise LiftTypeError(
+            f"parameter {name!r}: expected {t}, cannot read {type(x).__name__} as an array of numbers ({err}); "
+            "pass a numpy array, or nested lists of numbers of a rectangular shape"
+        ) from None
+    if arr.dtype.kind not in "biuf":
+        raise LiftTypeError(
+            f"parameter {name!r}: expected numbers for {t}, found {type(x).__name__} of dtype {arr.dtype} "
+            f"({_kind_words(arr.dtype)}); lift-ir never parses strings or objects as numbers: convert them "
+            "first, e.g. np.asarray(values, dtype=np.float32)"
+        )
     return arr
+
+
+def _kind_words(dtype: np.dtype[Any]) -> str:
+    return {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}.get(dtype.kind, "not numbers")
+
+
+def _from_python(arr: np.ndarray, scalar: ScalarType, t: DataType, name: str) -> np.ndarray:
+    """Python numbers converted by value: every value must be representable in the parameter's type."""
+    target = scalar.dtype
+    if target.kind in "iu":
+        if arr.dtype.kind == "f":
+            raise LiftTypeError(f"parameter {name!r}: expected integers ({t}), found floating-point values")
+        info = np.iinfo(target)
+        if arr.size and (arr.min() < info.min or arr.max() > info.max):
+            raise LiftValueError(
+                f"parameter {name!r}: values of {t} must lie in {info.min} .. {info.max}, found "
+                f"{arr.min()} .. {arr.max()}; use a wider type (i64) or smaller values"
+            )
+        return np.asarray(arr, dtype=target, order="C")
+    with np.errstate(over="ignore"):
+        converted = np.asarray(arr, dtype=target, order="C")
+    if np.any(np.isfinite(arr) & ~np.isfinite(converted)):
+        raise LiftValueError(
+            f"parameter {name!r}: a finite value is beyond the range of {scalar} (it would become infinite); "
+            f"use {'f64' if target != np.float64 else 'smaller values'}"
+        )
+    return converted
 
 
 def _inner(t: DataType) -> DataType:
@@ -96,6 +159,42 @@ def _observe(
         )
     for axis, (expr, n) in enumerate(zip(dims, v.shape)):
         out.append((expr, int(n), f"parameter {name!r}, axis {axis} (type {t})"))
+
+
+MAX_SIZE: int = 2**63 - 1
+"""The largest size lift-ir accepts: sizes are passed to kernels as 64-bit integers."""
+
+
+def check_sizes(sizes: Any, where: str) -> dict[str, int]:
+    """``sizes`` (a mapping from size names to values, or ``None``) as a dict of Python ints, each a positive
+    integer that fits 64 bits; anything else is a ``LiftValueError`` naming the entry and the fix."""
+    if sizes is None:
+        return {}
+    if not isinstance(sizes, Mapping):
+        raise LiftValueError(
+            f"{where}: sizes must be a dict from size names to positive integers, e.g. {{'N': 1024}}; "
+            f"found {type(sizes).__name__} {sizes!r}"
+        )
+    checked: dict[str, int] = {}
+    for name, value in sizes.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise LiftValueError(f"{where}: the size name {name!r} is not an identifier; name sizes as in size('N')")
+        checked[name] = _positive_size(value, f"{where}: size {name}")
+    return checked
+
+
+def _positive_size(value: Any, where: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        hint = f"; sizes are integers: use {int(value)}" if isinstance(value, float) and value.is_integer() else ""
+        raise LiftValueError(f"{where}: expected a positive integer, found {type(value).__name__} {value!r}{hint}")
+    n = int(value)
+    if n < 1:
+        raise LiftValueError(f"{where}: expected a positive integer (sizes are at least 1), found {n}")
+    if n > MAX_SIZE:
+        raise LiftValueError(
+            f"{where}: {n} is beyond the largest size, {MAX_SIZE} (2**63 - 1, what a 64-bit integer holds)"
+        )
+    return n
 
 
 def bind_sizes(observations: Sequence[tuple[ArithExpr, int, str]]) -> dict[str, int]:

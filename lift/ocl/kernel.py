@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from lift.dsl.bind import bind_arguments
+from lift.dsl.bind import bind_arguments, check_sizes
 from lift.dsl.ir import Fun, Map, Node, Pad, Slide, Split, Stride, transform, walk
 from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
 from lift.ocl import device as dev
@@ -88,6 +88,7 @@ def compile_program(
     if not isinstance(prog, Fun):
         raise LiftTypeError(f"compile: expected a program made with @fun, found {type(prog).__name__}")
     _ = prog.type  # type errors first
+    sizes = check_sizes(sizes, "compile") or None  # positive 64-bit integers, or a LiftValueError
     hand_lowered = mapping is None and lower(prog) is prog
     if mapping is None and not hand_lowered:
         mapping = _model_choice(prog, sizes, device)

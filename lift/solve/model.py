@@ -23,6 +23,7 @@ from typing import Any
 
 import z3
 
+from lift.dsl.bind import check_sizes
 from lift.dsl.ir import Fun
 from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.solve.device import describe
@@ -87,7 +88,7 @@ class MappingSpace:
         if not isinstance(prog, Fun):
             raise LiftError(f"mappings: expected a program made with @fun, found {type(prog).__name__}")
         self.program = prog
-        self.sizes = dict(sizes or {})
+        self.sizes = check_sizes(sizes, "mappings")  # positive 64-bit integers, or a LiftValueError
         self.device = describe(device)
         self.structure: ProgramStructure = structure_of(prog, self.sizes)
         self.rules: list[Rule] = rules_for(self.structure, self.device, heuristics=heuristics)

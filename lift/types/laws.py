@@ -32,6 +32,7 @@ import z3
 from lift.dsl.ir import Expr, FunCall, FunDecl, Get, Lambda, Literal, Param, UserFun
 from lift.errors import LiftTypeError
 from lift.types.data import DataType, ScalarType, TupleType, bool_, f32, i32
+from lift.types.smt import SAFE_QUERY_TIMEOUT_S, limits, z3_session
 
 __all__ = ["LawVerdict", "check_reduce_laws", "reduce_laws"]
 
@@ -39,9 +40,6 @@ Sym = z3.ExprRef | tuple["Sym", ...]
 """A symbolic value: a Z3 term for a scalar, a tuple of them for a tuple."""
 
 Status = TLiteral["proved", "refuted", "unknown"]
-
-_TIMEOUT_MS = 2000
-"""Each law is one small query; past this, the verdict is "unknown" (the law becomes the user's promise)."""
 
 
 @dataclass(frozen=True)
@@ -99,20 +97,23 @@ def check_reduce_laws(f: FunDecl, init: Expr, elem: DataType, *, where: str, op_
 def reduce_laws(f: FunDecl, elem: DataType) -> tuple[LawVerdict, LawVerdict]:
     """Commutativity and associativity of ``f : (elem, elem) -> elem``, decided once per operator (function
     values are immutable, so the verdict is cached)."""
-    try:
-        a, b, c = (_fresh(elem, name) for name in ("a", "b", "c"))
-        ab, ba = _apply(f, [a, b]), _apply(f, [b, a])
-        ab_c, a_bc = _apply(f, [ab, c]), _apply(f, [a, _apply(f, [b, c])])
-    except _Unknown:
-        return LawVerdict("commutative", "unknown"), LawVerdict("associative", "unknown")
-    call = _call_text(f)
-    commutative = _decide("commutative", _equal(ab, ba), {"a": a, "b": b}, [(call("a", "b"), ab), (call("b", "a"), ba)])
-    associative = _decide(
-        "associative",
-        _equal(ab_c, a_bc),
-        {"a": a, "b": b, "c": c},
-        [(call(call("a", "b"), "c"), ab_c), (call("a", call("b", "c")), a_bc)],
-    )
+    with z3_session():  # Z3 is shared by the whole process: one thread builds terms and solves at a time
+        try:
+            a, b, c = (_fresh(elem, name) for name in ("a", "b", "c"))
+            ab, ba = _apply(f, [a, b]), _apply(f, [b, a])
+            ab_c, a_bc = _apply(f, [ab, c]), _apply(f, [a, _apply(f, [b, c])])
+            call = _call_text(f)
+            commutative = _decide(
+                "commutative", _equal(ab, ba), {"a": a, "b": b}, [(call("a", "b"), ab), (call("b", "a"), ba)]
+            )
+            associative = _decide(
+                "associative",
+                _equal(ab_c, a_bc),
+                {"a": a, "b": b, "c": c},
+                [(call(call("a", "b"), "c"), ab_c), (call("a", call("b", "c")), a_bc)],
+            )
+        except _Unknown:
+            return LawVerdict("commutative", "unknown"), LawVerdict("associative", "unknown")
     return commutative, associative
 
 
@@ -120,14 +121,15 @@ def reduce_laws(f: FunDecl, elem: DataType) -> tuple[LawVerdict, LawVerdict]:
 def _idempotent_init(f: FunDecl, elem: DataType, init: object) -> LawVerdict:
     """``f(init, init) == init`` for a literal ``init`` (``None`` for an expression: unknown)."""
     law = "idempotent initial value"
-    try:
-        if init is None:
-            raise _Unknown
-        value = _constant(init, elem)
-        twice = _apply(f, [value, value])
-    except _Unknown:
-        return LawVerdict(law, "unknown")
-    return _decide(law, _equal(twice, value), {}, [(_call_text(f)("init", "init"), twice), ("init", value)])
+    with z3_session():
+        try:
+            if init is None:
+                raise _Unknown
+            value = _constant(init, elem)
+            twice = _apply(f, [value, value])
+            return _decide(law, _equal(twice, value), {}, [(_call_text(f)("init", "init"), twice), ("init", value)])
+        except _Unknown:
+            return LawVerdict(law, "unknown")
 
 
 # ---- deciding ----------------------------------------------------------------------------------------
@@ -136,7 +138,8 @@ def _idempotent_init(f: FunDecl, elem: DataType, init: object) -> LawVerdict:
 def _decide(law: str, claim: z3.BoolRef, inputs: Mapping[str, Sym], sides: Sequence[tuple[str, Sym]]) -> LawVerdict:
     """Prove ``claim`` for every value of ``inputs``, or describe a counterexample from Z3's model."""
     solver = z3.Solver()
-    solver.set("timeout", _TIMEOUT_MS)
+    # "unknown" is safe here (the law becomes the user's promise): a short limit, as for size proofs
+    solver.set("timeout", int(1000 * min(SAFE_QUERY_TIMEOUT_S, limits().solver_s)))
     solver.add(z3.Not(claim))
     result = solver.check()
     if result == z3.unsat:
