@@ -38,7 +38,7 @@ from lift.dsl.ir import (
     Zip,
     walk,
 )
-from lift.errors import LiftTypeError
+from lift.errors import LiftLimitError, LiftTypeError
 from lift.types.arith import ArithExpr, Cst, Facts, FloorDiv, Mod, Simplifier, Var, is_positive
 from lift.types.data import (
     ArrayType,
@@ -55,7 +55,13 @@ from lift.types.data import (
 from lift.types.laws import check_reduce_laws
 from lift.types.smt import Constraint, equal, facts_of, prove, satisfiable
 
-__all__ = ["TypedProgram", "check_program", "typecheck", "types_equal"]
+__all__ = ["MAX_TYPED_ITERATIONS", "TypedProgram", "check_program", "typecheck", "types_equal"]
+
+MAX_TYPED_ITERATIONS = 64
+"""``iterate(k, f)`` is typed by following the types ``f`` produces step by step until they repeat (a fixed
+point ``T -> T``, or a cycle such as ``transpose``'s), which covers any ``k`` at once. A function whose type keeps
+changing (``n -> n / 2``) is followed at most this many steps; a larger ``k`` is refused
+(:class:`~lift.errors.LiftLimitError`)."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,36 @@ class _Checker:
         return Literal(e.value, e.scalar, scalar)
 
     # ---- function application ------------------------------------------------------------------------
+    def iterate(self, f: Iterate, t: DataType, env: Env) -> tuple[FunDecl, DataType]:
+        """``iterate(k, g)`` on ``t``, without unrolling ``k`` steps: ``types[i]`` is the type after ``i``
+        steps; once one repeats an earlier one (``types[j]``, ``p`` steps before), the sequence cycles and step
+        ``k`` has type ``types[j + (k - j) % p]``. The body is typed for the input of the last step."""
+        if f.k < 0:
+            raise LiftTypeError(f"iterate({f.k}, ...): the count must be non-negative")
+        types = [t]
+        while len(types) <= f.k:
+            if len(types) > MAX_TYPED_ITERATIONS:
+                shown = " -> ".join(str(x) for x in types[:4])
+                raise LiftLimitError(
+                    f"iterate({f.k}, {_display(f.f)}): the function changes the type at every step ({shown} -> …) "
+                    f"and lift-ir follows such a sequence for at most MAX_TYPED_ITERATIONS = "
+                    f"{MAX_TYPED_ITERATIONS} steps; iterate a function whose result type equals its argument type, "
+                    "or use fewer steps"
+                )
+            _, after = self.apply(f.f, [types[-1]], env)
+            if after in types:
+                start = types.index(after)
+                period = len(types) - start
+                types.append(after)
+                last_input = types[start + (f.k - 1 - start) % period] if f.k - 1 >= start else types[f.k - 1]
+                typed_body, _ = self.apply(f.f, [last_input], env)
+                return Iterate(f.k, typed_body), types[start + (f.k - start) % period]
+            types.append(after)
+        if f.k == 0:
+            return f, t
+        typed_body, _ = self.apply(f.f, [types[f.k - 1]], env)
+        return Iterate(f.k, typed_body), types[f.k]
+
     def apply(self, f: FunDecl, ts: list[DataType], env: Env) -> tuple[FunDecl, DataType]:
         """Type ``f`` applied to arguments of types ``ts``: the typed function and the result type."""
         if isinstance(f, Lambda):
@@ -256,12 +292,7 @@ class _Checker:
                 return ToMem(f.space, inner_f), r
             return f, t
         if isinstance(f, Iterate):
-            if f.k < 0:
-                raise LiftTypeError(f"iterate({f.k}, ...): the count must be non-negative")
-            cur, typed_body = t, f.f
-            for _ in range(f.k):
-                typed_body, cur = self.apply(f.f, [cur], env)
-            return Iterate(f.k, typed_body), cur
+            return self.iterate(f, t, env)
         arr = self.array(t, name)
         if isinstance(f, Map):
             elem_f, b = self.apply(f.f, self.unpacked(f.f, arr.elem), env)
