@@ -8,7 +8,8 @@ sizes (``(N // 4) * 4`` is ``N`` when ``N % 4 == 0`` is known). What this cannot
 smt``).
 
 Division is only defined for positive divisors: sizes and strides are positive, and this keeps floor and
-Euclidean division (Z3's) in agreement.
+Euclidean division (Z3's) in agreement. A constant divisor of zero or less is a ``LiftValueError`` where the
+expression is built (``N // 0``), one that evaluates to zero or less where it is evaluated.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Union
+
+from lift.errors import LiftTypeError, LiftValueError
 
 __all__ = [
     "ArithExpr",
@@ -80,7 +83,7 @@ class ArithExpr:
         return _DEFAULT.mod(as_arith(other), self)
 
     def __truediv__(self, other: object) -> ArithExpr:
-        raise TypeError("sizes are integers: use floor division `//` (and `%` for the remainder), not `/`")
+        raise LiftTypeError("sizes are integers: use floor division `//` (and `%` for the remainder), not `/`")
 
     __rtruediv__ = __truediv__
 
@@ -122,7 +125,7 @@ class ArithExpr:
     def __int__(self) -> int:
         if isinstance(self, Cst):
             return self.value
-        raise TypeError(f"size {self} is symbolic; bind its variables first")
+        raise LiftTypeError(f"size {self} is symbolic; bind its variables first")
 
     def __index__(self) -> int:
         return int(self)
@@ -252,7 +255,7 @@ def as_arith(x: ArithLike) -> ArithExpr:
         return x
     if isinstance(x, int) and not isinstance(x, bool):
         return Cst(x)
-    raise TypeError(f"expected an integer or a size expression, found {type(x).__name__} {x!r}")
+    raise LiftTypeError(f"expected an integer or a size expression, found {type(x).__name__} {x!r}")
 
 
 def ceil_div(a: ArithLike, b: ArithLike) -> ArithExpr:
@@ -563,7 +566,10 @@ class Simplifier:
     def floordiv(self, num: ArithExpr, den: ArithExpr) -> ArithExpr:
         if isinstance(den, Cst):
             if den.value <= 0:
-                raise ZeroDivisionError(f"division of {num} by non-positive {den.value}")
+                raise LiftValueError(
+                    f"size expression {num} // {den.value}: the divisor must be a positive integer (sizes and "
+                    f"strides are positive), found {den.value}"
+                )
             if den.value == 1:
                 return num
             if isinstance(num, Cst):
@@ -587,7 +593,10 @@ class Simplifier:
     def mod(self, num: ArithExpr, den: ArithExpr) -> ArithExpr:
         if isinstance(den, Cst):
             if den.value <= 0:
-                raise ZeroDivisionError(f"modulo of {num} by non-positive {den.value}")
+                raise LiftValueError(
+                    f"size expression {num} % {den.value}: the divisor must be a positive integer (sizes and "
+                    f"strides are positive), found {den.value}"
+                )
             if den.value == 1:
                 return Cst(0)
             if isinstance(num, Cst):
@@ -737,11 +746,11 @@ def _evaluate(e: ArithExpr, env: Mapping[str, int]) -> int:
         return out
     if isinstance(e, FloorDiv):
         if vals[1] <= 0:
-            raise ZeroDivisionError(f"{e}: divisor {e.den} evaluates to {vals[1]}")
+            raise LiftValueError(f"{e}: the divisor {e.den} evaluates to {vals[1]}; divisors must be positive")
         return vals[0] // vals[1]
     if isinstance(e, Mod):
         if vals[1] <= 0:
-            raise ZeroDivisionError(f"{e}: divisor {e.den} evaluates to {vals[1]}")
+            raise LiftValueError(f"{e}: the divisor {e.den} evaluates to {vals[1]}; divisors must be positive")
         return vals[0] % vals[1]
     if isinstance(e, Min):
         return min(vals)
