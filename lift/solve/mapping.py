@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping as AbcMapping
 from types import MappingProxyType
 
-from lift.errors import MappingError
+from lift.errors import LiftTypeError, MappingError
 
 __all__ = ["LEVELS", "SPACES", "Mapping", "parse_level"]
 
@@ -36,6 +36,9 @@ class Mapping:
     __slots__ = ("_key", "_levels", "_spaces")
 
     def __init__(self, levels: AbcMapping[str, str], spaces: AbcMapping[str, str] | None = None) -> None:
+        _check_choices(levels, "levels", "a level", "{'map0': 'wrg0', 'map1': 'lcl0'}")
+        if spaces is not None:
+            _check_choices(spaces, "spaces", "an address space", "{'map0': 'local'}")
         for label, choice in levels.items():
             if choice not in LEVELS:
                 raise MappingError(f"map {label!r}: unknown level {choice!r}; the levels are {', '.join(LEVELS)}")
@@ -66,3 +69,20 @@ class Mapping:
         levels = ", ".join(f"{k}={v}" for k, v in self._key[0])
         spaces = ", ".join(f"{k}={v}" for k, v in self._key[1])
         return f"Mapping({levels}" + (f"; {spaces}" if spaces else "") + ")"
+
+
+def _check_choices(choices: object, argument: str, what: str, example: str) -> None:
+    """``choices`` is a mapping from map labels (identifiers) to strings, or a LiftTypeError says how to build one."""
+    how = (
+        f"build one as Mapping({{...}}) with {argument} a dict from map labels to {what}, e.g. {example} (the labels "
+        "are those of lift.mappings(prog): map0, map1, … in program order, or map(f, name=...))"
+    )
+    if not isinstance(choices, AbcMapping):
+        raise LiftTypeError(f"Mapping: {argument} must be a dict, found {type(choices).__name__} {choices!r}; {how}")
+    for label, choice in choices.items():
+        if not isinstance(label, str) or not label.isidentifier():
+            raise LiftTypeError(f"Mapping: {argument}: the map label {label!r} is not an identifier; {how}")
+        if not isinstance(choice, str):
+            raise LiftTypeError(
+                f"Mapping: {argument}[{label!r}] must be a str, found {type(choice).__name__} {choice!r}; {how}"
+            )
