@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from lift.errors import LiftTypeError, MappingError
 
-__all__ = ["LEVELS", "SPACES", "Mapping", "parse_level"]
+__all__ = ["LEVELS", "SPACES", "Mapping", "check_choices", "parse_level"]
 
 LEVELS: tuple[str, ...] = ("seq", "fuse", *(f"{k}{d}" for k in ("glb", "wrg", "lcl") for d in range(3)))
 """Every level choice for a map."""
@@ -71,18 +71,21 @@ class Mapping:
         return f"Mapping({levels}" + (f"; {spaces}" if spaces else "") + ")"
 
 
+def check_choices(choices: object, where: str, how: str, *, identifiers: bool = True) -> None:
+    """``choices`` is a mapping from strings (identifiers when ``identifiers``) to strings, or a LiftTypeError
+    names the entry at fault, ``where`` it was given and ``how`` to build a valid one."""
+    if not isinstance(choices, AbcMapping):
+        raise LiftTypeError(f"{where} must be a dict, found {type(choices).__name__} {choices!r}; {how}")
+    for label, choice in choices.items():
+        if not isinstance(label, str) or (identifiers and not label.isidentifier()):
+            raise LiftTypeError(f"{where}: the map label {label!r} is not an identifier; {how}")
+        if not isinstance(choice, str):
+            raise LiftTypeError(f"{where}[{label!r}] must be a str, found {type(choice).__name__} {choice!r}; {how}")
+
+
 def _check_choices(choices: object, argument: str, what: str, example: str) -> None:
-    """``choices`` is a mapping from map labels (identifiers) to strings, or a LiftTypeError says how to build one."""
     how = (
         f"build one as Mapping({{...}}) with {argument} a dict from map labels to {what}, e.g. {example} (the labels "
         "are those of lift.mappings(prog): map0, map1, … in program order, or map(f, name=...))"
     )
-    if not isinstance(choices, AbcMapping):
-        raise LiftTypeError(f"Mapping: {argument} must be a dict, found {type(choices).__name__} {choices!r}; {how}")
-    for label, choice in choices.items():
-        if not isinstance(label, str) or not label.isidentifier():
-            raise LiftTypeError(f"Mapping: {argument}: the map label {label!r} is not an identifier; {how}")
-        if not isinstance(choice, str):
-            raise LiftTypeError(
-                f"Mapping: {argument}[{label!r}] must be a str, found {type(choice).__name__} {choice!r}; {how}"
-            )
+    check_choices(choices, f"Mapping: {argument}", how)

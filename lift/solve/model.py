@@ -28,6 +28,7 @@ from lift.dsl.ir import Fun
 from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.solve.device import describe
 from lift.solve.mapping import Mapping as LiftMapping
+from lift.solve.mapping import check_choices
 from lift.solve.rules import CODES, SPACE_CODES, Levels, Rule, rules_for
 from lift.solve.structure import ProgramStructure, structure_of
 from lift.types.smt import Deadline, check, z3_session
@@ -76,6 +77,9 @@ class Explanation:
 
     def __str__(self) -> str:
         return "\n".join(f"- {name}: {sentence}" for name, sentence in self.rules) or "(possible)"
+
+
+_HOW_TO_CHOOSE = "give a dict such as {'map1': 'lcl0', 'space:map0': 'local'} (map labels to levels)"
 
 
 class MappingSpace:
@@ -360,6 +364,7 @@ class MappingSpace:
 
     def _assumptions(self, choices: Mapping[str, str]) -> tuple[list[tuple[z3.BoolRef, z3.BoolRef]], list[str]]:
         """Each choice as a tracked formula ``(flag, formula)``, with its name; call inside the Z3 session."""
+        check_choices(choices, "explain: choices", _HOW_TO_CHOOSE, identifiers=False)
         out = []
         names = []
         for key, value in choices.items():

@@ -33,7 +33,9 @@ def rows(x: Array[Array[f32, M], N]):
 
 
 @pytest.mark.parametrize(
-    "make", [lambda: N // 0, lambda: N % 0, lambda: N // -2, lambda: N % -3, lambda: (N + 1) // 0], ids=str
+    "make",
+    [lambda: N // 0, lambda: N % 0, lambda: N // -2, lambda: N % -3, lambda: (N + 1) // 0],
+    ids=["N // 0", "N % 0", "N // -2", "N % -3", "(N + 1) // 0"],
 )
 def test_division_by_zero_or_a_negative_divisor_is_a_value_error(make: Callable[[], Any]) -> None:
     with pytest.raises(lift.LiftValueError, match="divisor must be a positive integer"):
