@@ -27,7 +27,7 @@ from lift.ocl.cast import Block, For
 from lift.ocl.codegen import Access, Generated
 from lift.ocl.views import Guard
 from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, Prod, Sum, Var
-from lift.types.smt import Constraint, range_constraints, to_z3
+from lift.types.smt import Constraint, range_constraints, to_z3, z3_session
 
 __all__ = ["INT_MAX", "LONG_MAX", "check_bounds", "check_long_range", "interval", "wide_index_vars"]
 
@@ -196,7 +196,8 @@ def check_bounds(gen: Generated, facts: Sequence[Constraint] = ()) -> None:
     access that does not (with a counterexample when Z3 found one)."""
     fact_key = tuple(dict.fromkeys(facts))
     for a in _distinct_accesses(gen.accesses.values()):
-        problem = _out_of_bounds(a.index, a.buffer.size, a.guards, fact_key)
+        with z3_session():  # Z3 is shared by the whole process: one thread builds terms and solves at a time
+            problem = _out_of_bounds(a.index, a.buffer.size, a.guards, fact_key)
         if problem is not None:
             kind = "write" if a.write else "read"
             raise LiftInternalError(
