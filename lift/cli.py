@@ -55,7 +55,9 @@ def _sizes(pairs: list[str]) -> dict[str, int] | None:
             raise LiftValueError(f"--size expects NAME=INT such as N=1024, found {pair!r}")
         n = int(value)
         if not 1 <= n <= MAX_SIZE:
-            raise LiftValueError(f"--size {name}={value}: a size must be an int from 1 to 2**62, found {n}")
+            raise LiftValueError(
+                f"--size {name}={value}: a size must be an int at least 1 and at most 2**62, found {n}"
+            )
         out[name] = n
     return out
 

@@ -11,10 +11,10 @@ from lift.cli import main
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["kernel", "dot", "-s", "N=0"], "a size must be an int from 1 to 2**62, found 0"),
+        (["kernel", "dot", "-s", "N=0"], "a size must be an int at least 1 and at most 2**62, found 0"),
         (["kernel", "dot", "-s", "N=-3"], "found -3"),
         (["kernel", "dot", "-s", "N=abc"], "NAME=INT"),
-        (["kernel", "dot", "-s", "N=99999999999999999999"], "from 1 to 2**62"),
+        (["kernel", "dot", "-s", "N=99999999999999999999"], "at most 2**62"),
         (["kernel", "dot", "-s", "Q=4"], "dot has no size Q; its sizes are N"),
         (["run", "dot", "-s", "N=0"], "found 0"),
         (["mappings", "dot", "-s", "N=-1"], "found -1"),
