@@ -13,7 +13,7 @@ import numpy as np
 
 from lift.errors import LiftTypeError, LiftValueError
 from lift.types.arith import ArithExpr, Cst, Var
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+from lift.types.data import MAX_SIZE, ArrayType, DataType, ScalarType, TupleType
 
 if TYPE_CHECKING:
     from lift.types.checker import TypedProgram
@@ -159,10 +159,6 @@ def _observe(
         )
     for axis, (expr, n) in enumerate(zip(dims, v.shape)):
         out.append((expr, int(n), f"parameter {name!r}, axis {axis} (type {t})"))
-
-
-MAX_SIZE: int = 2**63 - 1
-"""The largest size lift-ir accepts: sizes are passed to kernels as 64-bit integers."""
 
 
 def check_sizes(sizes: Any, where: str) -> dict[str, int]:

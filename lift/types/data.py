@@ -15,6 +15,7 @@ from lift.errors import LiftTypeError
 from lift.types.arith import ArithExpr, Cst, Var, as_arith
 
 __all__ = [
+    "MAX_SIZE",
     "Array",
     "ArrayType",
     "DataType",
@@ -139,6 +140,10 @@ def _size_str(n: ArithExpr) -> str:
     return s if isinstance(n, (Cst, Var)) else f"({s})"
 
 
+MAX_SIZE: int = 2**63 - 1
+"""The largest size lift-ir accepts: sizes are passed to kernels as 64-bit integers."""
+
+
 def _check_size(n: object, where: str) -> ArithExpr:
     if isinstance(n, bool) or not isinstance(n, (int, ArithExpr)):
         raise LiftTypeError(
@@ -147,6 +152,8 @@ def _check_size(n: object, where: str) -> ArithExpr:
     e = as_arith(n)
     if isinstance(e, Cst) and e.value < 1:
         raise LiftTypeError(f"{where}: a size must be at least 1, found {e.value}")
+    if isinstance(e, Cst) and e.value > MAX_SIZE:
+        raise LiftTypeError(f"{where}: a size must be at most {MAX_SIZE} (2**63 - 1), found {e.value}")
     return e
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal as TLiteral
-from typing import NoReturn
+from typing import NoReturn, TypeAlias
 
 import z3
 
@@ -36,7 +36,7 @@ from lift.types.smt import SAFE_QUERY_TIMEOUT_S, limits, z3_session
 
 __all__ = ["LawVerdict", "check_reduce_laws", "reduce_laws"]
 
-Sym = z3.ExprRef | tuple["Sym", ...]
+Sym: TypeAlias = "z3.ExprRef | tuple[Sym, ...]"
 """A symbolic value: a Z3 term for a scalar, a tuple of them for a tuple."""
 
 Status = TLiteral["proved", "refuted", "unknown"]
@@ -159,7 +159,7 @@ def _equal(x: Sym, y: Sym) -> z3.BoolRef:
     if isinstance(x, tuple) or isinstance(y, tuple):
         raise _Unknown
     x, y = _promote(x, y)
-    return x == y  # type: ignore[no-any-return]
+    return x == y
 
 
 def _show(model: z3.ModelRef, v: Sym) -> str:
@@ -398,12 +398,12 @@ class _Body:
     def number(self, x: Sym) -> z3.ArithRef:
         if isinstance(x, tuple) or not z3.is_arith(x):
             self.unknown()
-        return x  # type: ignore[return-value]
+        return x
 
     def truth(self, x: Sym) -> z3.BoolRef:
         if isinstance(x, tuple) or not z3.is_bool(x):
             self.unknown()  # a number used as a condition: outside the subset
-        return x  # type: ignore[return-value]
+        return x
 
     @staticmethod
     def unknown() -> NoReturn:

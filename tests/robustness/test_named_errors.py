@@ -145,3 +145,8 @@ def test_malformed_mappings_say_how_to_build_one(make: Callable[[], Any], error:
     with pytest.raises(error) as info:
         make()
     assert words in str(info.value)
+
+
+def test_a_constant_size_beyond_64_bits_is_refused_in_a_type() -> None:
+    with pytest.raises(lift.LiftTypeError, match="at most 9223372036854775807"):
+        Array[f32, 2**70]
