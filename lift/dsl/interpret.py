@@ -15,6 +15,7 @@ function combines halves in ``log2(n)`` vectorised steps. ``reduce_seq`` of anyt
 from __future__ import annotations
 
 import ast
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -417,7 +418,8 @@ def _constant(value: Any, t: Any, depth: int) -> Value:
 
 
 def _fitting(value: Any, dtype: np.dtype[Any], where: str) -> Any:
-    """``value`` when ``dtype`` can hold it; a literal beyond an integer type's range is refused."""
+    """``value`` when ``dtype`` can hold it; a literal beyond the type's range is refused (NaN and infinities
+    are values of a float type, a finite float that would round to infinity is not)."""
     if dtype.kind in "iu" and not isinstance(value, bool):
         info = np.iinfo(dtype)
         if not info.min <= value <= info.max:
@@ -425,6 +427,10 @@ def _fitting(value: Any, dtype: np.dtype[Any], where: str) -> Any:
                 f"interpret: {where} does not fit {dtype} (range {info.min} .. {info.max}); use a smaller value "
                 "or a wider type (i64)"
             )
+    if dtype.kind == "f" and math.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
+        raise LiftValueError(
+            f"interpret: {where} is beyond the largest {dtype} ({np.finfo(dtype).max}); use a smaller value or f64"
+        )
     return value
 
 

@@ -129,6 +129,20 @@ def test_an_integer_literal_beyond_its_type_is_a_value_error_not_an_overflow() -
         lift.interpret(padded, np.arange(3, dtype=np.int32))
 
 
+def test_a_float_literal_beyond_its_type_is_refused_but_infinities_are_values() -> None:
+    @fun
+    def padded(x: Array[f32, N]):
+        return x >> pad(1, 0, 1e300)
+
+    @fun
+    def padded_inf(x: Array[f32, N]):
+        return x >> pad(1, 0, float("-inf"))
+
+    with pytest.raises(lift.LiftValueError, match="beyond the largest float32"):
+        lift.interpret(padded, np.ones(2, np.float32))
+    np.testing.assert_array_equal(lift.interpret(padded_inf, np.ones(2, np.float32)), [-np.inf, 1.0, 1.0])
+
+
 @pytest.mark.parametrize(
     ("make", "error", "words"),
     [
