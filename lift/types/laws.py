@@ -277,12 +277,17 @@ def _function_def(source: str) -> ast.FunctionDef:
     return defs[0]
 
 
+_MAX_STEPS = 10_000
+"""Statements executed symbolically per application, at most (each ``if`` runs what follows it twice)."""
+
+
 class _Body:
     """Symbolic execution of a user function's body: every path ends in a ``return``, whose values are
     merged with ``If`` on the branch conditions."""
 
     def __init__(self, fdef: ast.FunctionDef) -> None:
         self.fdef = fdef
+        self.steps_left = _MAX_STEPS
 
     def run(self, env: Mapping[str, Sym]) -> Sym:
         return self.block(self.fdef.body, dict(env))
@@ -290,6 +295,9 @@ class _Body:
     def block(self, stmts: Sequence[ast.stmt], env: dict[str, Sym]) -> Sym:
         """The value returned by ``stmts`` (what follows an ``if`` runs in both branches)."""
         for i, s in enumerate(stmts):
+            self.steps_left -= 1
+            if self.steps_left < 0:
+                self.unknown()  # sequential ifs double the paths: past this, too big to be worth a proof
             if isinstance(s, ast.Return) and s.value is not None:
                 return self.expr(s.value, env)
             if isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant):
