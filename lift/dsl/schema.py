@@ -43,8 +43,9 @@ __all__ = [
     "is_identifier",
 ]
 
-MAX_DEPTH = 300
-"""The deepest nesting of JSON objects and arrays a document may have (a pipeline of about 140 stages)."""
+MAX_DEPTH = 2 * ir.MAX_PROGRAM_DEPTH + 64
+"""The deepest nesting of JSON objects and arrays a document may have: every program lift-ir accepts
+(:data:`lift.dsl.ir.MAX_PROGRAM_DEPTH`, each level an object and its list of arguments) fits."""
 MAX_INT = 2**62
 """The largest magnitude of an integer in a size expression."""
 MAX_COUNT = 1 << 16

@@ -289,3 +289,13 @@ def test_a_non_text_argument_is_refused() -> None:
 def test_to_json_writes_only_document_classes() -> None:
     with pytest.raises(lift.LiftError, match="FunType"):
         to_json(ir.Fun((ir.Param("x"),), ir.Param("x"), "p", (data.FunType((f32,), f32),)))  # type: ignore[arg-type]
+
+
+def test_every_program_lift_accepts_fits_the_document_depth() -> None:
+    """A pipeline close to the program depth limit round-trips: the document limit follows the program limit."""
+    x = ir.Param("x")
+    body: ir.Expr = x
+    for _ in range(ir.MAX_PROGRAM_DEPTH - 10):
+        body = body >> map(square)
+    deep = ir.Fun((x,), body, "deep", (data.ArrayType(f32, arith.Cst(4)),))
+    assert from_json(to_json(deep, indent=None)) == deep
