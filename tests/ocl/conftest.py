@@ -62,3 +62,17 @@ def random_inputs(prog: lift.dsl.ir.Fun, sizes: dict[str, int], seed: int = 0) -
         shape = [int(n.evaluate(sizes)) for n in getattr(t, "shape", ())]
         out.append(rng.uniform(-1.0, 1.0, size=shape).astype(np.float32))
     return out
+
+
+def assert_same_results(got: Any, expected: Any, *, rtol: float = 0.0, atol: float = 0.0) -> None:
+    """``got`` equals ``expected`` (arrays, or tuples of arrays for arrays of tuples), exactly unless tolerances
+    are given."""
+    if isinstance(expected, tuple):
+        assert isinstance(got, tuple) and len(got) == len(expected), f"expected {len(expected)} arrays, got {got!r}"
+        for g, e in zip(got, expected):
+            assert_same_results(g, e, rtol=rtol, atol=atol)
+        return
+    if rtol or atol:
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol)
+    else:
+        np.testing.assert_array_equal(got, expected)

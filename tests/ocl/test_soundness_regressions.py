@@ -14,25 +14,20 @@ from lift import Array, f32, fun, size
 from lift.dsl import iterate, map
 from lift.dsl.ir import Fun
 from lift.ocl.codegen import MAX_UNROLLED_ITERATIONS
-from tests.ocl.conftest import HAS_OCLGRIND, needs_pocl, random_inputs, run_under_oclgrind
+from tests.ocl.conftest import HAS_OCLGRIND, assert_same_results, needs_pocl, random_inputs, run_under_oclgrind
 from tests.ocl.soundness_programs import PROGRAMS, third
 
 
-def _assert_close(got: Any, expected: Any) -> None:
-    if isinstance(expected, tuple):
-        assert isinstance(got, tuple) and len(got) == len(expected)
-        for g, e in zip(got, expected):
-            _assert_close(g, e)
-        return
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+def assert_same(got: Any, expected: Any) -> None:
+    assert_same_results(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def _check(prog: Fun, sizes: dict[str, int], mapping: lift.Mapping, arrays: list[np.ndarray], expected: Any) -> None:
     kernel = lift.compile(prog, sizes=sizes, mapping=mapping, device="pocl")
-    _assert_close(kernel(*arrays), expected)
+    assert_same(kernel(*arrays), expected)
     if HAS_OCLGRIND:
         checked = lift.compile(prog, sizes=sizes, mapping=mapping, device="oclgrind")
-        _assert_close(run_under_oclgrind(checked, *arrays), expected)
+        assert_same(run_under_oclgrind(checked, *arrays), expected)
 
 
 def _sequential(prog: Fun) -> lift.Mapping:
@@ -52,10 +47,10 @@ def test_every_accepted_mapping_is_correct(name: str) -> None:
     # each accepted mapping under PoCL; Oclgrind (slow) on a sample
     for k, mapping in enumerate(sorted(accepted, key=repr)):
         kernel = lift.compile(prog, sizes=sizes, mapping=mapping, device="pocl")
-        _assert_close(kernel(*arrays), expected)
+        assert_same(kernel(*arrays), expected)
         if k < 3 and HAS_OCLGRIND:
             checked = lift.compile(prog, sizes=sizes, mapping=mapping, device="oclgrind")
-            _assert_close(run_under_oclgrind(checked, *arrays), expected)
+            assert_same(run_under_oclgrind(checked, *arrays), expected)
     # the one-work-item mapping (every map sequential) is always there and right
     _check(prog, sizes, _sequential(prog), arrays, expected)
 
@@ -84,7 +79,7 @@ def test_default_compile_of_a_program_without_a_parallel_mapping_runs_in_one_wor
     arrays = random_inputs(prog, sizes)
     kernel = lift.compile(prog, sizes=sizes, device="pocl")
     assert kernel.mapping == _sequential(prog)  # the program's own labels, reusable
-    _assert_close(kernel(*arrays), lift.interpret(prog, *arrays))
+    assert_same(kernel(*arrays), lift.interpret(prog, *arrays))
     again = lift.compile(prog, sizes=sizes, mapping=kernel.mapping, device="pocl")
     assert again.source == kernel.source
 
@@ -95,7 +90,7 @@ def test_two_reductions_zipped_get_a_parallel_mapping() -> None:
     kernel = lift.compile(prog, sizes=sizes, device="pocl")
     assert any(level.startswith(("glb", "wrg")) for level in kernel.mapping.levels.values())
     arrays = random_inputs(prog, sizes)
-    _assert_close(kernel(*arrays), lift.interpret(prog, *arrays))
+    assert_same(kernel(*arrays), lift.interpret(prog, *arrays))
 
 
 N = size("N")

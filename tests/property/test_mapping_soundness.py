@@ -7,9 +7,6 @@ shape that once slipped through the model)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 from hypothesis import Phase, assume, event, given, note, settings
 from hypothesis import strategies as st
 
@@ -20,16 +17,7 @@ from lift.dsl.prelude import add, square, subtract
 from lift.testing import inputs_for, programs
 from lift.types.arith import Cst
 from lift.types.data import ArrayType, f32
-from tests.ocl.conftest import HAS_OCLGRIND, needs_pocl, run_under_oclgrind
-
-
-def _equal(got: Any, expected: Any) -> None:
-    if isinstance(expected, tuple):
-        for g, e in zip(got, expected):
-            _equal(g, e)
-        return
-    np.testing.assert_array_equal(got, expected)
-
+from tests.ocl.conftest import HAS_OCLGRIND, assert_same_results, needs_pocl, run_under_oclgrind
 
 ROWS = 4
 
@@ -59,10 +47,10 @@ def test_sampled_mappings_are_correct_and_race_free(data: st.DataObject, prog: F
     for mapping in valid:
         note(repr(mapping))
         kernel = lift.compile(prog, sizes={}, mapping=mapping, device="pocl")
-        _equal(kernel(*arrays), expected)
+        assert_same_results(kernel(*arrays), expected)
         if HAS_OCLGRIND:
             checked = lift.compile(prog, sizes={}, mapping=mapping, device="oclgrind")
-            _equal(run_under_oclgrind(checked, *arrays), expected)
+            assert_same_results(run_under_oclgrind(checked, *arrays), expected)
 
 
 def _down(y: Expr) -> Expr:
@@ -135,9 +123,9 @@ def test_intermediates_read_across_work_groups_are_never_wrong(data: st.DataObje
     expected = lift.interpret(prog, *arrays)
     for mapping in valid:
         note(repr(mapping))
-        _equal(lift.compile(prog, sizes={}, mapping=mapping, device="pocl")(*arrays), expected)
+        assert_same_results(lift.compile(prog, sizes={}, mapping=mapping, device="pocl")(*arrays), expected)
         if HAS_OCLGRIND:
             checked = lift.compile(prog, sizes={}, mapping=mapping, device="oclgrind")
-            _equal(run_under_oclgrind(checked, *arrays), expected)
+            assert_same_results(run_under_oclgrind(checked, *arrays), expected)
     # the default policy: the most parallel valid mapping, or one work-item when there is none
-    _equal(lift.compile(prog, sizes={}, device="pocl")(*arrays), expected)
+    assert_same_results(lift.compile(prog, sizes={}, device="pocl")(*arrays), expected)
