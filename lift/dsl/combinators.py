@@ -6,7 +6,6 @@ none are values used bare (``join``, ``transpose``, ``id``). Every one checks it
 
 from __future__ import annotations
 
-import ast
 import builtins
 import inspect
 import textwrap
@@ -43,6 +42,7 @@ from lift.dsl.ir import (
     as_fundecl,
     size_arg,
 )
+from lift.dsl.userfun_syntax import parse_python
 from lift.errors import LiftTypeError
 from lift.types.arith import ArithExpr
 from lift.types.data import DataType
@@ -297,7 +297,7 @@ def userfun(fn: Callable[..., Any]) -> UserFun:
         first_line = inspect.getsourcelines(fn)[1]
     except (OSError, TypeError) as err:
         raise LiftTypeError(f"{where}: cannot read the function's source ({err}); define it in a file") from None
-    ast.parse(source)
+    parse_python(source)
     uf = UserFun(fn.__name__, tuple(names), param_types, result_type, source, filename, first_line)
     uf.translated  # translate now, so that unsupported Python fails at decoration time  # noqa: B018
     return uf

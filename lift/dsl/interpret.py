@@ -52,6 +52,7 @@ from lift.dsl.ir import (
     Zip,
     fresh_name,
 )
+from lift.dsl.userfun_syntax import parse_python
 from lift.errors import LiftLimitError, LiftTypeError, LiftValueError
 from lift.types.arith import ArithExpr, Cst, Var, evaluate_array
 from lift.types.data import ScalarType, TupleType
@@ -199,7 +200,7 @@ def _binary_op(f: FunDecl) -> str | None:
         return None
     if len(set(f.param_types) | {f.result_type}) != 1:
         return None
-    tree = ast.parse(f.source).body[0]
+    tree = parse_python(f.source).body[0]
     assert isinstance(tree, ast.FunctionDef)
     body = [s for s in tree.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     if len(body) != 1 or not isinstance(body[0], ast.Return) or not isinstance(body[0].value, ast.BinOp):

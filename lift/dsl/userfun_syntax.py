@@ -8,13 +8,33 @@ import math
 import operator
 import re
 import textwrap
+import threading
 from collections.abc import Callable, Iterable
+from types import CodeType
 from typing import Any
 
 import numpy as np
 
 from lift.errors import UserFunError
 from lift.types.data import DataType, ScalarType, TupleType, bool_, f32
+
+_AST_LOCK = threading.RLock()
+"""CPython 3.11 tracks the recursion depth of its conversions between Python and C syntax trees per interpreter,
+not per thread: two threads parsing or compiling trees at once can fail with "AST constructor recursion depth
+mismatch" (CPython issue 106905). Every conversion lift-ir makes goes through :func:`parse_python` and
+:func:`compile_python`, which take this lock."""
+
+
+def parse_python(source: str) -> ast.Module:
+    """``ast.parse(source)``, safe to call from several threads."""
+    with _AST_LOCK:
+        return ast.parse(source)
+
+
+def compile_python(module: ast.Module, filename: str) -> CodeType:
+    """``compile(module, filename, "exec")``, safe to call from several threads."""
+    with _AST_LOCK:
+        return compile(module, filename, "exec")
 
 
 def default_struct_name(t: TupleType) -> str:
@@ -63,10 +83,10 @@ def parse_function_source(source: str, *, filename: str = "<userfun>", first_lin
     Line numbers in the result count from the first line of ``source`` (line 1).
     """
     try:
-        tree = ast.parse(textwrap.dedent(source))
+        tree = parse_python(textwrap.dedent(source))
     except SyntaxError as err:
         try:  # dedent gives up when a multi-line string is less indented than the def; a block still parses
-            block = ast.parse("if 1:\n" + source).body[0]
+            block = parse_python("if 1:\n" + source).body[0]
             assert isinstance(block, ast.If)
             tree = ast.Module(block.body, [])
             ast.increment_lineno(tree, -1)

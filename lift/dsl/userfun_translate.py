@@ -50,8 +50,10 @@ from lift.dsl.userfun_syntax import (
     UNARY,
     c_literal,
     c_type,
+    compile_python,
     default_struct_name,
     parse_function_source,
+    parse_python,
     required_structs,
     struct_definition,
 )
@@ -705,14 +707,14 @@ class _Translator:
             self.emit(ast.Return(_load("_lift_res")), body[-1])
         params = ", ".join(f"{self.ctype(t)} {self.cname(p)}" for p, t in self.params)
         c_def = f"{self.ctype(self.result)} {self.name}({params})\n{{\n" + "\n".join(self.lines) + "\n}\n"
-        module = ast.parse(f"def {self.name}({', '.join(p for p, _ in self.params)}):\n    pass\n")
+        module = parse_python(f"def {self.name}({', '.join(p for p, _ in self.params)}):\n    pass\n")
         ast.increment_lineno(module, self.first_line + self.fn.lineno - 2)
         fdef = module.body[0]
         assert isinstance(fdef, ast.FunctionDef)
         fdef.body = self.body
         ast.fix_missing_locations(module)
         namespace: dict[str, Any] = {"_lift_np": np, "_lift_cast": _np_cast}
-        exec(compile(module, self.filename, "exec"), namespace)
+        exec(compile_python(module, self.filename), namespace)
         fn = _make_evaluate(namespace[self.name], self.name, [t for _, t in self.params], self.result)
         return TranslatedUserFun(c_def, fn, ast.unparse(module))
 

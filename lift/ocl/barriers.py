@@ -20,7 +20,7 @@ import z3
 from lift.errors import MappingError
 from lift.ocl.cast import Barrier, Block, For, Stmt
 from lift.ocl.codegen import Access, Generated, Loop
-from lift.types.arith import ArithExpr, Var
+from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.smt import Constraint, decide, range_constraints, to_z3, z3_session
 
 __all__ = ["insert_barriers"]
@@ -40,7 +40,8 @@ class _Inserter:
         self.gen = gen
         self.facts = [c.to_z3() for c in facts]
         self.uniform_ids = uniform
-        self.used = frozenset(gen.extents)  # the parallel (level, dim) pairs of the kernel
+        # the parallel (level, dim) pairs of the kernel along which more than one thread works
+        self.used = frozenset(k for k, extents in gen.extents.items() if any(x != Cst(1) for x in extents))
         self.cache: dict[tuple[Access, Access, tuple[frozenset[str], ...]], str | None] = {}
 
     def is_uniform(self, lp: Loop, stmt: For) -> bool:
@@ -50,10 +51,12 @@ class _Inserter:
     def block(self, b: Block, context: list[tuple[Loop, For]]) -> Block:
         uniform = all(self.is_uniform(lp, s) for lp, s in context)
         shared = {lp.var.name for lp, _ in context if lp.level in ("seq", "wrg")}
+        enclosing = {lp.var.name for lp, _ in context}
         out: list[Stmt] = []
         pending: list[Access] = []
         for s in b.stmts:
             accesses = self.gen.accesses.get(id(s), [])
+            self.check_private_owners(pending, accesses, enclosing)
             fences = self.conflicts(pending, accesses, shared)
             if fences:
                 self.place(out, fences, uniform, context)
@@ -143,6 +146,58 @@ class _Inserter:
                     message=f"{a.buffer.name}: two different threads write the same element (every thread that runs "
                     "this statement writes it); map the computation so that each element has one writer",
                 )
+
+    def check_private_owners(self, earlier: list[Access], later: list[Access], enclosing: set[str]) -> None:
+        """Private memory is one thread's own: an element of it that a later statement reads must have been
+        written by the reading thread. ``enclosing`` names the loops around both statements (the same
+        iteration for both)."""
+        for w in _distinct(earlier):
+            if not w.write or w.buffer.space != "private":
+                continue
+            for r in _distinct(later):
+                if r.write or r.buffer != w.buffer:
+                    continue
+                key: tuple[Access, Access, tuple[frozenset[str], ...]] = (
+                    w,
+                    r,
+                    (frozenset(enclosing), frozenset({"private"}), frozenset()),
+                )
+                if key not in self.cache:
+                    self.cache[key] = self.private_reader_differs(w, r, enclosing)
+                if self.cache[key] is not None:
+                    raise MappingError(
+                        rule="private-is-one-thread",
+                        labels=self.deciding_labels(w, r),
+                        message=f"{w.buffer.name}: private memory holds each thread's own data, but an element of "
+                        "it written by one thread is read by another; run the writer and the reader of this value on "
+                        "the same thread (the same parallel maps), or keep it in local or global memory",
+                    )
+
+    def private_reader_differs(self, w: Access, r: Access, enclosing: set[str]) -> str | None:
+        """``"private"`` when some thread may read an element of ``w``'s buffer that it did not write."""
+        index_w, loops_w, guards_w = _renamed(w, "_1", enclosing)
+        index_r, loops_r, guards_r = _renamed(r, "_2", enclosing)
+        loop_vars = {var for _, var in (*loops_w, *loops_r)}
+        base = [
+            *range_constraints({x for e in (index_w, index_r) for x in e.free_vars()} | loop_vars),
+            *self.facts,
+            *guards_w,
+            *guards_r,
+            to_z3(index_w) == to_z3(index_r),
+        ]
+        terms: list[z3.BoolRef] = []
+        for level, dim in sorted(self.used):
+            writer = _thread_vars(loops_w, level).get(dim)
+            reader = _thread_vars(loops_r, level).get(dim)
+            if writer is None:
+                continue  # every thread along this dimension wrote it, the reader among them
+            if reader is None:
+                terms.append(z3.BoolVal(True))  # every thread reads what one of them wrote
+            elif writer.name != reader.name:
+                terms.append(to_z3(writer) != to_z3(reader))
+        if terms and _possible([*base, z3.Or(*terms)]):
+            return "private"
+        return None
 
     def deciding_labels(self, a: Access, b: Access) -> frozenset[str]:
         """The maps whose choices decide a conflict between ``a`` and ``b``: those of their loops, when both run
@@ -262,6 +317,11 @@ def _renamed(a: Access, suffix: str, shared: set[str]) -> tuple[ArithExpr, list[
     return index, loops, guards
 
 
+def _one_value(var: Var) -> bool:
+    """The loop variable takes one value (a loop of one iteration): nothing to compare."""
+    return var.lo == 0 and var.hi == Cst(1)
+
+
 def _thread_vars(loops: list[tuple[Loop, Var]], level: str) -> dict[int, Var]:
     return {lp.dim: var for lp, var in loops if lp.level == level}
 
@@ -280,7 +340,7 @@ def _threads_differ(
         dims = set(ta) | set(tb) | {d for lv, d in used if lv == level}
         for dim in sorted(dims):
             if dim in ta and dim in tb:
-                if ta[dim].name != tb[dim].name:
+                if ta[dim].name != tb[dim].name and not (_one_value(ta[dim]) and _one_value(tb[dim])):
                     terms.append(to_z3(ta[dim]) != to_z3(tb[dim]))
             else:
                 return z3.BoolVal(True)  # every thread along that dimension takes part

@@ -233,21 +233,27 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
             continue
         readers = [c for c in m.consumers if c is not None]
         ancestors = s.ancestors(m.label)
-        # every part of a private array must be written and read by the same thread: nothing nested in its
-        # writer or its readers may spread the work over threads
-        involved = list(
-            dict.fromkeys([m.label, *s.descendants(m.label), *readers, *[d for r in readers for d in s.descendants(r)]])
-        )
-        out.append(
-            Rule(
-                f"private-is-one-thread:{m.label}",
-                f"the output of {m.label} can be private only if one thread writes and reads all of it: "
-                f"{', '.join(involved)} (its writers and readers, with the maps nested in them) must be sequential",
-                lambda lv, sp, m=m.label, r=tuple(involved): IMPLIES(
-                    sp[m] == 2, AND(*[is_seq_or_fuse(lv[x]) for x in r])
-                ),
+        # every part of a private array must be written and read by the same thread. The backend decides that
+        # exactly on the index expressions (a parallel writer and reader that agree on every element, as in
+        # Lift's privateGlobalMemory tests, are fine); the structural form below is a search heuristic that
+        # keeps the space small: nothing nested in the writer or its readers spreads the work over threads
+        if heuristics:
+            involved = list(
+                dict.fromkeys(
+                    [m.label, *s.descendants(m.label), *readers, *[d for r in readers for d in s.descendants(r)]]
+                )
             )
-        )
+            out.append(
+                Rule(
+                    f"private-is-one-thread:{m.label}",
+                    f"the output of {m.label} can be private only if one thread writes and reads all of it: "
+                    f"{', '.join(involved)} (its writers and readers, with the maps nested in them) must be sequential",
+                    lambda lv, sp, m=m.label, r=tuple(involved): IMPLIES(
+                        sp[m] == 2, AND(*[is_seq_or_fuse(lv[x]) for x in r])
+                    ),
+                    heuristic=True,
+                )
+            )
         # (that neither the writer nor a reader of local memory is a map_wrg or map_glb follows from the next
         # rule with nested-parallel-dims and no-glb-with-wrg-lcl, so it is not stated again)
         out.append(

@@ -30,6 +30,7 @@ from typing import NoReturn, TypeAlias
 import z3
 
 from lift.dsl.ir import Expr, FunCall, FunDecl, Get, Lambda, Literal, Param, UserFun
+from lift.dsl.userfun_syntax import parse_python
 from lift.errors import LiftTypeError
 from lift.types.data import DataType, ScalarType, TupleType, bool_, f32, i32
 from lift.types.smt import SAFE_QUERY_TIMEOUT_S, limits, z3_session
@@ -270,7 +271,7 @@ def _literal_type(value: object) -> DataType:
 
 @lru_cache(maxsize=512)
 def _function_def(source: str) -> ast.FunctionDef:
-    tree = ast.parse(textwrap.dedent(source))
+    tree = parse_python(textwrap.dedent(source))
     defs = [s for s in tree.body if isinstance(s, ast.FunctionDef)]
     if len(defs) != 1:
         raise _Unknown

@@ -5,7 +5,24 @@ and its consumer may sit in different work-groups (see issue 8)."""
 from __future__ import annotations
 
 from lift import Array, f32, fun, size, userfun
-from lift.dsl import get, iterate, join, map, pad, reduce, reduce_seq, slide, transpose, zip
+from lift.dsl import (
+    get,
+    id,
+    iterate,
+    join,
+    map,
+    map_lcl,
+    map_seq,
+    map_wrg,
+    pad,
+    reduce,
+    reduce_seq,
+    slide,
+    to_global,
+    to_private,
+    transpose,
+    zip,
+)
 from lift.dsl.ir import Expr
 from lift.dsl.prelude import add, mult
 
@@ -116,3 +133,24 @@ PROGRAMS = {
     "bicg": (bicg, {"N": 8}),
 }
 """Each program with small sizes."""
+
+
+@userfun
+def plus_one(x: f32) -> f32:
+    return x + 1.0
+
+
+@fun
+def private_rows_read_by_columns(x: Array[Array[Array[f32, 4], 4], N]) -> Expr:
+    """Hand-lowered: each thread keeps a row in private memory, then threads read columns — elements another
+    thread wrote into its own private memory. The backend must refuse it (private-is-one-thread)."""
+    return x >> map_wrg(
+        lambda tile: tile >> map_lcl(to_private(map_seq(plus_one))) >> transpose >> map_lcl(to_global(map_seq(id)))
+    )
+
+
+@fun
+def private_rows_read_by_rows(x: Array[Array[Array[f32, 4], 4], N]) -> Expr:
+    """Hand-lowered, valid: each thread reads back the private row it wrote (two map_lcl, Lift's
+    privateGlobalMemory2 shape)."""
+    return x >> map_wrg(lambda tile: tile >> map_lcl(to_private(map_seq(plus_one))) >> map_lcl(to_global(map_seq(id))))

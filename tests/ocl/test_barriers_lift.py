@@ -652,10 +652,7 @@ def params(cases: list[Case], check: str) -> list[Any]:
 
 
 def compile_case(c: Case, device: str | None = None) -> lift.Kernel:
-    # the backend as Lift's tests exercise it: lift.compile first holds a hand-lowered program to the mapping
-    # model's structural rules, which refuse some of Lift's valid private-memory programs (the model cannot see
-    # that one thread writes and reads each private element); tests/robustness tests that check
-    return compile_program(c.prog, sizes=c.sizes if c.fixed else None, values=c.values or None, device=device)
+    return lift.compile(c.prog, sizes=c.sizes if c.fixed else None, values=c.values or None, device=device)
 
 
 def memory_of(k: lift.Kernel) -> dict[str, int]:
@@ -871,7 +868,7 @@ def test_every_thread_writing_one_element_is_refused(prog: Any) -> None:
     the group, so all of them write the same output elements. Lift accepts these (with 1 or 2 barriers); like
     Shine's port, we refuse them as write-write races."""
     with pytest.raises(lift.MappingError, match="two different threads write the same element") as info:
-        compile_program(prog, sizes=S1)  # the backend's own check (the mapping model refuses them too)
+        compile_program(prog, sizes=S1)  # the backend's own check (lift.compile's model check refuses them first)
     assert info.value.rule == "no-write-write-race"
 
 

@@ -15,7 +15,7 @@ from lift.dsl import iterate, map
 from lift.dsl.ir import Fun
 from lift.ocl.codegen import MAX_UNROLLED_ITERATIONS
 from tests.ocl.conftest import HAS_OCLGRIND, assert_same_results, needs_pocl, random_inputs, run_under_oclgrind
-from tests.ocl.soundness_programs import PROGRAMS, third
+from tests.ocl.soundness_programs import PROGRAMS, private_rows_read_by_columns, private_rows_read_by_rows, third
 
 
 def assert_same(got: Any, expected: Any) -> None:
@@ -104,3 +104,24 @@ def many_steps(a: Array[f32, N]) -> Any:
 def test_iterate_over_a_computing_function_beyond_the_unroll_limit_is_refused() -> None:
     with pytest.raises(lift.LiftLimitError, match="unrolls iterate"):
         lift.compile(many_steps, sizes={"N": 8}, device="pocl")
+
+
+def test_private_data_read_by_another_thread_is_refused_by_the_backend() -> None:
+    """The model's structural private rule is a search heuristic; an explicit program is held to the exact
+    rule, decided on the index expressions."""
+    with pytest.raises(lift.MappingError, match="private memory") as info:
+        lift.compile(private_rows_read_by_columns, sizes={"N": 3}, device="pocl")
+    assert info.value.rule == "private-is-one-thread"
+
+
+@needs_pocl
+def test_private_data_read_back_by_its_writer_compiles() -> None:
+    sizes = {"N": 3}
+    arrays = random_inputs(private_rows_read_by_rows, sizes)
+    expected = lift.interpret(private_rows_read_by_rows, *arrays)
+    kernel = lift.compile(private_rows_read_by_rows, sizes=sizes, device="pocl")
+    assert "float ptmp[" in kernel.source  # the rows stay in private memory
+    assert_same(kernel(*arrays), expected)
+    if HAS_OCLGRIND:
+        checked = lift.compile(private_rows_read_by_rows, sizes=sizes, device="oclgrind")
+        assert_same(run_under_oclgrind(checked, *arrays), expected)
