@@ -1,38 +1,8 @@
-"""``python -m examples [NAME ...] [--test-sizes]``: check examples against their numpy references.
+"""``python -m examples [NAME ...] [--test-sizes]``: the same as ``python -m lift.examples`` (see there)."""
 
-With no names every example runs. By default each runs at its demo ``sizes`` and prints its program, types,
-timings and error (as ``python -m examples.NAME`` does); with ``--test-sizes`` each runs quickly at its
-``test_sizes`` and prints one line. The exit status is 1 if any example's relative error exceeds 1e-4.
-"""
-
-import argparse
 import sys
 
-from examples import NAMES, check, demo, load
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m examples", description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"examples to run (default: all of {NAMES})")
-    parser.add_argument("--test-sizes", action="store_true", help="small sizes, one line each")
-    args = parser.parse_args(argv)
-    failed = []
-    for name in args.names or NAMES:
-        if name not in NAMES:
-            parser.error(f"unknown example {name!r}; the examples are: {', '.join(NAMES)}")
-        if args.test_sizes:
-            try:
-                print(f"{name:10s} max relative error {check(name):.2e}")
-            except AssertionError as err:
-                print(f"{name:10s} FAILED: {err}")
-                failed.append(name)
-            continue
-        print(f"== {name} ==")
-        if demo(load(name).__name__, argv=[]) > 1e-4:
-            failed.append(name)
-        print()
-    return 1 if failed else 0
-
+from lift.examples.__main__ import main
 
 if __name__ == "__main__":
     sys.exit(main())
