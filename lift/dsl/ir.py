@@ -287,8 +287,17 @@ class Fun(Lambda):
     def short_name(self) -> str:
         return self.name
 
+    def __str__(self) -> str:
+        """The program's listing, one stage a line, with every stage's type (``lift types`` prints the same);
+        without types when the program does not type-check."""
+        from lift.dsl.printer import listing
+
+        return listing(self)
+
     def __repr__(self) -> str:
-        return f"Fun({self.name!r})"
+        """One line: the name and the declared parameters, e.g. ``Fun('dot', x: [f32]N, y: [f32]N)``."""
+        params = ", ".join(f"{p.name}: {t}" for p, t in zip(self.params, self.param_types))
+        return f"Fun({self.name!r}, {params})" if params else f"Fun({self.name!r})"
 
 
 # ---- depth --------------------------------------------------------------------------------------------------

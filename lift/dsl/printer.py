@@ -37,8 +37,9 @@ from lift.dsl.ir import (
     Zip,
     walk,
 )
+from lift.errors import LiftError
 
-__all__ = ["pretty", "show"]
+__all__ = ["listing", "pretty", "show"]
 
 
 def show(node: Node) -> str:
@@ -171,3 +172,17 @@ def pretty(prog: Node, *, types: bool = False) -> str:
         else:
             lines.append(f"    {text}")
     return "\n".join(([header] if header else []) + lines)
+
+
+def listing(prog: Fun) -> str:
+    """``str(prog)``: :func:`pretty` with types, or without them when the program does not type-check.
+
+    Printing is how a program is inspected, above all one that is wrong, so a type error (or a limit the
+    checker reaches) leaves the types out, with a last line saying why, instead of propagating: ``str``
+    never raises on a built program.
+    """
+    try:
+        return pretty(prog, types=True)
+    except LiftError as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return f"{pretty(prog, types=False)}\n    # does not type-check: {reason}"

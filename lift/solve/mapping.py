@@ -65,10 +65,31 @@ class Mapping:
     def __hash__(self) -> int:
         return hash(self._key)
 
+    def __str__(self) -> str:
+        """``map0=wrg0 map1=lcl0; map1 in local``: every level choice, then every space choice."""
+        levels = " ".join(f"{label}={choice}" for label, choice in _in_label_order(self._levels))
+        spaces = ", ".join(f"{label} in {space}" for label, space in _in_label_order(self._spaces))
+        text = "; ".join(part for part in (levels, spaces) if part)
+        return text or "(no maps)"
+
     def __repr__(self) -> str:
-        levels = ", ".join(f"{k}={v}" for k, v in self._key[0])
-        spaces = ", ".join(f"{k}={v}" for k, v in self._key[1])
-        return f"Mapping({levels}" + (f"; {spaces}" if spaces else "") + ")"
+        """``Mapping({'map0': 'wrg0', 'map1': 'lcl0'}, {'map1': 'local'})``: the call that builds this mapping."""
+        levels = dict(_in_label_order(self._levels))
+        spaces = dict(_in_label_order(self._spaces))
+        return f"Mapping({levels!r}, {spaces!r})" if spaces else f"Mapping({levels!r})"
+
+
+def _in_label_order(choices: AbcMapping[str, str]) -> list[tuple[str, str]]:
+    """The entries by label in program order for default labels (``map2`` before ``map10``), then by name;
+    sorted so that equal mappings print the same whatever order they were built in."""
+
+    def order(entry: tuple[str, str]) -> tuple[str, int, str]:
+        label = entry[0]
+        stem = label.rstrip("0123456789")
+        number = label[len(stem) :]
+        return (stem, int(number) if number else -1, label)
+
+    return sorted(choices.items(), key=order)
 
 
 def check_choices(choices: object, where: str, how: str, *, identifiers: bool = True) -> None:
