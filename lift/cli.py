@@ -5,6 +5,8 @@
 ``lift run EXAMPLE [-s N=64]``   interpret one example on random inputs and check it
 ``lift kernel EXAMPLE [--print] [--run] [--device D] [-s N=64]``   an example's OpenCL kernel
 ``lift devices``                 the OpenCL devices, and how to register a driver when none is found
+``lift doctor [--fix DIR] [--fix-system]``   (also ``lift devices --doctor``) drivers installed but not registered,
+                                 the one-line fix; --fix DIR writes the vendor files into DIR (exit 1: no usable device)
 ``lift mappings EXAMPLE [--count] [--list N] [--explain map1=lcl0 …] [--device mali] [-s N=64]``
                                  the valid mappings of an example, or why a choice is impossible
 ``lift case-study [--layer conv5_1] [--shrink 4] [--samples 8] [--device D]``
@@ -144,6 +146,14 @@ def _devices() -> None:
         )
 
 
+def _doctor(fix_dir: Path | None, fix_system: bool) -> int:
+    from lift.ocl.doctor import doctor
+
+    text, code = doctor(fix_dir=fix_dir, fix_system=fix_system)
+    print(text)
+    return code
+
+
 def _mappings(
     name: str, sizes: dict[str, int] | None, device: str | None, count: bool, listed: int | None, explain: list[str]
 ) -> None:
@@ -225,7 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     p_kernel.add_argument("--run", action="store_true", help="run it on random inputs and check it against numpy")
     p_kernel.add_argument("--device", default=None)
     p_kernel.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
-    sub.add_parser("devices", help="list the OpenCL devices")
+    p_devices = sub.add_parser("devices", help="list the OpenCL devices")
+    p_devices.add_argument("--doctor", action="store_true", help="also find drivers installed but not registered")
+    p_doctor = sub.add_parser("doctor", help="find OpenCL drivers installed but not registered, and the fix")
+    for p in (p_devices, p_doctor):
+        p.add_argument("--fix", type=Path, default=None, metavar="DIR", help="write the vendor files into DIR")
+        p.add_argument("--fix-system", action="store_true", help="write them into /etc/OpenCL/vendors (root)")
     p_maps = sub.add_parser("mappings", help="count, list or explain an example's mappings")
     p_maps.add_argument("example")
     p_maps.add_argument("--count", action="store_true")
@@ -247,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
                 _kernel(name, None, args.device, show=False, run=True)
         elif args.command == "kernel":
             _kernel(args.example, _sizes(args.size), args.device, args.show, args.run)
+        elif args.command == "doctor" or (args.command == "devices" and (args.doctor or args.fix or args.fix_system)):
+            return _doctor(args.fix, args.fix_system)
         elif args.command == "devices":
             _devices()
         elif args.command == "case-study":
