@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
@@ -71,10 +71,23 @@ class ScalarType(DataType):
         return self.name
 
 
-f32 = ScalarType("f32", "float", "float32")
-f64 = ScalarType("f64", "double", "float64")
-i32 = ScalarType("i32", "int", "int32")
-i64 = ScalarType("i64", "long", "int64")
+DslAnnotation: TypeAlias = Any
+"""What a Python type checker sees for the names that annotate DSL parameters (``f32``, ``Array``, …).
+
+Users write lift types as annotations (``x: f32``, ``img: Array[Array[f32, W], H]``), but lift's types are
+values with symbolic and literal sizes, which no Python type system expresses. A name declared ``Any`` is a
+valid annotation to mypy (it means ``Any``, and its subscript is not examined), so a user's program
+type-checks without ignores; lift's own checker checks the lift types when the program is built.
+"""
+
+f32: DslAnnotation = ScalarType("f32", "float", "float32")
+"""32-bit floating point: OpenCL ``float``, numpy ``float32``."""
+f64: DslAnnotation = ScalarType("f64", "double", "float64")
+"""64-bit floating point: OpenCL ``double``, numpy ``float64``."""
+i32: DslAnnotation = ScalarType("i32", "int", "int32")
+"""32-bit signed integer: OpenCL ``int``, numpy ``int32``."""
+i64: DslAnnotation = ScalarType("i64", "long", "int64")
+"""64-bit signed integer: OpenCL ``long``, numpy ``int64``."""
 bool_ = ScalarType("bool", "bool", "bool")
 
 SCALARS: dict[str, ScalarType] = {t.name: t for t in (f32, f64, i32, i64, bool_)}
@@ -189,8 +202,10 @@ class _TupleBuilder:
         return "Tuple"
 
 
-Array = _ArrayBuilder()
-Tuple = _TupleBuilder()
+Array: DslAnnotation = _ArrayBuilder()
+"""``Array[elem, n]``: the type of arrays of ``n`` elements of type ``elem`` (``Array[f32, N]`` is ``[f32]N``)."""
+Tuple: DslAnnotation = _TupleBuilder()
+"""``Tuple[a, b, …]``: the type of tuples of those element types (``Tuple[f32, i32]`` is ``(f32, i32)``)."""
 
 
 def size(name: str) -> Var:
