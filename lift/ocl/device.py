@@ -21,7 +21,8 @@ _ALIASES = {"pocl": "portable computing language", "oclgrind": "oclgrind", "nvid
 NO_DEVICE_HELP = (
     'no OpenCL device found. PoCL\'s CPU device comes with `pip install "pyopencl[pocl]"` (a dependency of '
     "lift-ir); a vendor driver that is installed but not registered can be registered with a vendors file, e.g. "
-    "`mkdir -p icd && echo /usr/lib/libnvidia-opencl.so.1 > icd/nvidia.icd && export OCL_ICD_VENDORS=$PWD/icd`"
+    "`mkdir -p icd && echo /usr/lib/libnvidia-opencl.so.1 > icd/nvidia.icd && export OCL_ICD_VENDORS=$PWD/icd`; "
+    "`lift doctor` finds such drivers and prints the exact line (`lift doctor --fix DIR` writes the files)"
 )
 
 
@@ -137,7 +138,8 @@ def select_device(device: Any = None) -> Any:
             return d
     raise DeviceError(
         f"no OpenCL device matches {spec!r}; the devices are {_listing(devices)} (use a name fragment, an index, "
-        "or pocl, oclgrind, nvidia)"
+        "or pocl, oclgrind, nvidia; for a driver that is installed but not listed, `lift doctor` says how to "
+        "register it)"
     )
 
 

@@ -29,7 +29,8 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from lift.ocl.device import list_devices
 
 __all__ = [
     "KNOWN_DRIVERS",
@@ -222,6 +223,7 @@ def _find_driver(driver: VendorDriver, dirs: tuple[Path, ...], known: tuple[Regi
     paths = tuple(d / name for d in dirs for name in driver.file_names if (d / name).is_file())
     if not paths:
         return None
+    # a bare name of the driver's (libpocl.so for a libpocl.so.2 found) is resolved by the linker to a copy too
     by = tuple(r for r in known if any(r.names(p) for p in paths) or r.library in driver.file_names)
     return FoundDriver(driver, paths, by)
 
@@ -260,22 +262,8 @@ def probe_opencl() -> OpenCLProbe:
         platforms = cl.get_platforms()
     except cl.Error as err:
         return OpenCLProbe((), (), f"pyopencl lists no platform: {err}")
-    devices = tuple(
-        SeenDevice(p.name.strip(), d.name.strip(), _kind(cl, d.type)) for p in platforms for d in _devices_of(cl, p)
-    )
+    devices = tuple(SeenDevice(d.platform.strip(), d.name, d.kind) for d in list_devices())
     return OpenCLProbe(tuple(p.name.strip() for p in platforms), devices)
-
-
-def _devices_of(cl: Any, platform: Any) -> list[Any]:
-    try:
-        return list(platform.get_devices())
-    except cl.Error:  # a platform with no device answers DEVICE_NOT_FOUND: it is listed without devices
-        return []
-
-
-def _kind(cl: Any, flags: int) -> str:
-    kinds = [k for k in ("GPU", "CPU", "ACCELERATOR") if flags & getattr(cl.device_type, k)]
-    return "/".join(kinds) or "other"
 
 
 @dataclass(frozen=True)

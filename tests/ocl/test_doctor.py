@@ -239,3 +239,26 @@ def test_cli_doctor_on_a_fake_layout(
 def test_cli_doctor_on_this_machine(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["doctor"]) == 0
     assert "All registered" in capsys.readouterr().out
+
+
+def test_the_guide_shows_what_the_doctor_prints(tmp_path: Path) -> None:
+    """docs/opencl.md's example report is the doctor's output on the layout it describes."""
+    guide = (Path(__file__).resolve().parents[2] / "docs/opencl.md").read_text()
+    shown = guide.split("```bash\nlift doctor\n```\n\n```text\n", 1)[1].split("```", 1)[0]
+    for d in ("usr/lib", "usr/lib64", "usr/local/lib", "etc/OpenCL/vendors"):
+        (tmp_path / d).mkdir(parents=True)
+    _library(tmp_path, f"usr/lib/x86_64-linux-gnu/{NVIDIA}")
+    text, _ = doctor(layout=Layout(tmp_path, {}), probe=NOTHING)
+    assert text.replace(str(tmp_path), "") + "\n" == shown
+
+
+@needs_pocl
+def test_the_device_listing_and_errors_point_to_the_doctor(capsys: pytest.CaptureFixture[str]) -> None:
+    from lift.errors import DeviceError
+    from lift.ocl.device import NO_DEVICE_HELP, select_device
+
+    assert main(["devices"]) == 0
+    assert "lift doctor" in capsys.readouterr().out
+    assert "lift doctor" in NO_DEVICE_HELP
+    with pytest.raises(DeviceError, match="lift doctor"):
+        select_device("no-such-device")
