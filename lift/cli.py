@@ -144,6 +144,7 @@ def _devices() -> None:
             f"{d.index}: {d.platform} / {d.name} ({d.kind}, max work-group {d.max_work_group_size}, "
             f"local memory {d.local_mem_size // 1024} KiB)"
         )
+    print("(a driver installed but missing here: lift doctor finds it and says how to register it)")
 
 
 def _doctor(fix_dir: Path | None, fix_system: bool) -> int:
