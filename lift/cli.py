@@ -1,49 +1,56 @@
 """The command line: ``python -m lift …`` (also installed as ``lift``).
 
+TARGET is a bundled example (dot, gemv, matmul, stencil1d, stencil2d, conv2d), path/to/file.py:NAME or
+package.module:NAME, where NAME is a @fun program (see ``lift.targets`` and docs/cli.md).
+
 ``lift examples [--device D]``   every example: interpreted and compiled to OpenCL, both checked against numpy
-``lift types EXAMPLE``           an example's program with the type of every stage
-``lift run EXAMPLE [-s N=64]``   interpret one example on random inputs and check it
-``lift kernel EXAMPLE [--print] [--run] [--device D] [-s N=64]``   an example's OpenCL kernel
+``lift types TARGET``            the program with the type of every stage
+``lift run TARGET [-s N=64]``    interpret it on random inputs (checked against its reference when it has one)
+``lift kernel TARGET [--print] [--run] [--device D] [-s N=64] [--mapping map0=glb0,map1=seq] [--out FILE]``
+                                 its OpenCL kernel; --run checks it against the reference or the interpreter
 ``lift devices``                 the OpenCL devices, and how to register a driver when none is found
 ``lift doctor [--fix DIR] [--fix-system]``   (also ``lift devices --doctor``) drivers installed but not registered,
                                  the one-line fix; --fix DIR writes the vendor files into DIR (exit 1: no usable device)
-``lift mappings EXAMPLE [--count] [--list N] [--explain map1=lcl0 …] [--device mali] [-s N=64]``
-                                 the valid mappings of an example, or why a choice is impossible
+``lift mappings TARGET [--count] [--list N] [--explain map1=lcl0 …] [--device mali] [-s N=64]``
+                                 its valid mappings, or why a choice is impossible
 ``lift case-study [--layer conv5_1] [--shrink 4] [--samples 8] [--device D]``
                                  the VGG-16 convolution: count its mappings, sample, compile, verify, time
+
+Errors are one ``error: …`` line on stderr with exit status 2 (3 for an internal error of lift-ir).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from typing import Any
 
 import numpy as np
 
-from lift.dsl.ir import Fun
 from lift.dsl.printer import pretty
-from lift.errors import LiftError, LiftInternalError, LiftLimitError, LiftValueError
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+from lift.errors import LiftError, LiftInternalError, LiftValueError
+from lift.solve.mapping import Mapping
+from lift.targets import (
+    TARGET_FORMS,
+    Target,
+    check_host_memory,
+    load_target,
+    parse_choices,
+    parse_mapping,
+    relative_error,
+)
 
-__all__ = ["main"]
-
-
-def _examples() -> ModuleType:
-    """The repository's ``examples`` package (next to the ``lift`` package in a checkout)."""
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "examples" / "__init__.py").exists():
-        raise LiftError(f"no examples/ folder next to {Path(__file__).parent}; run from a checkout of lift-ir")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    return importlib.import_module("examples")
-
+__all__ = ["COMMANDS", "Command", "main"]
 
 MAX_SIZE = 2**62
 """The largest size the command line accepts: indices are 64-bit, and sizes multiply."""
+
+RTOL = 1e-4
+"""The largest relative error a checked result may have (float32 arithmetic against a float64 reference)."""
 
 
 def _sizes(pairs: list[str]) -> dict[str, int] | None:
@@ -64,66 +71,59 @@ def _sizes(pairs: list[str]) -> dict[str, int] | None:
     return out
 
 
-def _known_sizes(example: str, given: dict[str, int] | None, known: dict[str, int]) -> dict[str, int]:
-    """The example's sizes with ``given`` applied; a name the example does not have is refused."""
-    unknown = sorted(set(given or {}) - set(known))
-    if unknown:
-        raise LiftValueError(
-            f"{example} has no size {', '.join(unknown)}; its sizes are {', '.join(known) or 'none'} (-s NAME=INT)"
-        )
-    return {**known, **(given or {})}
+def _shown(sizes: dict[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "no sizes"
 
 
-def _kernel(name: str, sizes: dict[str, int] | None, device: str | None, show: bool, run: bool) -> None:
+def _checked(target: Target, result: Any, expected: Any, against: str) -> float:
+    """The relative error of ``result``; a ``LiftError`` when it is too large or shaped differently."""
+    try:
+        error = relative_error(result, expected)
+    except AssertionError as err:
+        raise LiftError(f"{target.label}: the result does not match {against}: {err}") from None
+    if error > RTOL:
+        raise LiftError(f"{target.label}: the result differs from {against} (max relative error {error:.2e})")
+    return error
+
+
+def _kernel(
+    target: Target,
+    sizes: dict[str, int] | None,
+    device: str | None,
+    show: bool,
+    run: bool,
+    mapping: Mapping | None,
+    out: str | None,
+) -> None:
     import lift
 
-    examples = _examples()
-    module = examples.load(name)
-    used = _known_sizes(name, sizes, module.sizes)
-    # an example may name the mapping it is best compiled with; sizes are fixed so private arrays are sized
-    kernel = lift.compile(module.program, sizes=used, mapping=getattr(module, "mapping", None), device=device)
-    if show or not run:
+    # running needs every size (inputs are made); printing compiles with what is known, the rest stays symbolic
+    used = target.choose_sizes(sizes, target.sizes, complete=run)
+    # a module may name the mapping its program is best compiled with; sizes are fixed so private arrays are sized
+    kernel = lift.compile(target.program, sizes=used, mapping=mapping or target.mapping, device=device)
+    if out is not None:
+        _write(out, kernel.source)
+        print(f"wrote the kernel of {target.label} ({_shown(used)}; mapping {kernel.mapping}) to {out}")
+    if show or (not run and out is None):
         print(kernel.source)
     if run:
         kernel.check_memory(used, host_inputs=True)  # before the inputs are made: refuse what cannot fit
-        arrays = module.inputs(used, np.random.default_rng(0))
+        arrays = target.make_inputs(used)
         result = kernel(*arrays)
-        expected = module.reference(*arrays)
-        error = examples.max_relative_error(result, expected)
+        against = "the interpreter" if target.reference is None else "the reference"
+        error = _checked(target, result, target.expected(arrays), against)
         seconds = kernel.profile(*arrays, repeat=3).median
-        shown = ", ".join(f"{k}={v}" for k, v in used.items())
         print(
-            f"{name:<10} {shown:<28} on {_device_name(device)}: max relative error {error:.2e}, "
-            f"{seconds * 1e3:.3f} ms (median of 3)"
-        )
-        if error > 1e-4:
-            raise LiftError(f"{name}: the kernel's result differs from numpy (max relative error {error:.2e})")
-
-
-def _check_host_memory(program: Fun, sizes: dict[str, int]) -> None:
-    """Refuse sizes whose inputs and result would not fit the host's free memory (interpreting needs them)."""
-    from lift.ocl.launch import host_available_bytes
-
-    needed = sum(_bytes_of(t, sizes) for t in (*program.param_types, program.type.result))
-    available = host_available_bytes()
-    if available is not None and needed > available:
-        raise LiftLimitError(
-            f"the arrays at {', '.join(f'{k}={v}' for k, v in sizes.items())} need {needed} bytes "
-            f"({needed / 2**30:.2f} GiB), more than the host's free memory, {available} bytes "
-            f"({available / 2**30:.2f} GiB); use smaller sizes"
+            f"{target.label:<10} {_shown(used):<28} on {_device_name(device)}: max relative error against "
+            f"{against} {error:.2e}, {seconds * 1e3:.3f} ms (median of 3)"
         )
 
 
-def _bytes_of(t: DataType, sizes: dict[str, int]) -> int:
-    """Bytes of a value of type ``t`` at ``sizes``."""
-    count = 1
-    while isinstance(t, ArrayType):
-        count *= t.size.evaluate(sizes)
-        t = t.elem
-    if isinstance(t, TupleType):
-        return count * sum(_bytes_of(e, sizes) for e in t.elems)
-    assert isinstance(t, ScalarType)
-    return count * np.dtype(t.dtype).itemsize
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text)
+    except OSError as err:
+        raise LiftValueError(f"--out {path}: cannot write the kernel there: {err.strerror or err}") from None
 
 
 def _device_name(device: str | None) -> str:
@@ -147,39 +147,27 @@ def _devices() -> None:
     print("(a driver installed but missing here: lift doctor finds it and says how to register it)")
 
 
-def _doctor(fix_dir: Path | None, fix_system: bool) -> int:
-    from lift.ocl.doctor import doctor
-
-    text, code = doctor(fix_dir=fix_dir, fix_system=fix_system)
-    print(text)
-    return code
-
-
 def _mappings(
-    name: str, sizes: dict[str, int] | None, device: str | None, count: bool, listed: int | None, explain: list[str]
+    target: Target,
+    sizes: dict[str, int] | None,
+    device: str | None,
+    count: bool,
+    listed: int | None,
+    explain: list[str],
 ) -> None:
     import lift
     from lift.solve import MALI_G72
 
-    module = _examples().load(name)
-    used = _known_sizes(name, sizes, module.test_sizes)
-    target = MALI_G72 if device == "mali" else device
-    space = lift.mappings(module.program, sizes=used, device=target)
+    used = target.choose_sizes(sizes, target.test_sizes, complete=False)
+    chosen_device = MALI_G72 if device == "mali" else device
+    space = lift.mappings(target.program, sizes=used, device=chosen_device)
     if explain:
-        choices = {}
-        for item in explain:
-            key, _, value = item.partition("=")
-            if not value:
-                raise LiftError(f"--explain expects LABEL=CHOICE such as map1=lcl0 or space:map1=local, found {item!r}")
-            choices[key] = value
+        choices = {k: v for item in explain for k, v in parse_choices(item, "--explain").items()}
         why = space.explain(choices)
-        print(f"{name}: {', '.join(explain)} is " + ("possible" if not why else f"impossible:\n{why}"))
+        print(f"{target.label}: {', '.join(explain)} is " + ("possible" if not why else f"impossible:\n{why}"))
         return
     if count or listed is None:
-        print(
-            f"{name} ({', '.join(f'{k}={v}' for k, v in used.items())}) on {space.device.name}: "
-            f"{space.count()} valid mappings"
-        )
+        print(f"{target.label} ({_shown(used)}) on {space.device.name}: {space.count()} valid mappings")
     if listed is not None:
         for m in space.sample(listed, seed=0):
             print(m)
@@ -194,7 +182,7 @@ def _case_study(layer: str, shrink: int, samples: int, device: str | None) -> No
         raise LiftError("--shrink must be at least 1")
     hw, cin, cout = VGG16_LAYERS[layer]
     sizes = {"H": hw, "W": hw, "C": max(1, cin // shrink), "K": max(1, cout // shrink)}
-    program = _examples().load("conv2d").program
+    program = load_target("conv2d").program
     result = explore(program, sizes, device=device, samples=samples)
     flops = 2 * 9 * sizes["H"] * sizes["W"] * sizes["C"] * sizes["K"]
     print(
@@ -208,74 +196,193 @@ def _case_study(layer: str, shrink: int, samples: int, device: str | None) -> No
     print(f"best: {best.mapping}, {best.seconds * 1e3:.3f} ms, {flops / best.seconds / 1e9:.2f} GFLOP/s")
 
 
-def _run(name: str, sizes: dict[str, int] | None) -> None:
-    examples = _examples()
-    module = examples.load(name)
-    used = _known_sizes(name, sizes, module.sizes)
-    _check_host_memory(module.program, used)
+def _run(target: Target, sizes: dict[str, int] | None) -> None:
+    from lift.dsl.interpret import interpret
+
+    used = target.choose_sizes(sizes, target.sizes, complete=True)
+    check_host_memory(target.program, used)
+    arrays = target.make_inputs(used)
     start = time.perf_counter()
-    error = examples.check(name, sizes=used)
-    elapsed = time.perf_counter() - start
-    shown = ", ".join(f"{k}={v}" for k, v in used.items())
-    print(f"{name:<10} {shown:<28} max relative error {error:.2e}   {elapsed * 1e3:8.1f} ms   ok")
+    result = interpret(target.program, *arrays)
+    elapsed = f"{(time.perf_counter() - start) * 1e3:8.1f} ms"
+    if target.reference is None:
+        print(
+            f"{target.label:<10} {_shown(used):<28} result shape {_shapes(result)}   {elapsed}   interpreted "
+            "(define reference(*arrays) next to the program to check it)"
+        )
+        return
+    error = _checked(target, result, target.reference(*arrays), "the reference")
+    print(f"{target.label:<10} {_shown(used):<28} max relative error {error:.2e}   {elapsed}   ok")
+
+
+def _shapes(result: Any) -> str:
+    """The shape of a result, or the shapes of a tuple of arrays."""
+    if isinstance(result, tuple):
+        return "(" + ", ".join(_shapes(r) for r in result) + ")"
+    return str(np.shape(result))
+
+
+# ---- the sub-commands -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    """One sub-command: its name, a one-line help, how it declares its arguments and what it does with them.
+
+    A new sub-command is a ``Command`` added to :data:`COMMANDS`; ``main`` builds the parser from that list.
+    """
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int | None]
+    """What the command does; an int it returns is the exit status (``None``: 0)."""
+
+
+def _target_arguments(parser: argparse.ArgumentParser, *, sizes: bool = True, device: bool = True) -> None:
+    """The arguments every command that works on one program shares."""
+    parser.add_argument("target", metavar="TARGET", help=TARGET_FORMS)
+    if sizes:
+        parser.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT", help="a size value")
+    if device:
+        parser.add_argument("--device", default=None, help="pocl, oclgrind, nvidia, a name fragment or an index")
+
+
+def _kernel_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_arguments(parser)
+    parser.add_argument("--print", action="store_true", dest="show", help="print the kernel (default without --run)")
+    parser.add_argument("--run", action="store_true", help="run it on inputs and check it against the reference")
+    parser.add_argument("--mapping", default=None, metavar="LABEL=LEVEL,…", help="map0=glb0,map1=seq,space:map1=local")
+    parser.add_argument("--out", default=None, metavar="FILE", help="write the kernel source to FILE")
+
+
+def _mappings_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_arguments(parser, device=False)
+    parser.add_argument("--count", action="store_true")
+    parser.add_argument("--list", type=int, default=None, metavar="N", help="N valid mappings, sampled")
+    parser.add_argument("--explain", action="append", default=[], metavar="LABEL=CHOICE[,…]")
+    parser.add_argument("--device", default=None, help="'mali' for the paper's Mali-G72, or an OpenCL device")
+
+
+def _case_study_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--layer", default="conv5_1")
+    parser.add_argument("--shrink", type=int, default=4, help="divide the channels by this (1: the real layer)")
+    parser.add_argument("--samples", type=int, default=8)
+    parser.add_argument("--device", default=None)
+
+
+def _examples_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default=None, help="pocl, oclgrind, nvidia, a name fragment or an index")
+
+
+def _every_example(args: argparse.Namespace) -> None:
+    from lift.examples import NAMES
+
+    for name in NAMES:
+        _run(load_target(name), None)
+    for name in NAMES:
+        _kernel(load_target(name), None, args.device, show=False, run=True, mapping=None, out=None)
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """A command without arguments."""
+
+
+def _types_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_arguments(parser, sizes=False, device=False)
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    _target_arguments(parser, device=False)
+
+
+def _types_command(args: argparse.Namespace) -> None:
+    print(pretty(load_target(args.target).program, types=True))
+
+
+def _run_command(args: argparse.Namespace) -> None:
+    _run(load_target(args.target), _sizes(args.size))
+
+
+def _kernel_command(args: argparse.Namespace) -> None:
+    mapping = parse_mapping(args.mapping) if args.mapping else None
+    _kernel(load_target(args.target), _sizes(args.size), args.device, args.show, args.run, mapping, args.out)
+
+
+def _devices_arguments(parser: argparse.ArgumentParser, doctor: bool = False) -> None:
+    if not doctor:
+        parser.add_argument("--doctor", action="store_true", help="also find drivers installed but not registered")
+    parser.add_argument("--fix", type=Path, default=None, metavar="DIR", help="write the vendor files into DIR")
+    parser.add_argument("--fix-system", action="store_true", help="write them into /etc/OpenCL/vendors (root)")
+
+
+def _doctor_command(args: argparse.Namespace) -> int:
+    from lift.ocl.doctor import doctor
+
+    text, status = doctor(fix_dir=args.fix, fix_system=args.fix_system)
+    print(text)
+    return status
+
+
+def _devices_command(args: argparse.Namespace) -> int | None:
+    if args.doctor or args.fix or args.fix_system:
+        return _doctor_command(args)
+    _devices()
+    return None
+
+
+def _mappings_command(args: argparse.Namespace) -> None:
+    _mappings(load_target(args.target), _sizes(args.size), args.device, args.count, args.list, args.explain)
+
+
+def _case_study_command(args: argparse.Namespace) -> None:
+    _case_study(args.layer, args.shrink, args.samples, args.device)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "examples",
+        "every example, interpreted and compiled, checked against numpy",
+        _examples_arguments,
+        _every_example,
+    ),
+    Command("types", "print a program with its types", _types_arguments, _types_command),
+    Command("run", "interpret a program on random inputs and check it", _run_arguments, _run_command),
+    Command("kernel", "print, save and/or run a program's OpenCL kernel", _kernel_arguments, _kernel_command),
+    Command("devices", "list the OpenCL devices", _devices_arguments, _devices_command),
+    Command(
+        "doctor",
+        "find OpenCL drivers installed but not registered, and the fix",
+        lambda parser: _devices_arguments(parser, doctor=True),
+        _doctor_command,
+    ),
+    Command("mappings", "count, list or explain a program's mappings", _mappings_arguments, _mappings_command),
+    Command(
+        "case-study",
+        "the VGG-16 convolution: mappings sampled, compiled, verified, timed",
+        _case_study_arguments,
+        _case_study_command,
+    ),
+)
+"""The sub-commands, in the order ``lift --help`` lists them."""
+
+
+def _parser(commands: tuple[Command, ...]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lift", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in commands:
+        command.arguments(sub.add_parser(command.name, help=command.help))
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lift", description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_examples = sub.add_parser("examples", help="every example, interpreted and compiled, checked against numpy")
-    p_examples.add_argument("--device", default=None, help="pocl, oclgrind, nvidia, a name fragment or an index")
-    p_types = sub.add_parser("types", help="print an example's program with its types")
-    p_types.add_argument("example")
-    p_run = sub.add_parser("run", help="interpret an example on random inputs and check it")
-    p_run.add_argument("example")
-    p_run.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
-    p_kernel = sub.add_parser("kernel", help="print and/or run an example's OpenCL kernel")
-    p_kernel.add_argument("example")
-    p_kernel.add_argument("--print", action="store_true", dest="show", help="print the kernel (default without --run)")
-    p_kernel.add_argument("--run", action="store_true", help="run it on random inputs and check it against numpy")
-    p_kernel.add_argument("--device", default=None)
-    p_kernel.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
-    p_devices = sub.add_parser("devices", help="list the OpenCL devices")
-    p_devices.add_argument("--doctor", action="store_true", help="also find drivers installed but not registered")
-    p_doctor = sub.add_parser("doctor", help="find OpenCL drivers installed but not registered, and the fix")
-    for p in (p_devices, p_doctor):
-        p.add_argument("--fix", type=Path, default=None, metavar="DIR", help="write the vendor files into DIR")
-        p.add_argument("--fix-system", action="store_true", help="write them into /etc/OpenCL/vendors (root)")
-    p_maps = sub.add_parser("mappings", help="count, list or explain an example's mappings")
-    p_maps.add_argument("example")
-    p_maps.add_argument("--count", action="store_true")
-    p_maps.add_argument("--list", type=int, default=None, metavar="N", help="N valid mappings, sampled")
-    p_maps.add_argument("--explain", action="append", default=[], metavar="LABEL=CHOICE")
-    p_maps.add_argument("--device", default=None, help="'mali' for the paper's Mali-G72, or an OpenCL device")
-    p_maps.add_argument("-s", "--size", action="append", default=[], metavar="NAME=INT")
-    p_case = sub.add_parser("case-study", help="the VGG-16 convolution: mappings sampled, compiled, verified, timed")
-    p_case.add_argument("--layer", default="conv5_1")
-    p_case.add_argument("--shrink", type=int, default=4, help="divide the channels by this (1: the real layer)")
-    p_case.add_argument("--samples", type=int, default=8)
-    p_case.add_argument("--device", default=None)
-    args = parser.parse_args(argv)
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); the exit status (0 ok, 2 a user error, 3 an
+    internal error). argparse itself exits with status 2 on arguments it cannot parse."""
+    args = _parser(COMMANDS).parse_args(argv)
+    handlers = {command.name: command.run for command in COMMANDS}
     try:
-        if args.command == "examples":
-            for name in _examples().NAMES:
-                _run(name, None)
-            for name in _examples().NAMES:
-                _kernel(name, None, args.device, show=False, run=True)
-        elif args.command == "kernel":
-            _kernel(args.example, _sizes(args.size), args.device, args.show, args.run)
-        elif args.command == "doctor" or (args.command == "devices" and (args.doctor or args.fix or args.fix_system)):
-            return _doctor(args.fix, args.fix_system)
-        elif args.command == "devices":
-            _devices()
-        elif args.command == "case-study":
-            _case_study(args.layer, args.shrink, args.samples, args.device)
-        elif args.command == "mappings":
-            _mappings(args.example, _sizes(args.size), args.device, args.count, args.list, args.explain)
-        elif args.command == "types":
-            print(pretty(_examples().load(args.example).program, types=True))
-        elif args.command == "run":
-            _run(args.example, _sizes(args.size))
-    except (LiftError, ValueError) as err:  # examples.load reports an unknown name as ValueError
+        status = handlers[args.command](args)
+    except (LiftError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except MemoryError:
@@ -284,4 +391,4 @@ def main(argv: list[str] | None = None) -> int:
     except LiftInternalError as err:
         print(f"error: internal error in lift-ir (please report it): {err}", file=sys.stderr)
         return 3
-    return 0
+    return status if status is not None else 0
