@@ -180,6 +180,10 @@ def _target_in(module: ModuleType, name: str, label: str) -> Target:
             f"{label}: {name} in {_where(module)} is a {type(program).__name__}, not a program made with @fun; "
             + _programs_listing(module)
         )
+    try:
+        program.type  # noqa: B018  type-check now, so that a program that does not type-check is named by its target
+    except LiftTypeError as err:
+        raise LiftTypeError(f"{label}: {program.name} does not type-check: {err}") from err
     if not _describes(module, program):
         return Target(label, program)
     sizes = _sizes_field(module, "sizes", label)

@@ -217,16 +217,20 @@ def test_a_wrongly_typed_convention_is_named(tmp_path: Path) -> None:
 
 def test_random_inputs_follow_the_parameter_types(tmp_path: Path) -> None:
     source = """
-        from lift import Array, Tuple, fun, i32, size
+        from lift import Array, Tuple, fun, i32, size, userfun
         from lift.dsl import map
-        from lift.dsl.prelude import add
 
         N = size("N")
 
 
+        @userfun
+        def plus(a: i32, b: i32) -> i32:
+            return a + b
+
+
         @fun
         def pairs(xs: Array[Tuple[i32, i32], N]):
-            return xs >> map(add)
+            return xs >> map(plus)
     """
     pairs = load_target(f"{_write(tmp_path, 'pairs.py', source)}:pairs").program
     (left, right), *rest = random_inputs(pairs, {"N": 50}, np.random.default_rng(0))
@@ -292,3 +296,18 @@ def test_a_file_that_fails_to_load_names_its_line(
 ) -> None:
     path = _write(tmp_path, "broken.py", source)
     assert message.replace("{file}", str(path)) in _error(capsys, ["types", f"{path}:prog"])
+
+
+def test_a_program_that_does_not_type_check_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ill_typed = (
+        PROGRAMS
+        + """
+
+@fun
+def one_argument_add(x: Array[f32, N]) -> Expr:
+    return x >> map(add)
+"""
+    )
+    path = _write(tmp_path, "ill_typed.py", ill_typed)
+    message = _error(capsys, ["types", f"{path}:one_argument_add"])
+    assert f"{path}:one_argument_add: one_argument_add does not type-check: user function add" in message
