@@ -59,7 +59,8 @@ def _devices() -> list[Any]:
     return out
 
 
-def _kind(flags: int) -> str:
+def device_kind(flags: int) -> str:
+    """A device's type flags in words: ``GPU``, ``CPU``, ``ACCELERATOR`` (joined by ``/``), else ``other``."""
     cl = _cl()
     kinds = [k for k in ("GPU", "CPU", "ACCELERATOR") if flags & getattr(cl.device_type, k)]
     return "/".join(kinds) or "other"
@@ -72,7 +73,7 @@ def list_devices() -> list[DeviceInfo]:
             k,
             d.platform.name,
             d.name.strip(),
-            _kind(d.type),
+            device_kind(d.type),
             d.max_work_group_size,
             d.local_mem_size,
         )

@@ -29,8 +29,9 @@ import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from lift.ocl.device import list_devices
+from lift.ocl.device import device_kind
 
 __all__ = [
     "KNOWN_DRIVERS",
@@ -40,6 +41,7 @@ __all__ = [
     "OpenCLProbe",
     "Registration",
     "SeenDevice",
+    "SeenPlatform",
     "VendorDriver",
     "VendorFile",
     "diagnose",
@@ -141,13 +143,18 @@ class Registration:
     library: str
     origin: str
 
-    def names(self, library: Path) -> bool:
-        """Whether this registration loads ``library``: a bare file name is searched by the dynamic linker (the
-        same name is enough), a path must be the same file."""
+    def names(self, library: Path, search_dirs: tuple[Path, ...] = ()) -> bool:
+        """Whether this registration loads ``library``. A path must be the same file (symbolic links followed); a
+        bare file name is found by the dynamic linker: the same name, or a name that resolves to the same file
+        in one of ``search_dirs`` (``libpocl.so.2.12.0`` for a ``libpocl.so.2`` linked to it)."""
         if "/" not in self.library:
-            return self.library == library.name
-        named = Path(self.library)
-        return named == library or (named.exists() and library.exists() and named.resolve() == library.resolve())
+            candidates = tuple(d / self.library for d in search_dirs)
+            return self.library == library.name or any(_same_file(c, library) for c in candidates)
+        return _same_file(Path(self.library), library)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a == b or (a.exists() and b.exists() and a.resolve() == b.resolve())
 
 
 def _read_vendor_file(path: Path, origin: str) -> tuple[Registration, ...]:
@@ -224,7 +231,7 @@ def _find_driver(driver: VendorDriver, dirs: tuple[Path, ...], known: tuple[Regi
     if not paths:
         return None
     # a bare name of the driver's (libpocl.so for a libpocl.so.2 found) is resolved by the linker to a copy too
-    by = tuple(r for r in known if any(r.names(p) for p in paths) or r.library in driver.file_names)
+    by = tuple(r for r in known if any(r.names(p, dirs) for p in paths) or r.library in driver.file_names)
     return FoundDriver(driver, paths, by)
 
 
@@ -243,12 +250,24 @@ class SeenDevice:
 
 
 @dataclass(frozen=True)
-class OpenCLProbe:
-    """What pyopencl sees now: the platforms, their devices, and the error when it sees none."""
+class SeenPlatform:
+    """A platform pyopencl lists (one per loaded driver; two drivers may give the same name), and its devices."""
 
-    platforms: tuple[str, ...]
+    name: str
     devices: tuple[SeenDevice, ...]
+
+
+@dataclass(frozen=True)
+class OpenCLProbe:
+    """What pyopencl sees now: the platforms, and the error when it sees none."""
+
+    platforms: tuple[SeenPlatform, ...]
     error: str | None = None
+
+    @property
+    def devices(self) -> tuple[SeenDevice, ...]:
+        """Every device of every platform."""
+        return tuple(d for p in self.platforms for d in p.devices)
 
 
 def probe_opencl() -> OpenCLProbe:
@@ -257,13 +276,21 @@ def probe_opencl() -> OpenCLProbe:
     try:
         import pyopencl as cl
     except ImportError as err:
-        return OpenCLProbe((), (), f"pyopencl cannot be imported ({err}); install it: pip install 'pyopencl[pocl]'")
+        return OpenCLProbe((), f"pyopencl cannot be imported ({err}); install it: pip install 'pyopencl[pocl]'")
     try:
         platforms = cl.get_platforms()
     except cl.Error as err:
-        return OpenCLProbe((), (), f"pyopencl lists no platform: {err}")
-    devices = tuple(SeenDevice(d.platform.strip(), d.name, d.kind) for d in list_devices())
-    return OpenCLProbe(tuple(p.name.strip() for p in platforms), devices)
+        return OpenCLProbe((), f"pyopencl lists no platform: {err}")
+    return OpenCLProbe(tuple(_seen_platform(cl, p) for p in platforms))
+
+
+def _seen_platform(cl: Any, platform: Any) -> SeenPlatform:
+    name = platform.name.strip()
+    try:
+        devices = platform.get_devices()
+    except cl.Error:  # a platform without devices answers DEVICE_NOT_FOUND: it is listed with none
+        devices = []
+    return SeenPlatform(name, tuple(SeenDevice(name, d.name.strip(), device_kind(d.type)) for d in devices))
 
 
 @dataclass(frozen=True)
@@ -384,11 +411,11 @@ def _device_lines(probe: OpenCLProbe) -> list[str]:
         return [f"  none: {probe.error}"]
     lines = []
     for platform in probe.platforms:
-        devices = [d for d in probe.devices if d.platform == platform]
+        devices = platform.devices
         shown = ", ".join(
             f"{d.name} ({d.kind}{'' if d.usable else ', a simulator: used only when asked for'})" for d in devices
         )
-        lines.append(f"  {platform}: {shown or 'no device'}")
+        lines.append(f"  {platform.name}: {shown or 'no device'}")
     return lines or ["  none"]
 
 
@@ -405,7 +432,7 @@ def _vendors_read(layout: Layout) -> str:
 
 def _driver_lines(diagnosis: Diagnosis) -> list[str]:
     lines = []
-    seen = " ".join(diagnosis.probe.platforms).lower()
+    seen = " ".join(p.name for p in diagnosis.probe.platforms).lower()
     for d in diagnosis.drivers:
         state = "registered" if d.registered else "NOT REGISTERED"
         lines.append(f"  {d.driver.label}: {', '.join(map(str, d.paths))}: {state}")

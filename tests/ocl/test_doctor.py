@@ -13,6 +13,7 @@ from lift.ocl.doctor import (
     Layout,
     OpenCLProbe,
     SeenDevice,
+    SeenPlatform,
     diagnose,
     doctor,
     fix_files,
@@ -24,11 +25,10 @@ from lift.ocl.doctor import (
 from .conftest import needs_pocl
 
 NVIDIA = "libnvidia-opencl.so.1"
-POCL_ONLY = OpenCLProbe(
-    ("Portable Computing Language",), (SeenDevice("Portable Computing Language", "pthread-cpu", "CPU"),)
-)
-NOTHING = OpenCLProbe((), (), "pyopencl lists no platform: clGetPlatformIDs failed: PLATFORM_NOT_FOUND_KHR")
-OCLGRIND_ONLY = OpenCLProbe(("Oclgrind",), (SeenDevice("Oclgrind", "Oclgrind Simulator", "GPU"),))
+POCL = "Portable Computing Language"
+POCL_ONLY = OpenCLProbe((SeenPlatform(POCL, (SeenDevice(POCL, "pthread-cpu", "CPU"),)),))
+NOTHING = OpenCLProbe((), "pyopencl lists no platform: clGetPlatformIDs failed: PLATFORM_NOT_FOUND_KHR")
+OCLGRIND_ONLY = OpenCLProbe((SeenPlatform("Oclgrind", (SeenDevice("Oclgrind", "Oclgrind Simulator", "GPU"),)),))
 
 
 def _library(root: Path, relative: str) -> Path:
@@ -262,3 +262,20 @@ def test_the_device_listing_and_errors_point_to_the_doctor(capsys: pytest.Captur
     assert "lift doctor" in NO_DEVICE_HELP
     with pytest.raises(DeviceError, match="lift doctor"):
         select_device("no-such-device")
+
+
+def test_a_bare_versioned_name_that_the_linker_resolves_counts(tmp_path: Path) -> None:
+    """Debian's PoCL registers ``libpocl.so.2.12.0``, the file ``libpocl.so.2`` links to (seen on a GPU machine)."""
+    real = _library(tmp_path, "usr/lib/x86_64-linux-gnu/libpocl.so.2.12.0")
+    (real.parent / "libpocl.so.2").symlink_to(real.name)
+    _vendor_file(tmp_path / "etc/OpenCL/vendors", "pocl.icd", "libpocl.so.2.12.0")
+    diagnosis = diagnose(Layout(tmp_path, {}), POCL_ONLY)
+    assert [d.driver.key for d in diagnosis.drivers] == ["pocl"] and diagnosis.unregistered == ()
+
+
+def test_two_platforms_of_one_name_are_listed_apart(tmp_path: Path) -> None:
+    """Two registrations of one driver give two platforms of one name, each with its own devices."""
+    twice = OpenCLProbe(tuple(SeenPlatform(POCL, (SeenDevice(POCL, f"cpu {k}", "CPU"),)) for k in (1, 2)))
+    text, code = doctor(layout=Layout(tmp_path, {}), probe=twice)
+    assert code == 0
+    assert text.splitlines()[1:3] == [f"  {POCL}: cpu 1 (CPU)", f"  {POCL}: cpu 2 (CPU)"]
