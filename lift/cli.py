@@ -211,7 +211,7 @@ def _run(target: Target, sizes: dict[str, int] | None) -> None:
             "(define reference(*arrays) next to the program to check it)"
         )
         return
-    error = _checked(target, result, target.reference(*arrays), "the reference")
+    error = _checked(target, result, target.expected(arrays), "the reference")
     print(f"{target.label:<10} {_shown(used):<28} max relative error {error:.2e}   {elapsed}   ok")
 
 

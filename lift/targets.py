@@ -121,7 +121,7 @@ class Target:
         rng = np.random.default_rng(seed)
         if self.inputs is None:
             return random_inputs(self.program, sizes, rng)
-        arrays = self.inputs(dict(sizes), rng)
+        arrays = _call_users(self.label, "inputs(sizes, rng)", self.inputs, dict(sizes), rng)
         if not isinstance(arrays, tuple | list) or len(arrays) != len(self.program.param_types):
             raise LiftTypeError(
                 f"{self.label}: inputs(sizes, rng) must return a tuple of {len(self.program.param_types)} arrays "
@@ -131,7 +131,20 @@ class Target:
 
     def expected(self, arrays: tuple[Any, ...]) -> Any:
         """The module's ``reference(*arrays)`` when it defines one, else ``lift.interpret``'s result."""
-        return interpret(self.program, *arrays) if self.reference is None else self.reference(*arrays)
+        if self.reference is None:
+            return interpret(self.program, *arrays)
+        return _call_users(self.label, "reference(*arrays)", self.reference, *arrays)
+
+
+def _call_users(label: str, what: str, function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)``, a function of the user's module; what it raises becomes a ``LiftValueError`` naming
+    the function and the line of the user's code that failed."""
+    try:
+        return function(*args)
+    except Exception as err:
+        raise LiftValueError(
+            f"{label}: {what} failed at {_user_frame(err.__traceback__)}: {type(err).__name__}: {err}"
+        ) from err
 
 
 # ---- loading ------------------------------------------------------------------------------------------------

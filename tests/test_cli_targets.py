@@ -138,6 +138,14 @@ def test_run_reports_a_reference_that_disagrees(tmp_path: Path, capsys: pytest.C
     assert "differs from the reference (max relative error" in _error(capsys, ["run", f"{wrong}:program"])
 
 
+def test_a_failing_reference_names_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path, "helper.py", HELPER)
+    failing = _write(tmp_path, "failing.py", DESCRIBED.replace("OFFSET = 0.0", "OFFSET = None"))
+    message = _error(capsys, ["run", f"{failing}:program"])
+    line = DESCRIBED.splitlines().index("    return OFFSET + x.astype(np.float64) * 2.0") + 1
+    assert f"reference(*arrays) failed at {failing}:{line}: TypeError" in message
+
+
 def test_kernel_prints_writes_and_takes_a_mapping(
     progs: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
