@@ -37,7 +37,7 @@ from lift.dsl.ir import (
     Zip,
     walk,
 )
-from lift.errors import LiftError
+from lift.errors import LiftError, LiftInternalError
 
 __all__ = ["listing", "pretty", "show"]
 
@@ -178,11 +178,11 @@ def listing(prog: Fun) -> str:
     """``str(prog)``: :func:`pretty` with types, or without them when the program does not type-check.
 
     Printing is how a program is inspected, above all one that is wrong, so a type error (or a limit the
-    checker reaches) leaves the types out, with a last line saying why, instead of propagating: ``str``
-    never raises on a built program.
+    checker reaches, or a checker bug) leaves the types out, with a last line saying why, instead of
+    propagating: ``str`` never raises on a built program.
     """
     try:
         return pretty(prog, types=True)
-    except LiftError as err:
+    except (LiftError, LiftInternalError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         return f"{pretty(prog, types=False)}\n    # does not type-check: {reason}"
