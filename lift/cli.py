@@ -284,10 +284,6 @@ def _every_example(args: argparse.Namespace) -> None:
         _kernel(load_target(name), None, args.device, show=False, run=True, mapping=None, out=None)
 
 
-def _no_arguments(parser: argparse.ArgumentParser) -> None:
-    """A command without arguments."""
-
-
 def _types_arguments(parser: argparse.ArgumentParser) -> None:
     _target_arguments(parser, sizes=False, device=False)
 
