@@ -324,6 +324,11 @@ def _ensure_recursion_headroom() -> None:
             sys.setrecursionlimit(needed)
 
 
+# once when lift is imported, so that the limit does not change under a caller that raised and restores it
+# (Hypothesis does, around every test); building a program checks again
+_ensure_recursion_headroom()
+
+
 def program_depth(node: Node) -> int:
     """The number of nodes on the longest path from ``node`` to a leaf, computed without recursion (so that it
     can measure any program, however deep); shared subtrees are measured once."""
