@@ -290,7 +290,8 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
             )
         )
         copies = tuple((a, e.value) for a in ancestors if isinstance(e := by[a].extent, Cst))
-        local_arrays.append(LocalArray(m.label, n * 4, copies))
+        assert isinstance(m.bytes, Cst)  # constant with the element count: the same sizes
+        local_arrays.append(LocalArray(m.label, m.bytes.value, copies))
     if local_arrays:
         out.append(
             Rule(

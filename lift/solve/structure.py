@@ -11,7 +11,7 @@ from lift.dsl.ir import Expr, Fun, FunCall, FunDecl, Iterate, Lambda, Map, Reduc
 from lift.dsl.printer import show
 from lift.ocl.views import scalar_count
 from lift.types.arith import ArithExpr, Cst
-from lift.types.data import ArrayType, DataType
+from lift.types.data import ArrayType, DataType, byte_count
 
 __all__ = ["MapSite", "ProgramStructure", "structure_of"]
 
@@ -34,6 +34,8 @@ class MapSite:
     """For an intermediate: the maps whose iterations read it (``None``: the code around the producer)."""
     elements: ArithExpr
     """How many scalars its output holds (for memory limits)."""
+    bytes: ArithExpr
+    """How many bytes its output takes, each scalar at its own width (for the local-memory limit)."""
     text: str
     """How it is written, for messages."""
 
@@ -129,6 +131,7 @@ def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramSt
         s = sites[label]
         t = types.get(label)
         elements = concrete(scalar_count(t)) if t is not None else Cst(1)
+        size_in_bytes = concrete(byte_count(t)) if t is not None else Cst(4)
         maps.append(
             MapSite(
                 label,
@@ -138,6 +141,7 @@ def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramSt
                 bool(s.get("consumer_of")),
                 tuple(s.get("consumers", ())),  # type: ignore[arg-type]
                 elements,
+                size_in_bytes,
                 s["text"],  # type: ignore[arg-type]
             )
         )

@@ -25,6 +25,7 @@ __all__ = [
     "TupleType",
     "Type",
     "bool_",
+    "byte_count",
     "f32",
     "f64",
     "i32",
@@ -226,6 +227,19 @@ def sizes_of(t: Type) -> list[ArithExpr]:
     if isinstance(t, FunType):
         return [s for p in (*t.params, t.result) for s in sizes_of(p)]
     return []
+
+
+def byte_count(t: DataType) -> ArithExpr:
+    """The bytes a value of type ``t`` occupies, each scalar at its own width (``[f64]N`` is ``8*N``)."""
+    if isinstance(t, ArrayType):
+        return t.size * byte_count(t.elem)
+    if isinstance(t, TupleType):
+        total: ArithExpr = Cst(0)
+        for e in t.elems:
+            total = total + byte_count(e)
+        return total
+    assert isinstance(t, ScalarType), t
+    return Cst(t.dtype.itemsize)
 
 
 def map_sizes(t: Type, fn: Any) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import lift
-from lift import Array, f32, fun, size
+from lift import Array, f32, f64, fun, size, userfun
 from lift.dsl import gather, id, join, map, map_glb, map_lcl, map_wrg, reduce, reverse, split, to_local, zip
 from lift.dsl.prelude import add, mult, square
 from lift.solve import DeviceDescription, MappingSpace
@@ -186,3 +186,27 @@ def test_a_private_array_filled_by_parallel_maps_is_refused() -> None:
     choice = {"map0": "glb0", "map1": "seq", "map2": "glb2", "map3": "seq", "map4": "seq", "map5": "glb2",
               "space:map1": "private"}  # fmt: skip
     assert "private-is-one-thread:map1" in lift.explain(prog, choice, sizes={}).names
+
+
+@userfun
+def square64(x: f64) -> f64:
+    return x * x
+
+
+@fun
+def rows64(x: Array[Array[f64, 128], 8]):
+    return x >> map(lambda r: r >> map(square64) >> gather(reverse) >> map(square64))
+
+
+@fun
+def rows32(x: Array[Array[f32, 128], 8]):
+    return x >> map(lambda r: r >> map(square) >> gather(reverse) >> map(square))
+
+
+def test_local_memory_counts_each_scalar_at_its_width() -> None:
+    """A row of 128 floats takes 512 bytes and fits 600; a row of 128 doubles takes 1024 and does not."""
+    choice = {"map0": "wrg0", "map1": "lcl0", "map2": "lcl0", "space:map1": "local"}
+    small = MappingSpace(rows32, {}, DeviceDescription("tiny", 256, local_mem_size=600))
+    large = MappingSpace(rows64, {}, DeviceDescription("tiny", 256, local_mem_size=600))
+    assert "local-memory-fits" not in {r.name for r in small.violations(choice)}
+    assert "local-memory-fits" in {r.name for r in large.violations(choice)}
