@@ -23,6 +23,7 @@ from lift.errors import (
     LiftTypeError,
     LiftValueError,
     MappingError,
+    RewriteError,
     SerializationError,
     UserFunError,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "Mapping",
     "MappingError",
     "MappingSpace",
+    "RewriteError",
     "SerializationError",
     "Tuple",
     "UserFunError",

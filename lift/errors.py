@@ -8,6 +8,7 @@ Every error says what went wrong, where (the combinator, the parameter, the rule
     ├── LiftValueError (ValueError) a bad value: a size, a device word, a launch size, an option
     │   └── SerializationError      a JSON document that does not describe a valid program
     ├── MappingError                an invalid mapping (names the violated rules)
+    ├── RewriteError                a refused rewrite (names the rule, the site and the condition that fails)
     ├── DeviceError                 no usable OpenCL device, or a build/launch the device refuses
     └── LiftLimitError              a request beyond a stated limit (nesting depth, memory, iterations)
         └── LiftTimeoutError        a solver query that ran past its time limit (TimeoutError)
@@ -26,6 +27,7 @@ __all__ = [
     "LiftTypeError",
     "LiftValueError",
     "MappingError",
+    "RewriteError",
     "SerializationError",
     "UserFunError",
 ]
@@ -69,6 +71,19 @@ class MappingError(LiftError):
         super().__init__(message)
         self.rule = rule
         self.labels = labels
+
+
+class RewriteError(LiftError):
+    """A rewrite rule refused at a site: it does not match there, one of its side conditions fails, or the
+    result would change the program's type or need a size fact the program does not guarantee. ``rule`` and
+    ``site`` name where; ``condition`` names the failing side condition (empty when the pattern did not match or
+    the result was refused)."""
+
+    def __init__(self, message: str, *, rule: str, site: str, condition: str = "") -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.site = site
+        self.condition = condition
 
 
 class DeviceError(LiftError):

@@ -53,7 +53,7 @@ from lift.dsl.ir import (
 )
 from lift.dsl.printer import show
 from lift.dsl.substitute import free_params, rename
-from lift.errors import LiftError, LiftTypeError
+from lift.errors import LiftError, LiftTypeError, RewriteError
 from lift.rewrite.rule import Bindings, Rule, proved
 from lift.types.checker import types_equal
 from lift.types.data import FunType
@@ -403,16 +403,22 @@ def apply(prog: Fun, rule: Rule, site: Site | int) -> Fun:
     b = _bindings(prep, _matched(prep, rule, site))
     for c in rule.conditions:
         if not c.holds(b):
-            raise LiftError(
-                f"{rule.name} cannot be applied at {site.description}: the condition {c.name} fails: {c.explain(b)}"
+            raise RewriteError(
+                f"{rule.name} cannot be applied at {site.description}: the condition {c.name} fails: {c.explain(b)}",
+                rule=rule.name,
+                site=site.description,
+                condition=c.name,
             )
     try:
         return _rewrite(prep, rule, site, b)
     except LiftError as err:
         if not _repeated(prep, site.path):
             raise
-        raise LiftError(
-            f"{rule.name} cannot be applied at {site.description}: the condition every_iteration fails: {err}"
+        raise RewriteError(
+            f"{rule.name} cannot be applied at {site.description}: the condition every_iteration fails: {err}",
+            rule=rule.name,
+            site=site.description,
+            condition="every_iteration",
         ) from None
 
 
@@ -444,7 +450,11 @@ def _matched(prep: _Prepared, rule: Rule, site: Site) -> dict[str, Any]:
         raise LiftError(f"{rule.name}: the site {site.description} is not a site of the program {prep.original.name}")
     values = rule.match(node)
     if values is None:
-        raise LiftError(f"{rule.name} does not match at {site.description} (its equation: {rule.equation})")
+        raise RewriteError(
+            f"{rule.name} does not match at {site.description} (its equation: {rule.equation})",
+            rule=rule.name,
+            site=site.description,
+        )
     return values
 
 
@@ -460,16 +470,19 @@ def _rewrite(prep: _Prepared, rule: Rule, site: Site, b: Bindings) -> Fun:
 
 def _verify(prep: _Prepared, new: Fun, rule: Rule, site: Site) -> None:
     where = f"{rule.name} at {site.description}"
+    refused = {"rule": rule.name, "site": site.description}
     try:
         new_type = new.type
         needs = new.constraints
     except LiftTypeError as err:
-        raise LiftError(f"{where}: the rewritten program is ill-typed: {err}") from None
+        raise RewriteError(f"{where}: the rewritten program is ill-typed: {err}", **refused) from None
     old_type = prep.type
     if not types_equal(new_type.result, old_type.result, prep.constraints):
-        raise LiftError(f"{where}: the rewritten program has type {new_type}, not {old_type}")
+        raise RewriteError(f"{where}: the rewritten program has type {new_type}, not {old_type}", **refused)
     for c in needs:
         if c not in prep.constraints and not proved(c, prep.constraints):
-            raise LiftError(
-                f"{where}: the rewritten program needs the size fact {c}, which the original program does not guarantee"
+            raise RewriteError(
+                f"{where}: the rewritten program needs the size fact {c}, which the original program does not "
+                "guarantee",
+                **refused,
             )

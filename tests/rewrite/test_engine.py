@@ -12,7 +12,7 @@ from lift import Array, f32, fun, size
 from lift.dsl import iterate, join, map, pad, reduce, show, split
 from lift.dsl.ir import Expr, FunCall, Map
 from lift.dsl.prelude import add, square
-from lift.errors import LiftError
+from lift.errors import LiftError, RewriteError
 from lift.rewrite import Condition, Rule
 from lift.rewrite.engine import contract, expand
 from lift.testing import programs
@@ -95,7 +95,7 @@ def test_a_site_of_another_program_or_rule_is_rejected() -> None:
     with pytest.raises(LiftError, match="is not a site of the program other"):
         rw.apply(other, rw.join_split, site)
     reduce_site = rw.sites(nested, rw.partial_reduce)[0]
-    with pytest.raises(LiftError, match=r"join_split does not match at reduce in map2"):
+    with pytest.raises(RewriteError, match=r"join_split does not match at reduce in map2"):
         rw.apply(nested, rw.join_split, reduce_site)
 
 
@@ -110,9 +110,10 @@ def test_inside_iterate_the_rewrite_must_hold_at_every_iteration() -> None:
     assert "ill-typed" in six.refusals[0]
     assert rw.sites(growing, rw.split_join(3)) == []
     with pytest.raises(
-        LiftError, match=r"split_join\(3\) cannot be applied at map0 .*: the condition every_iteration fails"
-    ):
+        RewriteError, match=r"split_join\(3\) cannot be applied at map0 .*: the condition every_iteration fails"
+    ) as info:
         rw.apply(growing, rw.split_join(3), six)
+    assert (info.value.rule, info.value.condition) == ("split_join(3)", "every_iteration")
     assert len(rw.sites(growing, rw.split_join(1))) == 1
 
 
@@ -136,9 +137,11 @@ def test_a_rule_that_changes_the_type_is_caught() -> None:
         return x >> map(square)
 
     wrong = Rule("wrong", "e  =  e >> split(2)", _map_call, lambda b: split(2)(b["x"]))
-    with pytest.raises(LiftError, match=r"wrong at map0 at `x >> map\(square\)`: the rewritten program has type "):
+    with pytest.raises(RewriteError, match=r"wrong at map0 at `x >> map\(square\)`: the rewritten program has type "):
         rw.apply(squares, wrong, 0)
-    with pytest.raises(LiftError, match=r"wrong at map0 at .*: the rewritten program is ill-typed: reduce\(add, 0.0\)"):
+    with pytest.raises(
+        RewriteError, match=r"wrong at map0 at .*: the rewritten program is ill-typed: reduce\(add, 0.0\)"
+    ):
         rw.apply(nested, wrong, 0)
 
 
@@ -150,7 +153,7 @@ def test_a_rule_that_needs_a_new_size_fact_is_caught() -> None:
     split_join_without_condition = Rule(
         "split_join_without_condition", rw.split_join(2).equation, rw.split_join(2).match, rw.split_join(2).build
     )
-    with pytest.raises(LiftError, match=r"needs the size fact N % 2 == 0, which the original program does not"):
+    with pytest.raises(RewriteError, match=r"needs the size fact N % 2 == 0, which the original program does not"):
         rw.apply(symbolic, split_join_without_condition, 0)
 
 
@@ -182,3 +185,17 @@ def test_split_and_join_helpers_keep_programs_intact() -> None:
     new = rw.apply(chain, rw.join_split_id, 0)
     assert show(new.body) == "x >> split(2) >> map(reduce(add, 0.0)) >> join"
     assert new.name == "chain" and new.param_types == chain.param_types
+
+
+def test_a_refused_rewrite_names_its_rule_site_and_condition() -> None:
+    @fun
+    def eight(x: Array[f32, 8]):
+        return x >> map(square)
+
+    (site,) = rw.candidate_sites(eight, rw.split_join(3))
+    with pytest.raises(RewriteError) as info:
+        rw.apply(eight, rw.split_join(3), site)
+    assert isinstance(info.value, LiftError)
+    assert info.value.rule == "split_join(3)"
+    assert info.value.site == site.description
+    assert info.value.condition and info.value.condition in str(info.value)
