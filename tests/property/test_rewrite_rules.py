@@ -8,7 +8,7 @@ side conditions (a divisor of the length), sometimes one that does not. Then:
 * where every side condition holds, ``apply`` succeeds, the result has the same type, and the interpreter gives
   the same results on random inputs: exactly for ``i32`` data, within 1e-5 of the float64 reference for
   ``f32`` (whose inputs are small integers, so that reassociated sums are in fact exact too);
-* where one fails, ``apply`` raises ``LiftError`` naming that condition.
+* where one fails, ``apply`` raises ``RewriteError`` naming that condition.
 
 Programs are concrete (sizes in the types) or, a third of the time, symbolic (``[f32]N`` with ``N`` bound only
 when running), where side conditions must be proved from the program's size facts.
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 import lift.rewrite as rw
 from lift.dsl import pretty
 from lift.dsl.ir import Fun
-from lift.errors import LiftError
+from lift.errors import RewriteError
 from lift.rewrite import Bindings, Rule, Site
 from lift.testing import assert_equivalent, programs
 from lift.types import ArithExpr, f32, i32
@@ -156,7 +156,7 @@ def test_rule_keeps_type_and_meaning(name: str, data: st.DataObject) -> None:
     (here,) = [s for s in rw.candidate_sites(prog, rule) if s == site]
     if here.refusals:
         condition = here.refusals[0].split(" fails: ")[0]
-        with pytest.raises(LiftError, match=condition):
+        with pytest.raises(RewriteError, match=condition):
             rw.apply(prog, rule, site)
         event(f"refused: {condition}")
         return
