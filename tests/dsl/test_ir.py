@@ -140,6 +140,14 @@ def test_json_errors() -> None:
         from_json('{"program": {}}')
 
 
+N_ = size("N")
+
+
+@fun
+def _identity(x: Array[f32, N_]):
+    return x >> map(lambda v: v)
+
+
 @pytest.mark.parametrize(
     ("call", "fragments"),
     [
@@ -157,6 +165,11 @@ def test_json_errors() -> None:
         (lambda: Param("p")[1.5], ["int"]),
         (lambda: split(2)(Param("a"), Param("b")), ["split", "1 argument"]),
         (lambda: map(lambda r: split(2)), ["returned the function"]),
+        (lambda: map(), ["map()", "missing", "'f'"]),
+        (lambda: split(2, 3), ["split()", "too many"]),
+        # every entry of a dict is checked, not only the first
+        (lambda: lift.mappings(_identity, sizes={"N": 8, "M": "8"}), ["mappings()", "'sizes'", "'8'"]),
+        (lambda: zip(Param("a"), 3), ["zip()", "'arrays'", "int"]),
     ],
 )
 def test_public_boundary_rejects_bad_arguments(call: object, fragments: list[str]) -> None:
