@@ -143,7 +143,7 @@ class _Inserter:
                 raise MappingError(
                     rule="no-write-write-race",
                     labels=self.deciding_labels(a, a),
-                    message=f"{a.buffer.name}: two different threads write the same element (every thread that runs "
+                    message=f"{a.buffer.described}: two different threads write the same element (every thread that runs "
                     "this statement writes it); map the computation so that each element has one writer",
                 )
 
@@ -168,7 +168,7 @@ class _Inserter:
                     raise MappingError(
                         rule="private-is-one-thread",
                         labels=self.deciding_labels(w, r),
-                        message=f"{w.buffer.name}: private memory holds each thread's own data, but an element of "
+                        message=f"{w.buffer.described}: private memory holds each thread's own data, but an element of "
                         "it written by one thread is read by another; run the writer and the reader of this value on "
                         "the same thread (the same parallel maps), or keep it in local or global memory",
                     )
@@ -286,7 +286,7 @@ class _Inserter:
             raise MappingError(
                 rule="no-sync-between-work-groups",
                 labels=labels,
-                message=f"{a.buffer.name}: an element written by one thread is "
+                message=f"{a.buffer.described}: an element written by one thread is "
                 f"{'read' if not b.write else 'written'} by a thread of another work-group in the same kernel, and work-groups cannot synchronise; keep producer "
                 "and consumer in one work-group (map_wrg/map_lcl) or use the same thread for both",
             )

@@ -225,7 +225,10 @@ class _Generator:
             for path, scalar in _scalars(t):
                 suffix = "".join(f"_{k}" for k in path)
                 c_buffer = self.derived(base + suffix) if path else base
-                buf = v.Buffer(c_buffer, scalar, "global", v.scalar_count(t, path), "input")
+                part = f" (component {', '.join(map(str, path))})" if path else ""
+                buf = v.Buffer(
+                    c_buffer, scalar, "global", v.scalar_count(t, path), "input", f"parameter {p.name}{part}"
+                )
                 buffers.append(buf)
                 pairs.append((path, buf))
             self.out.inputs.append((p.name, t, buffers))
@@ -234,7 +237,9 @@ class _Generator:
         out_pairs = []
         for path, scalar in _scalars(result):
             suffix = "".join(f"_{k}" for k in path)
-            buf = v.Buffer(self.fresh(f"out{suffix}"), scalar, "global", v.scalar_count(result, path), "output")
+            part = f" (component {', '.join(map(str, path))})" if path else ""
+            size = v.scalar_count(result, path)
+            buf = v.Buffer(self.fresh(f"out{suffix}"), scalar, "global", size, "output", f"the program's result{part}")
             self.out.outputs.append(buf)
             out_pairs.append((path, buf))
         self.collect_extents()
@@ -391,7 +396,7 @@ class _Generator:
         for path, scalar in _scalars(t):
             suffix = "".join(f"_{k}" for k in path)
             size = v.scalar_count(t, path) * per_slot
-            buf = v.Buffer(f"{base}{suffix}", scalar, space, size)
+            buf = v.Buffer(f"{base}{suffix}", scalar, space, size, "temp", _holds(where))
             pairs.append((path, buf))
             if space == "global":
                 self.out.temps.append(buf)
@@ -459,7 +464,7 @@ class _Generator:
             if isinstance(target, v.MemRef):
                 if not any(lp.level != "seq" for lp in self.loops) and target.buffer.space != "private":
                     raise MappingError(
-                        f"{self.name}: {target.buffer.name} would be written by every thread; compute it inside "
+                        f"{self.name}: {target.buffer.described} would be written by every thread; compute it inside "
                         "a map_glb or map_wrg"
                     )
                 self.record(target.buffer, True, target.index, ())
@@ -722,6 +727,15 @@ class _Generator:
             if isinstance(t, TupleType):
                 self.c_type(t)
         return name
+
+
+def _holds(f: FunDecl) -> str:
+    """What an intermediate computed by ``f`` is, in the program's words: ``the output of map1``."""
+    inner = f.f if isinstance(f, ToMem) else f
+    if isinstance(inner, Map) and inner.name:
+        return f"the output of {inner.name}"
+    text = _show(f)
+    return f"the result of {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _output_space(f: FunDecl) -> str:

@@ -61,6 +61,13 @@ class Buffer:
     """Number of elements."""
     role: str = "temp"
     """``input``, ``output`` or ``temp``."""
+    holds: str = ""
+    """What it holds, in the program's words (``the output of map1``, ``parameter x``), for messages."""
+
+    @property
+    def described(self) -> str:
+        """How messages name it: what it holds, with the C name in brackets (``the output of map1 (tmp)``)."""
+        return f"{self.holds} ({self.name})" if self.holds else self.name
 
 
 @dataclass(frozen=True)

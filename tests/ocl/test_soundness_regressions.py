@@ -62,6 +62,7 @@ def test_the_issues_mapping_is_refused_as_a_cross_group_read() -> None:
         choices = {"map0": f"wrg{d}", "map1": f"lcl{d}", "map2": f"wrg{d}", "map3": f"lcl{d}"}
         explanation = lift.explain(prog, choices, sizes=sizes)
         assert "no-sync-between-work-groups" in str(explanation)
+        assert "the output of map0" in str(explanation)  # the program's words, not only the C buffer
 
 
 def test_a_cross_group_read_is_refused_by_the_backend() -> None:
