@@ -530,6 +530,9 @@ class _Generator:
         src = self.value(arg)
         t = arg.type
         assert t is not None
+        if f.k == 0:
+            self.copy(src, dest, t)  # no step: the result is the argument
+            return
         turns: dict[DataType, list[v.View]] = {}
         space = _output_space(f.f)
         for step in range(f.k):

@@ -126,3 +126,14 @@ def test_private_data_read_back_by_its_writer_compiles() -> None:
     if HAS_OCLGRIND:
         checked = lift.compile(private_rows_read_by_rows, sizes=sizes, device="oclgrind")
         assert_same(run_under_oclgrind(checked, *arrays), expected)
+
+
+@fun
+def no_steps(a: Array[f32, N]) -> Any:
+    return a >> map(lambda v: v) >> iterate(0, map(third))
+
+
+@needs_pocl
+def test_iterate_zero_times_over_a_computing_function_is_the_argument() -> None:
+    arrays = random_inputs(no_steps, {"N": 8})
+    assert_same(lift.compile(no_steps, sizes={"N": 8}, device="pocl")(*arrays), arrays[0])
