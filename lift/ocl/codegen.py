@@ -29,6 +29,7 @@ from lift.dsl.ir import (
     Lambda,
     Literal,
     Map,
+    Node,
     Pad,
     Param,
     Reduce,
@@ -259,10 +260,20 @@ class _Generator:
                 if f.level in ("glb", "wrg", "lcl") and computes(f.f):
                     self.out.extents.setdefault((f.level, f.dim), []).append(t.size)
                 visit(f.f, t.elem)
+            elif isinstance(f, Iterate) and t is not None and computes(f):
+                # every unrolled step, typed for its own argument (the sizes may change from step to step)
+                for _ in range(min(f.k, MAX_UNROLLED_ITERATIONS)):
+                    g = typed_for(f.f, t)
+                    visit(g, t)
+                    calls(g)
+                    t = self.result_type(g, t)
 
-        for n in walk(self.prog):
-            if isinstance(n, FunCall) and len(n.args) == 1:
-                visit(n.f, n.args[0].type)
+        def calls(node: Node) -> None:
+            for n in walk(node):
+                if isinstance(n, FunCall) and len(n.args) == 1:
+                    visit(n.f, n.args[0].type)
+
+        calls(self.prog)
 
     # ---- values: views of expressions --------------------------------------------------------------
     def value(self, e: Expr) -> v.View:

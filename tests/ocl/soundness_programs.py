@@ -18,6 +18,7 @@ from lift.dsl import (
     reduce,
     reduce_seq,
     slide,
+    split,
     to_global,
     to_private,
     transpose,
@@ -125,12 +126,27 @@ def bicg(A: Array[Array[f32, N], N], p: Array[f32, N], r: Array[f32, N]) -> Expr
     return zip(q, s)
 
 
+@fun
+def rows_halved_twice(x: Array[Array[f32, W], H]) -> Expr:
+    """Each row summed in pairs twice with ``iterate`` (the row shrinks at each step): the steps' maps may run on
+    their own NDRange dimension, which must be launched for the sizes of every step."""
+    return x >> map(lambda r: r >> iterate(2, lambda h: h >> split(2) >> map(reduce(add, 0.0)) >> join))
+
+
+@fun
+def rows_negated_twice(x: Array[Array[f32, W], H]) -> Expr:
+    """``iterate`` of a bare map (no lambda around it) inside a map: its map needs a launch dimension too."""
+    return x >> map(lambda r: r >> iterate(2, map(neg)))
+
+
 PROGRAMS = {
     "rows_then_down": (rows_then_down, {"H": 16, "W": 20}),
     "fdtd_2d_step": (fdtd_2d_step, {"H": 6, "W": 5}),
     "jacobi_2d_two_steps": (jacobi_2d_two_steps, {"H": 6, "W": 5}),
     "jacobi_1d_steps": (jacobi_1d_steps, {"N": 12}),
     "bicg": (bicg, {"N": 8}),
+    "rows_halved_twice": (rows_halved_twice, {"H": 3, "W": 8}),
+    "rows_negated_twice": (rows_negated_twice, {"H": 3, "W": 4}),
 }
 """Each program with small sizes."""
 
