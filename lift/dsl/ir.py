@@ -331,20 +331,26 @@ _ensure_recursion_headroom()
 
 def program_depth(node: Node) -> int:
     """The number of nodes on the longest path from ``node`` to a leaf, computed without recursion (so that it
-    can measure any program, however deep); shared subtrees are measured once."""
-    depth: dict[int, int] = {}
+    can measure any program, however deep). Each node keeps its depth once measured (nodes are immutable), so
+    a program rebuilt around old subtrees costs only its new nodes."""
+
+    def known(n: Node) -> int | None:
+        return n.__dict__.get("_depth")
+
     stack: list[tuple[Node, bool]] = [(node, False)]
     while stack:
         n, children_done = stack.pop()
-        if id(n) in depth:
+        if known(n) is not None:
             continue
         kids = list(n.children())
         if children_done:
-            depth[id(n)] = 1 + max((depth[id(k)] for k in kids), default=0)
+            object.__setattr__(n, "_depth", 1 + max((known(k) or 0 for k in kids), default=0))
         else:
             stack.append((n, True))
-            stack.extend((k, False) for k in kids if id(k) not in depth)
-    return depth[id(node)]
+            stack.extend((k, False) for k in kids if known(k) is None)
+    depth = known(node)
+    assert depth is not None
+    return depth
 
 
 @dataclass(frozen=True, eq=False, repr=False)
