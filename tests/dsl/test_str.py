@@ -8,7 +8,6 @@ the diff; without that variable a missing or different snapshot fails.
 from __future__ import annotations
 
 import builtins
-import os
 from pathlib import Path
 
 import pytest
@@ -20,18 +19,15 @@ from lift.dsl import join, map, pretty, split, zip
 from lift.dsl.ir import Fun
 from lift.dsl.prelude import add, square
 from lift.ocl.lower import default_mapping, lower
+from tests.snapshot import matches_snapshot as matches_file
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 N = size("N")
 
 
 def matches_snapshot(text: str, name: str) -> bool:
-    """``text`` equals the stored snapshot ``name`` (written instead when ``LIFT_UPDATE_SNAPSHOTS`` is set)."""
-    path = SNAPSHOTS / f"{name}.txt"
-    if os.environ.get("LIFT_UPDATE_SNAPSHOTS"):
-        path.write_text(text + "\n")
-    assert path.exists(), f"no snapshot {path}; write it with LIFT_UPDATE_SNAPSHOTS=1 and review it"
-    return path.read_text() == text + "\n"
+    """``text`` equals the stored listing ``name`` (``tests/dsl/snapshots/NAME.txt``)."""
+    return matches_file(text, SNAPSHOTS / f"{name}.txt")
 
 
 def lowered(name: str) -> Fun:
