@@ -121,16 +121,7 @@ class _Inserter:
         for a in writes:
             if a.buffer.space == "private":
                 continue
-            index_a, loops_a, guards_a = _renamed(a, "_1", set())
-            index_b, loops_b, guards_b = _renamed(a, "_2", set())
-            loop_vars = {var for _, var in (*loops_a, *loops_b)}
-            base = [
-                *range_constraints({x for e in (index_a, index_b) for x in e.free_vars()} | loop_vars),
-                *self.facts,
-                *guards_a,
-                *guards_b,
-                to_z3(index_a) == to_z3(index_b),
-            ]
+            loops_a, loops_b, base = self.same_element(a, a, set())
             group_differ = None
             if a.buffer.space == "local":
                 # each work-group has its own local memory: only threads of one group can collide in it
@@ -175,16 +166,7 @@ class _Inserter:
 
     def private_reader_differs(self, w: Access, r: Access, enclosing: set[str]) -> str | None:
         """``"private"`` when some thread may read an element of ``w``'s buffer that it did not write."""
-        index_w, loops_w, guards_w = _renamed(w, "_1", enclosing)
-        index_r, loops_r, guards_r = _renamed(r, "_2", enclosing)
-        loop_vars = {var for _, var in (*loops_w, *loops_r)}
-        base = [
-            *range_constraints({x for e in (index_w, index_r) for x in e.free_vars()} | loop_vars),
-            *self.facts,
-            *guards_w,
-            *guards_r,
-            to_z3(index_w) == to_z3(index_r),
-        ]
+        loops_w, loops_r, base = self.same_element(w, r, enclosing)
         terms: list[z3.BoolRef] = []
         for level, dim in sorted(self.used):
             writer = _thread_vars(loops_w, level).get(dim)
@@ -198,6 +180,23 @@ class _Inserter:
         if terms and _possible([*base, z3.Or(*terms)]):
             return "private"
         return None
+
+    def same_element(
+        self, a: Access, b: Access, shared: set[str]
+    ) -> tuple[list[tuple[Loop, Var]], list[tuple[Loop, Var]], list[z3.BoolRef]]:
+        """The loops of ``a`` and ``b`` with the variables not in ``shared`` renamed apart, and the formulas
+        saying that both run (loop ranges, guards, size facts) and touch the same element."""
+        index_a, loops_a, guards_a = _renamed(a, "_1", shared)
+        index_b, loops_b, guards_b = _renamed(b, "_2", shared)
+        loop_vars = {var for _, var in (*loops_a, *loops_b)}
+        base = [
+            *range_constraints({x for e in (index_a, index_b) for x in e.free_vars()} | loop_vars),
+            *self.facts,
+            *guards_a,
+            *guards_b,
+            to_z3(index_a) == to_z3(index_b),
+        ]
+        return loops_a, loops_b, base
 
     def deciding_labels(self, a: Access, b: Access) -> frozenset[str]:
         """The maps whose choices decide a conflict between ``a`` and ``b``: those of their loops, when both run
@@ -249,22 +248,13 @@ class _Inserter:
         distinct: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> str | None:
         """The fence needed between accesses ``a`` then ``b``, or None; raises for cross-work-group conflicts."""
-        index_a, loops_a, guards_a = _renamed(a, "_1", shared)
-        index_b, loops_b, guards_b = _renamed(b, "_2", shared)
+        loops_a, loops_b, base = self.same_element(a, b, shared)
         if a.buffer.space != "local":
             # another iteration of a strided map_wrg loop may run in another group: only local memory, which
             # each group has for itself, is sure to be touched by the same group in every iteration
             same_group = set()
         group_vars = {lp.var.name for lp, _ in (*loops_a, *loops_b) if lp.level == "wrg"} - same_group
-        loop_vars = {var for _, var in (*loops_a, *loops_b)}
-        base = [
-            *range_constraints({x for e in (index_a, index_b) for x in e.free_vars()} | loop_vars),
-            *self.facts,
-            *guards_a,
-            *guards_b,
-            to_z3(index_a) == to_z3(index_b),
-            *[to_z3(x) != to_z3(y) for (lx, x), (_, y) in zip(loops_a, loops_b) if lx.var.name in distinct],
-        ]
+        base += [to_z3(x) != to_z3(y) for (lx, x), (_, y) in zip(loops_a, loops_b) if lx.var.name in distinct]
         if a.buffer.space == "local":
             # each work-group has its own local memory: only threads of one group can meet in it
             base += [

@@ -262,11 +262,9 @@ class _Generator:
                 visit(f.f, t.elem)
             elif isinstance(f, Iterate) and t is not None and computes(f):
                 # every unrolled step, typed for its own argument (the sizes may change from step to step)
-                for _ in range(min(f.k, MAX_UNROLLED_ITERATIONS)):
-                    g = typed_for(f.f, t)
-                    visit(g, t)
+                for g, t_in, _ in self.steps(f, t, limit=MAX_UNROLLED_ITERATIONS):
+                    visit(g, t_in)
                     calls(g)
-                    t = self.result_type(g, t)
 
         def calls(node: Node) -> None:
             for n in walk(node):
@@ -321,10 +319,8 @@ class _Generator:
         if isinstance(f, Id):
             return a
         if isinstance(f, Iterate):
-            for _ in range(f.k):
-                g = typed_for(f.f, t)
-                out_t = self.result_type(g, t)
-                a, t = self.view(g, [a], [t], None), out_t
+            for g, t_in, _ in self.steps(f, t):
+                a = self.view(g, [a], [t_in], None)
             return a
         assert isinstance(t, ArrayType), f"{f} on {t}"
         if isinstance(f, Split):
@@ -366,9 +362,8 @@ class _Generator:
             assert f.init.type is not None
             return ArrayType(f.init.type, Cst(1))
         if isinstance(f, Iterate):
-            for _ in range(f.k):
-                t = self.result_type(f.f, t)
-            return t
+            results = [out_t for _, _, out_t in self.steps(f, t)]
+            return results[-1] if results else t
         from lift.types.checker import typecheck
 
         return typecheck(f, t).result  # type: ignore[attr-defined]
@@ -546,9 +541,7 @@ class _Generator:
             return
         turns: dict[DataType, list[v.View]] = {}
         space = _output_space(f.f)
-        for step in range(f.k):
-            g = typed_for(f.f, t)  # each step sees its own argument type
-            out_t = self.result_type(g, t)
+        for step, (g, t_in, out_t) in enumerate(self.steps(f, t)):
             if step == f.k - 1:
                 target = dest
             else:
@@ -559,8 +552,19 @@ class _Generator:
                 else:
                     target = self.allocate(out_t, space, f)
                     pair.append(target)
-            self.apply_into(g, src, t, target)
-            src, t = target, out_t
+            self.apply_into(g, src, t_in, target)
+            src = target
+
+    def steps(
+        self, f: Iterate, t: DataType, *, limit: int | None = None
+    ) -> Iterator[tuple[FunDecl, DataType, DataType]]:
+        """``iterate``'s steps, each ``(g, argument type, result type)`` with ``g`` typed for its own argument
+        (the sizes may change from one step to the next); at most ``limit`` of them."""
+        for _ in range(f.k if limit is None else min(f.k, limit)):
+            g = typed_for(f.f, t)
+            out_t = self.result_type(g, t)
+            yield g, t, out_t
+            t = out_t
 
     def write_through(self, f: FunDecl, e: FunCall, dest: v.View) -> v.View | None:
         """The destination for the argument of a rearrangement that can be written in place."""

@@ -86,7 +86,8 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
     """
     if mapping is not None and runs_in_one_work_item(mapping):
         # every map sequential: the whole program in one work-item (the maps keep their levels)
-        return lower(_single_thread(_named_as(prog, mapping)), _with_single(mapping))
+        # (the program's own labels first; the wrapper's label is added to them and to the mapping)
+        return lower(_single_thread(name_maps(prog)), _with_single(mapping))
     if mapping is None:
         # hand-lowered: every computation has its level, and some map runs in parallel
         parallel = any(isinstance(n, Map) and n.level in ("glb", "wrg") for n in program_order(prog.body))
@@ -104,9 +105,10 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
     labels = [label for _, label in map_labels(named)]
     unknown = sorted(set(mapping.levels) - set(labels)) + sorted(set(mapping.spaces) - set(labels))
     if unknown:
+        own = [label for label in labels if label != SINGLE]
         raise MappingError(
             f"{prog.name}: the mapping names {', '.join(unknown)}, which the program does not have; its maps are "
-            f"{', '.join(labels) or 'none'}"
+            f"{', '.join(own) or 'none'}"
         )
     missing = [label for label in labels if label not in mapping.levels]
     if missing:
@@ -124,19 +126,6 @@ def runs_in_one_work_item(mapping: Mapping) -> bool:
 
 SINGLE = "single"
 """The label of the map that runs a whole program in one work-item."""
-
-
-def _named_as(prog: Fun, mapping: Mapping) -> Fun:
-    """``prog`` with its maps labelled, checked against the labels ``mapping`` names."""
-    named = name_maps(prog)
-    labels = {label for _, label in map_labels(named)}
-    unknown = sorted(set(mapping.levels) - labels - {SINGLE})
-    if unknown:
-        raise MappingError(
-            f"{prog.name}: the mapping names {', '.join(unknown)}, which the program does not have; its maps are "
-            f"{', '.join(sorted(labels)) or 'none'}"
-        )
-    return named
 
 
 def _with_single(mapping: Mapping) -> Mapping:
