@@ -27,12 +27,16 @@ from lift.errors import (
     SerializationError,
     UserFunError,
 )
+from lift.ocl.check import OPENCL as _OPENCL
 from lift.ocl.kernel import Kernel, compile_program
+from lift.solve.backend import install_default_backend as _install_default_backend
 from lift.solve.device import DeviceDescription
 from lift.solve.mapping import Mapping
 from lift.solve.model import Explanation, MappingSpace
 from lift.types.checker import typecheck
 from lift.types.data import Array, Tuple, f32, f64, i32, i64, size
+
+_install_default_backend(_OPENCL)  # the mapping model decides index-expression rules with the OpenCL backend
 
 
 @public

@@ -64,13 +64,24 @@ class MappingError(LiftError):
     """An invalid mapping of a program onto the OpenCL thread hierarchy or memory; lists the violated rules.
 
     ``rule`` names the rule broken (when one is known) and ``labels`` the maps whose choices decide it, so that
-    the mapping model can exclude every mapping that makes the same choices for them.
+    the mapping model can exclude every mapping that makes the same choices for them. ``uses`` lists parallel
+    levels (``"glb1"``) the verdict also depends on being in use by *some* map of the kernel (an access outside
+    every loop of a used dimension is made by every thread along it): the refusal then covers every mapping that
+    makes the same choices for ``labels`` and uses each of them.
     """
 
-    def __init__(self, message: str, *, rule: str | None = None, labels: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str | None = None,
+        labels: frozenset[str] = frozenset(),
+        uses: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(message)
         self.rule = rule
         self.labels = labels
+        self.uses = uses
 
 
 class RewriteError(LiftError):

@@ -12,7 +12,7 @@ differs between threads is refused. Private memory never needs a barrier (each t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import replace
 
 import z3
@@ -26,23 +26,31 @@ from lift.types.smt import Constraint, decide, range_constraints, to_z3, z3_sess
 __all__ = ["insert_barriers"]
 
 
-def insert_barriers(gen: Generated, *, facts: Sequence[Constraint] = (), uniform: Iterable[int] = ()) -> Block:
+Answers = dict[Hashable, object]
+"""Answers to conflict questions, by the question's canonical form (:meth:`_Inserter.question`): the kernels of
+one program under different mappings ask many of the same questions, and a mapping model keeps one table for
+all of them. Facts are not part of the key: use one table per program and sizes."""
+
+
+def insert_barriers(
+    gen: Generated, *, facts: Sequence[Constraint] = (), uniform: Iterable[int] = (), answers: Answers | None = None
+) -> Block:
     """``gen.body`` with the barriers it needs; ``uniform`` lists the ``id`` of loops whose trip count is the
     same in every thread of a work-group (besides sequential and work-group loops, which always are)."""
     with z3_session():  # the analysis builds Z3 terms throughout
-        inserter = _Inserter(gen, facts, set(uniform))
+        inserter = _Inserter(gen, facts, set(uniform), {} if answers is None else answers)
         inserter.check_write_races()
         return inserter.block(gen.body, [])
 
 
 class _Inserter:
-    def __init__(self, gen: Generated, facts: Sequence[Constraint], uniform: set[int]) -> None:
+    def __init__(self, gen: Generated, facts: Sequence[Constraint], uniform: set[int], answers: Answers) -> None:
         self.gen = gen
+        self.answers = answers
         self.facts = [c.to_z3() for c in facts]
         self.uniform_ids = uniform
         # the parallel (level, dim) pairs of the kernel along which more than one thread works
         self.used = frozenset(k for k, extents in gen.extents.items() if any(x != Cst(1) for x in extents))
-        self.cache: dict[tuple[Access, Access, tuple[frozenset[str], ...]], str | None] = {}
 
     def is_uniform(self, lp: Loop, stmt: For) -> bool:
         return lp.level in ("seq", "wrg") or id(stmt) in self.uniform_ids
@@ -121,22 +129,29 @@ class _Inserter:
         for a in writes:
             if a.buffer.space == "private":
                 continue
-            loops_a, loops_b, base = self.same_element(a, a, set())
-            group_differ = None
-            if a.buffer.space == "local":
-                # each work-group has its own local memory: only threads of one group can collide in it
-                base += [to_z3(x) == to_z3(y) for (lx, x), (_, y) in zip(loops_a, loops_b) if lx.level == "wrg"]
-            else:
-                group_vars = {lp.var.name for lp, _ in loops_a if lp.level == "wrg"}
-                group_differ = _groups_differ(loops_a, loops_b, group_vars, self.used)
-            differ = [d for d in (_threads_differ(loops_a, loops_b, self.used), group_differ) if d is not None]
-            if differ and _possible([*base, z3.Or(*differ)]):
+            key = self.question("write-write", a, a, set())
+            if key not in self.answers:
+                self.answers[key] = self.two_writers(a)
+            if self.answers[key]:
                 raise MappingError(
                     rule="no-write-write-race",
-                    labels=self.deciding_labels(a, a),
+                    **self.deciding(a, a),
                     message=f"{a.buffer.described}: two different threads write the same element (every thread that runs "
                     "this statement writes it); map the computation so that each element has one writer",
                 )
+
+    def two_writers(self, a: Access) -> bool:
+        """Two different threads (or work-groups) may make the write ``a`` to the same element."""
+        loops_a, loops_b, base = self.same_element(a, a, set())
+        group_differ = None
+        if a.buffer.space == "local":
+            # each work-group has its own local memory: only threads of one group can collide in it
+            base += [to_z3(x) == to_z3(y) for (lx, x), (_, y) in zip(loops_a, loops_b) if lx.level == "wrg"]
+        else:
+            group_vars = {lp.var.name for lp, _ in loops_a if lp.level == "wrg"}
+            group_differ = _groups_differ(loops_a, loops_b, group_vars, self.used)
+        differ = [d for d in (_threads_differ(loops_a, loops_b, self.used), group_differ) if d is not None]
+        return bool(differ) and _possible([*base, z3.Or(*differ)])
 
     def check_private_owners(self, earlier: list[Access], later: list[Access], enclosing: set[str]) -> None:
         """Private memory is one thread's own: an element of it that a later statement reads must have been
@@ -148,17 +163,13 @@ class _Inserter:
             for r in _distinct(later):
                 if r.write or r.buffer != w.buffer:
                     continue
-                key: tuple[Access, Access, tuple[frozenset[str], ...]] = (
-                    w,
-                    r,
-                    (frozenset(enclosing), frozenset({"private"}), frozenset()),
-                )
-                if key not in self.cache:
-                    self.cache[key] = self.private_reader_differs(w, r, enclosing)
-                if self.cache[key] is not None:
+                key = self.question("private-owner", w, r, enclosing)
+                if key not in self.answers:
+                    self.answers[key] = self.private_reader_differs(w, r, enclosing)
+                if self.answers[key] is not None:
                     raise MappingError(
                         rule="private-is-one-thread",
-                        labels=self.deciding_labels(w, r),
+                        **self.deciding(w, r),
                         message=f"{w.buffer.described}: private memory holds each thread's own data, but an element of "
                         "it written by one thread is read by another; run the writer and the reader of this value on "
                         "the same thread (the same parallel maps), or keep it in local or global memory",
@@ -198,15 +209,61 @@ class _Inserter:
         ]
         return loops_a, loops_b, base
 
-    def deciding_labels(self, a: Access, b: Access) -> frozenset[str]:
-        """The maps whose choices decide a conflict between ``a`` and ``b``: those of their loops, when both run
-        inside a loop of every parallel level and dimension the kernel uses; otherwise the verdict also depends
-        on which dimensions the other maps use, and no label set decides it (empty: nothing to generalise)."""
-        for access in (a, b):
-            own = {(lp.level, lp.dim) for lp in access.loops}
-            if not self.used <= own:
-                return frozenset()
-        return frozenset(lp.label for lp in (*a.loops, *b.loops) if lp.label)
+    def deciding(self, a: Access, b: Access, *, carried: bool = False) -> dict[str, frozenset[str]]:
+        """What decides a refused conflict between ``a`` and ``b``, as :class:`MappingError` keywords: the maps of
+        their loops (``labels``) and the parallel levels in use that neither access runs inside (``uses``: every
+        thread along such a level makes the access, whichever map uses it). More maps using more levels only
+        add ways for two threads to differ, so every mapping with the same choices for the labels that uses
+        those levels is refused too. A conflict between two iterations of one loop also depends on whether that
+        loop runs once per thread, which the other maps on its dimension decide: nothing is generalised."""
+        if carried:
+            return {}
+        own = {(lp.level, lp.dim) for lp in (*a.loops, *b.loops)}
+        return {
+            "labels": frozenset(lp.label for lp in (*a.loops, *b.loops) if lp.label),
+            "uses": frozenset(f"{level}{dim}" for level, dim in self.used - own),
+        }
+
+    def question(
+        self,
+        kind: str,
+        a: Access,
+        b: Access,
+        shared: set[str],
+        same_group: set[str] = frozenset(),  # type: ignore[assignment]
+        distinct: set[str] = frozenset(),  # type: ignore[assignment]
+    ) -> Hashable:
+        """The canonical form of a question about accesses ``a`` and ``b``: their loop variables renamed by order
+        of appearance (a bijection, so two questions with one form are the same question up to names), with
+        everything else the answer depends on: the buffer's space, which accesses write, their indices, guards
+        and loops, which loop variables both see, and the parallel levels in use."""
+        names: dict[str, Var] = {}
+        for lp in (*a.loops, *b.loops):
+            if lp.var.name not in names:
+                hi = lp.var.hi.subs(names) if lp.var.hi is not None else None
+                names[lp.var.name] = Var(f"q{len(names)}", lp.var.lo, hi)
+
+        def canonical(x: Access) -> Hashable:
+            return (
+                x.write,
+                x.index.subs(names),
+                tuple((lp.level, lp.dim, names[lp.var.name]) for lp in x.loops),
+                tuple((g.value.subs(names), g.lo.subs(names), g.hi.subs(names)) for g in x.guards),
+            )
+
+        def renamed(variables: set[str]) -> frozenset[str]:
+            return frozenset(names[n].name for n in variables if n in names)
+
+        return (
+            kind,
+            a.buffer.space,
+            canonical(a),
+            canonical(b),
+            renamed(shared),
+            renamed(same_group),
+            renamed(distinct),
+            self.used,
+        )
 
     # ---- deciding conflicts --------------------------------------------------------------------------
     def conflicts(
@@ -224,19 +281,27 @@ class _Inserter:
         fences: set[str] = set()
         same_group = same_group or set()
         distinct = distinct or set()
-        key_shared = (frozenset(shared), frozenset(same_group), frozenset(distinct))
         for a in _distinct(earlier):
             for b in _distinct(later):
                 if a.buffer != b.buffer or not (a.write or b.write) or a.buffer.space == "private":
                     continue
                 if a.buffer.space in fences:
                     continue
-                key = (a, b, key_shared)
-                if key not in self.cache:
-                    self.cache[key] = self.decide(a, b, shared, same_group, distinct)
-                space = self.cache[key]
-                if space is not None:
-                    fences.add(space)
+                key = self.question("conflict", a, b, shared, same_group, distinct)
+                if key not in self.answers:
+                    self.answers[key] = self.decide(a, b, shared, same_group, distinct)
+                answer = self.answers[key]
+                if answer == _OTHER_GROUP:
+                    raise MappingError(
+                        rule="no-sync-between-work-groups",
+                        **self.deciding(a, b, carried=bool(distinct)),
+                        message=f"{a.buffer.described}: an element written by one thread is "
+                        f"{'read' if not b.write else 'written'} by a thread of another work-group in the same kernel, "
+                        "and work-groups cannot synchronise; keep producer and consumer in one work-group "
+                        "(map_wrg/map_lcl) or use the same thread for both",
+                    )
+                if answer is not None:
+                    fences.add(str(answer))
         return fences
 
     def decide(
@@ -247,7 +312,8 @@ class _Inserter:
         same_group: set[str],
         distinct: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> str | None:
-        """The fence needed between accesses ``a`` then ``b``, or None; raises for cross-work-group conflicts."""
+        """The fence needed between accesses ``a`` then ``b``, None, or ``_OTHER_GROUP`` when a thread of another
+        work-group may touch the element (no barrier can order that)."""
         loops_a, loops_b, base = self.same_element(a, b, shared)
         if a.buffer.space != "local":
             # another iteration of a strided map_wrg loop may run in another group: only local memory, which
@@ -272,15 +338,11 @@ class _Inserter:
         if not differ or not _possible([*base, z3.Or(*differ)]):
             return None
         if groups_differ is not None and _possible([*base, groups_differ]):
-            labels = self.deciding_labels(a, b)
-            raise MappingError(
-                rule="no-sync-between-work-groups",
-                labels=labels,
-                message=f"{a.buffer.described}: an element written by one thread is "
-                f"{'read' if not b.write else 'written'} by a thread of another work-group in the same kernel, and work-groups cannot synchronise; keep producer "
-                "and consumer in one work-group (map_wrg/map_lcl) or use the same thread for both",
-            )
+            return _OTHER_GROUP
         return a.buffer.space
+
+
+_OTHER_GROUP = "other work-group"
 
 
 def _distinct(accesses: list[Access]) -> list[Access]:

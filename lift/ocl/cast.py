@@ -21,6 +21,7 @@ __all__ = [
     "Decl",
     "For",
     "Stmt",
+    "barriers_in",
     "c_index",
     "comment_text",
     "print_block",
@@ -144,6 +145,19 @@ def with_index_type(block: Block, variables: frozenset[str], index_type: str = "
     if not variables:
         return block
     return transform_loops(block, lambda s: replace(s, index_type=index_type) if s.var in variables else s)
+
+
+def barriers_in(block: Block) -> list[Barrier]:
+    """The barriers of ``block``, in order (inside loops too)."""
+    out: list[Barrier] = []
+    for s in block.stmts:
+        if isinstance(s, Barrier):
+            out.append(s)
+        elif isinstance(s, For):
+            out.extend(barriers_in(s.body))
+        elif isinstance(s, Block):
+            out.extend(barriers_in(s))
+    return out
 
 
 def print_block(block: Block, indent: int = 1) -> list[str]:

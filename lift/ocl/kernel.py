@@ -22,16 +22,16 @@ from lift.dsl.ir import Fun, Map, Node, Pad, Slide, Split, Stride, transform, wa
 from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
 from lift.ocl import device as dev
 from lift.ocl import launch
-from lift.ocl.barriers import insert_barriers
+from lift.ocl.barriers import Answers, insert_barriers
 from lift.ocl.bounds import check_bounds, check_long_range, wide_index_vars
-from lift.ocl.cast import Barrier, Block, For, print_block, transform_loops, with_index_type
+from lift.ocl.cast import Barrier, Block, For, barriers_in, print_block, transform_loops, with_index_type
 from lift.ocl.codegen import Generated, generate
 from lift.ocl.lower import lower, runs_in_one_work_item
 from lift.solve.mapping import Mapping
 from lift.types.arith import ArithExpr, Cst, Max, Min
 from lift.types.data import ArrayType, DataType, map_sizes, sizes_of
 
-__all__ = ["Kernel", "Profile", "compile_program", "specialise"]
+__all__ = ["Built", "Kernel", "Profile", "build", "check_levels", "compile_program", "specialise"]
 
 
 def specialise(prog: Fun, sizes: AbcMapping[str, int]) -> Fun:
@@ -166,19 +166,56 @@ def _compile_lowered(
     *,
     synchronise: bool = True,
 ) -> Kernel:
-    specialised = specialise(low, sizes) if sizes else low
-    _check_dimensions(specialised)
-    gen = _generate(specialised)
+    built = build(low, sizes, synchronise=synchronise)
+    gen, body = built.generated, built.body
     values = dict(values or {})
     launch.check_value_names(values, frozenset(gen.extents))
-    facts = specialised.typed.constraints
-    uniform = _uniform_loops(gen)
-    body = insert_barriers(gen, facts=facts, uniform=uniform) if synchronise else gen.body
-    check_long_range(gen)
-    check_bounds(gen, facts)
+    check_bounds(gen, built.facts)
     body = _guard_spare_threads(body, gen, launch.guarded_dims(values, frozenset(gen.extents)))
     body = with_index_type(body, wide_index_vars(gen))
     return Kernel(prog, low, gen, body, dict(sizes or {}), values, device)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A lowered program's kernel with its barriers: everything that decides whether the mapping is valid."""
+
+    generated: Generated
+    """The generated kernel (its accesses and loops)."""
+    body: Block
+    """Its body with the barriers it needs."""
+    facts: tuple[Any, ...]
+    """The size facts the index analysis assumed."""
+
+
+def build(
+    low: Fun, sizes: AbcMapping[str, int] | None, *, synchronise: bool = True, answers: Answers | None = None
+) -> Built:
+    """Generate the kernel of ``low`` and insert its barriers: raises :class:`MappingError` for a mapping the
+    rules on index expressions refuse. ``answers`` shares the answers to conflict questions between the kernels
+    of one program (see :data:`lift.ocl.barriers.Answers`)."""
+    specialised = specialise(low, sizes) if sizes else low
+    _check_dimensions(specialised)
+    gen = _generate(specialised)
+    check_levels(gen.extents)
+    facts = tuple(specialised.typed.constraints)
+    body = gen.body
+    if synchronise:
+        body = insert_barriers(gen, facts=facts, uniform=_uniform_loops(gen), answers=answers)
+    check_long_range(gen)
+    return Built(gen, body, facts)
+
+
+def check_levels(extents: AbcMapping[tuple[str, int], Any]) -> None:
+    """The parallel levels a kernel uses go together: no ``map_glb`` with ``map_wrg``/``map_lcl``, and a
+    ``map_lcl`` only where a ``map_wrg`` of its dimension is used."""
+    if any(level == "glb" for level, _ in extents) and any(level in ("wrg", "lcl") for level, _ in extents):
+        raise MappingError(
+            "a kernel cannot mix map_glb with map_wrg/map_lcl (the thread ids would conflict)", rule="no-glb-with-wrg-lcl"
+        )
+    for level, dim in extents:
+        if level == "lcl" and ("wrg", dim) not in extents:
+            raise MappingError(f"map_lcl(dim={dim}) needs an enclosing map_wrg(dim={dim})", rule="wrg-with-lcl")
 
 
 def _generate(low: Fun) -> Generated:
@@ -309,19 +346,7 @@ class Kernel:
     @property
     def barriers(self) -> list[Barrier]:
         """The barriers in the kernel, in order."""
-        out: list[Barrier] = []
-
-        def visit(b: Block) -> None:
-            for s in b.stmts:
-                if isinstance(s, Barrier):
-                    out.append(s)
-                elif isinstance(s, For):
-                    visit(s.body)
-                elif isinstance(s, Block):
-                    visit(s)
-
-        visit(self._body)
-        return out
+        return barriers_in(self._body)
 
     def _print(self) -> str:
         from lift.dsl.userfun_syntax import struct_definition
@@ -358,12 +383,6 @@ class Kernel:
 
     # ---- launch geometry ---------------------------------------------------------------------------
     def _check_values(self) -> None:
-        extents = self._gen.extents
-        if any(level == "glb" for level, _ in extents) and any(level in ("wrg", "lcl") for level, _ in extents):
-            raise MappingError("a kernel cannot mix map_glb with map_wrg/map_lcl (the thread ids would conflict)")
-        for level, dim in extents:
-            if level == "lcl" and ("wrg", dim) not in extents:
-                raise MappingError(f"map_lcl(dim={dim}) needs an enclosing map_wrg(dim={dim})")
         if self.values and not self._size_args():
             self.launch_config({})  # every size is known: refuse bad values now rather than at the first launch
 

@@ -3,7 +3,7 @@
 Structural rules (Lift's rules 1–7, address-space legality, device limits; ``lift.solve.rules``) are Z3
 assertions over one integer a map and one an intermediate. What depends on the index expressions — a barrier
 that would need work-groups to synchronise, a barrier some threads would not reach, two threads writing one
-element — is decided by Z3 on those expressions in the backend (``lift.ocl.barriers``), for each candidate the
+element — is decided by Z3 on those expressions by the backend (:mod:`lift.solve.backend`), for each candidate the
 solver proposes; a failing candidate is excluded together with every mapping that makes the same choices for
 the maps involved (a lemma, as in lazy SMT), so enumeration yields valid mappings only, each once.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +26,13 @@ import z3
 from lift.dsl.bind import check_sizes
 from lift.dsl.ir import Fun
 from lift.errors import LiftError, LiftLimitError, MappingError
+from lift.solve.backend import Backend, default_backend
 from lift.solve.device import describe
 from lift.solve.mapping import Mapping as LiftMapping
 from lift.solve.mapping import check_choices
 from lift.solve.rules import CODES, SPACE_CODES, Levels, Rule, rules_for
 from lift.solve.structure import ProgramStructure, structure_of
+from lift.types.arith import Cst
 from lift.types.smt import Deadline, check, z3_session
 
 __all__ = ["Explanation", "MappingSpace", "TuningSpace", "mappings"]
@@ -87,13 +89,21 @@ class MappingSpace:
     ``smtlib()``, ``tuning(m)`` and ``explain(choices)``."""
 
     def __init__(
-        self, prog: Fun, sizes: Mapping[str, int] | None = None, device: Any = None, *, heuristics: bool = True
+        self,
+        prog: Fun,
+        sizes: Mapping[str, int] | None = None,
+        device: Any = None,
+        *,
+        heuristics: bool = True,
+        backend: Backend | None = None,
     ) -> None:
         if not isinstance(prog, Fun):
             raise LiftError(f"mappings: expected a program made with @fun, found {type(prog).__name__}")
         self.program = prog
         self.sizes = check_sizes(sizes, "mappings")  # positive 64-bit integers, or a LiftValueError
         self.device = describe(device)
+        self.backend = backend if backend is not None else default_backend()
+        """Decides the rules on index expressions for each candidate (:mod:`lift.solve.backend`)."""
         self.structure: ProgramStructure = structure_of(prog, self.sizes)
         self.rules: list[Rule] = rules_for(self.structure, self.device, heuristics=heuristics)
         with z3_session():
@@ -109,6 +119,7 @@ class MappingSpace:
         # way (a verdict is a pure function of the mapping, assignment of a dict entry or a field is atomic).
         self._valid: list[LiftMapping] | None = None
         self._verdicts: dict[LiftMapping, MappingError | None] = {}
+        self._answers: dict[Hashable, object] = {}  # the backend's answers, shared between candidates
 
     # ---- the solver -----------------------------------------------------------------------------------
     def domains(self) -> list[z3.BoolRef]:
@@ -148,25 +159,38 @@ class MappingSpace:
         spaces = {m: _SPACE_OF[model.eval(v, model_completion=True).as_long()] for m, v in self.spaces.items()}
         return LiftMapping(levels, {m: sp for m, sp in spaces.items() if sp != "global"})
 
-    def _block(self, mapping: LiftMapping, labels: frozenset[str] | None = None) -> z3.BoolRef:
-        """Exclude ``mapping``, or every mapping making its choices for ``labels`` (and all spaces): the maps a
-        backend refusal names as deciding it (``MappingError.labels``). Call inside the Z3 session."""
+    def _block(self, mapping: LiftMapping, refusal: MappingError | None = None) -> z3.BoolRef:
+        """Exclude ``mapping``; for a refusal that names the maps deciding it (``MappingError.labels``), every
+        mapping making the same choices for them (and for every address space) and using each parallel level the
+        refusal depends on (``MappingError.uses``). Call inside the Z3 session."""
+        labels = refusal.labels if refusal is not None and refusal.labels else None
+        if labels is not None and not all(level in self._levels_in_use(mapping) for level in refusal.uses):
+            labels = None  # a level used by none of the program's own maps (a copy lowering adds): no lemma
         keep = [m for m in self.levels if labels is None or m in labels or mapping.levels[m] == "fuse"]
         terms = [self.levels[m] != CODES[mapping.levels[m]] for m in keep]
         terms += [self.spaces[m] != SPACE_CODES[mapping.spaces.get(m, "global")] for m in self.spaces]
+        if labels is not None:
+            assert refusal is not None
+            terms += [z3.Not(self._in_use(level)) for level in sorted(refusal.uses)]
         return z3.Or(*terms) if terms else z3.BoolVal(False)
+
+    def _spread(self) -> list[str]:
+        """The maps of more than one iteration: those that put more than one thread along their level."""
+        return [m.label for m in self.structure.maps if m.extent != Cst(1)]
+
+    def _levels_in_use(self, mapping: LiftMapping) -> set[str]:
+        return {mapping.levels[m] for m in self._spread()}
+
+    def _in_use(self, level: str) -> z3.BoolRef:
+        """Some map of more than one iteration runs at ``level`` (``"glb1"``). Call inside the Z3 session."""
+        return z3.Or(z3.BoolVal(False), *[self.levels[m] == CODES[level] for m in self._spread()])
 
     # ---- the checks that need the index expressions ---------------------------------------------------------
     def verdict(self, mapping: LiftMapping) -> MappingError | None:
         """``None`` when the backend builds a correct kernel for ``mapping``, else the error it gives."""
         if mapping not in self._verdicts:
-            from lift.ocl.kernel import compile_program
-
-            try:
-                compile_program(self.program, self.sizes or None, mapping)
-                self._verdicts[mapping] = None
-            except MappingError as err:
-                self._verdicts[mapping] = err
+            sizes = self.sizes or None
+            self._verdicts[mapping] = self.backend.refusal(self.program, sizes, mapping, answers=self._answers)
         return self._verdicts[mapping]
 
     def _candidates(self, extra: list[z3.BoolRef], deadline: Deadline) -> Iterator[tuple[LiftMapping, bool]]:
@@ -184,7 +208,7 @@ class MappingSpace:
             err = self.verdict(m)
             yield m, err is None
             with z3_session():
-                s.add(self._block(m, err.labels if err is not None and err.labels else None))
+                s.add(self._block(m, err))
         raise LiftLimitError(
             f"{deadline.query} of {self.program.name}: more than {MAX_ENUMERATION} candidate mappings; "
             f"{_NARROW_SPACE}, or draw some with sample()"
@@ -244,7 +268,7 @@ class MappingSpace:
             if err is None:
                 return m
             with z3_session():
-                s.add(self._block(m, err.labels or None))
+                s.add(self._block(m, err))
         raise MappingError(f"{self.program.name}: no valid mapping\n{self.explain({})}")
 
     def _parallel_per_nest(self) -> list[z3.BoolRef]:
@@ -305,9 +329,7 @@ class MappingSpace:
         return (-len(parallel), -len(set(parallel)))
 
     def _barriers(self, m: LiftMapping) -> tuple[int, tuple[int, int]]:
-        from lift.ocl.kernel import compile_program
-
-        return (len(compile_program(self.program, self.sizes or None, m).barriers), self._parallelism(m))
+        return (self.backend.barrier_count(self.program, self.sizes or None, m), self._parallelism(m))
 
     def _local(self, m: LiftMapping) -> tuple[int, tuple[int, int]]:
         return (sum(1 for sp in m.spaces.values() if sp == "local"), self._parallelism(m))
@@ -399,8 +421,6 @@ class TuningSpace:
     ``map_lcl`` of its dimension, their product fits the device's work-group limit)."""
 
     def __init__(self, space: MappingSpace, mapping: LiftMapping) -> None:
-        from lift.types.arith import Cst
-
         self.mapping = mapping
         self._program = space.program.name
         extents: dict[int, int] = {}

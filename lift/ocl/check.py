@@ -1,0 +1,42 @@
+"""The OpenCL backend as the mapping model sees it (:class:`lift.solve.backend.Backend`): the kernel of a
+candidate mapping is generated and its barriers decided — the rules on index expressions — and nothing is
+printed or launched."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from collections.abc import Mapping as AbcMapping
+
+from lift.dsl.ir import Fun
+from lift.errors import MappingError
+from lift.ocl.cast import barriers_in
+from lift.ocl.kernel import build
+from lift.ocl.lower import lower
+from lift.solve.mapping import Mapping
+
+__all__ = ["OPENCL", "OpenCLBackend"]
+
+
+class OpenCLBackend:
+    """Decides a mapping by building its kernel (generation and barrier insertion; no C is printed)."""
+
+    def refusal(
+        self,
+        prog: Fun,
+        sizes: AbcMapping[str, int] | None,
+        mapping: Mapping,
+        *,
+        answers: dict[Hashable, object],
+    ) -> MappingError | None:
+        try:
+            build(lower(prog, mapping), sizes, answers=answers)
+        except MappingError as err:
+            return err
+        return None
+
+    def barrier_count(self, prog: Fun, sizes: AbcMapping[str, int] | None, mapping: Mapping) -> int:
+        return len(barriers_in(build(lower(prog, mapping), sizes).body))
+
+
+OPENCL = OpenCLBackend()
+"""The backend ``lift`` installs for the mapping model."""
