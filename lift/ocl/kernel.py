@@ -211,7 +211,8 @@ def check_levels(extents: AbcMapping[tuple[str, int], Any]) -> None:
     ``map_lcl`` only where a ``map_wrg`` of its dimension is used."""
     if any(level == "glb" for level, _ in extents) and any(level in ("wrg", "lcl") for level, _ in extents):
         raise MappingError(
-            "a kernel cannot mix map_glb with map_wrg/map_lcl (the thread ids would conflict)", rule="no-glb-with-wrg-lcl"
+            "a kernel cannot mix map_glb with map_wrg/map_lcl (the thread ids would conflict)",
+            rule="no-glb-with-wrg-lcl",
         )
     for level, dim in extents:
         if level == "lcl" and ("wrg", dim) not in extents:

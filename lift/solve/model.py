@@ -164,14 +164,14 @@ class MappingSpace:
         mapping making the same choices for them (and for every address space) and using each parallel level the
         refusal depends on (``MappingError.uses``). Call inside the Z3 session."""
         labels = refusal.labels if refusal is not None and refusal.labels else None
-        if labels is not None and not all(level in self._levels_in_use(mapping) for level in refusal.uses):
+        uses = refusal.uses if refusal is not None else frozenset()
+        if labels is not None and not uses <= self._levels_in_use(mapping):
             labels = None  # a level used by none of the program's own maps (a copy lowering adds): no lemma
         keep = [m for m in self.levels if labels is None or m in labels or mapping.levels[m] == "fuse"]
         terms = [self.levels[m] != CODES[mapping.levels[m]] for m in keep]
         terms += [self.spaces[m] != SPACE_CODES[mapping.spaces.get(m, "global")] for m in self.spaces]
         if labels is not None:
-            assert refusal is not None
-            terms += [z3.Not(self._in_use(level)) for level in sorted(refusal.uses)]
+            terms += [z3.Not(self._in_use(level)) for level in sorted(uses)]
         return z3.Or(*terms) if terms else z3.BoolVal(False)
 
     def _spread(self) -> list[str]:
