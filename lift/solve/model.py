@@ -25,6 +25,7 @@ import z3
 
 from lift.dsl.bind import check_sizes
 from lift.dsl.ir import Fun
+from lift.dsl.levels import ALL_LEVELS, AddressSpace, Level
 from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.solve.backend import Backend, default_backend
 from lift.solve.device import describe
@@ -37,8 +38,8 @@ from lift.types.smt import Deadline, check, z3_session
 
 __all__ = ["Explanation", "MappingSpace", "TuningSpace", "mappings"]
 
-_LEVEL_OF = {v: k for k, v in CODES.items()}
-_SPACE_OF = {v: k for k, v in SPACE_CODES.items()}
+_LEVEL_OF = {level.code: str(level) for level in ALL_LEVELS}
+_SPACE_OF = {space.code: space.value for space in AddressSpace}
 MAX_ENUMERATION = 20_000
 """Enumeration stops (with a :class:`~lift.errors.LiftLimitError`) beyond this many candidates."""
 
@@ -425,12 +426,11 @@ class TuningSpace:
         self._program = space.program.name
         extents: dict[int, int] = {}
         for m in space.structure.maps:
-            choice = mapping.levels[m.label]
-            if choice.startswith("lcl"):
+            level = Level.parse(mapping.levels[m.label])
+            if level.kind == "lcl":
                 if not isinstance(m.extent, Cst):
                     raise LiftError(f"tuning: the size of {m.label} is {m.extent}; pass sizes= to mappings()")
-                d = int(choice[3])
-                extents[d] = max(extents.get(d, 1), m.extent.value)
+                extents[level.dim] = max(extents.get(level.dim, 1), m.extent.value)
         self.dims = sorted(extents)
         limit = space.device.max_work_group_size
         with z3_session():
