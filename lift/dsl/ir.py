@@ -62,6 +62,7 @@ __all__ = [
     "fresh_name",
     "map_labels",
     "name_maps",
+    "output_space",
     "program_depth",
     "program_order",
     "transform",
@@ -739,6 +740,20 @@ def computes(f: FunDecl) -> bool:
     if isinstance(f, Lambda):
         return any(isinstance(n, FunCall) and computes(n.f) for n in walk(f.body))
     return False
+
+
+def output_space(f: FunDecl) -> str:
+    """Where the result of ``f`` lives: as in Lift, where its innermost function writes it (``map(to_local(g))``
+    puts the whole map's result in local memory); global memory unless some ``to_…`` says otherwise."""
+    while True:
+        if isinstance(f, ToMem):
+            return f.space
+        if isinstance(f, Map):
+            f = f.f
+        elif isinstance(f, Lambda) and isinstance(f.body, FunCall):
+            f = f.body.f
+        else:
+            return "global"
 
 
 def map_labels(prog: Node) -> list[tuple[Map, str]]:

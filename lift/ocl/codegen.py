@@ -43,6 +43,7 @@ from lift.dsl.ir import (
     computes,
     walk,
 )
+from lift.dsl.ir import output_space as _output_space
 from lift.dsl.userfun_syntax import c_literal, default_struct_name
 from lift.errors import LiftError, LiftLimitError, MappingError
 from lift.ocl import views as v
@@ -754,20 +755,6 @@ def _holds(f: FunDecl) -> str:
         return f"the output of {inner.name}"
     text = _show(f)
     return f"the result of {text if len(text) <= 60 else text[:57] + '...'}"
-
-
-def _output_space(f: FunDecl) -> str:
-    """Where the result of ``f`` lives: as in Lift, where its innermost function writes it (``map(to_local(g))``
-    puts the whole map's result in local memory); global memory unless some ``to_…`` says otherwise."""
-    while True:
-        if isinstance(f, ToMem):
-            return f.space
-        if isinstance(f, Map):
-            f = f.f
-        elif isinstance(f, Lambda) and isinstance(f.body, FunCall):
-            f = f.body.f
-        else:
-            return "global"
 
 
 def _fusable_map(arg: Expr) -> tuple[FunDecl, Expr] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lift.dsl.ir import Fun, FunCall, Map, ToMem, computes, name_maps, program_order
+from lift.dsl.ir import Fun, FunCall, Map, ToMem, computes, name_maps, output_space, program_order
 from lift.errors import LiftError
 
 __all__ = ["choices_of"]
@@ -10,8 +10,6 @@ __all__ = ["choices_of"]
 
 def choices_of(prog: Fun) -> dict[str, str]:
     """``{"map0": "wrg0", "map1": "lcl0", "space:map1": "local"}`` for a low-level program."""
-    from lift.ocl.codegen import _output_space
-
     named = name_maps(prog)
     out: dict[str, str] = {}
     for n in program_order(named):
@@ -26,7 +24,7 @@ def choices_of(prog: Fun) -> dict[str, str]:
             f = n.f
             inner = f.f if isinstance(f, ToMem) else f
             if isinstance(inner, Map) and inner.name and computes(inner.f):
-                space = f.space if isinstance(f, ToMem) else _output_space(inner)
+                space = f.space if isinstance(f, ToMem) else output_space(inner)
                 if space != "global":
                     out[f"space:{inner.name}"] = space
     return out
