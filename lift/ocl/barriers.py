@@ -21,6 +21,7 @@ from lift.errors import MappingError
 from lift.ocl.cast import Barrier, Block, For, Stmt
 from lift.ocl.codegen import Access, Generated, Loop
 from lift.types.arith import ArithExpr, Cst, Var
+from lift.types.injective import injective
 from lift.types.smt import Constraint, decide, range_constraints, to_z3, z3_session
 
 __all__ = ["insert_barriers"]
@@ -142,6 +143,14 @@ class _Inserter:
 
     def two_writers(self, a: Access) -> bool:
         """Two different threads (or work-groups) may make the write ``a`` to the same element."""
+        own = {(lp.level, lp.dim) for lp in a.loops}
+        spread = {"lcl", "glb"} if a.buffer.space == "local" else {"lcl", "glb", "wrg"}
+        if not a.guards and any(level in spread and (level, dim) not in own for level, dim in self.used):
+            # every thread along a level the write is outside of makes it, and it is made: no need to ask Z3
+            return True
+        threads = {lp.var.name for lp in a.loops if lp.level != "seq" and not _one_value(lp.var)}
+        if threads <= {v.name for v in a.index.free_vars()} and injective(a.index, [lp.var for lp in a.loops]):
+            return False  # distinct iterations write distinct elements, and every thread's iterations are its own
         loops_a, loops_b, base = self.same_element(a, a, set())
         group_differ = None
         if a.buffer.space == "local":
