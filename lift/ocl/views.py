@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from lift.dsl.ir import IndexFun
 from lift.errors import LiftError
 from lift.types.arith import ArithExpr, Cst, maximum, minimum
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, scalar_count
 
 __all__ = [
     "Buffer",
@@ -33,6 +33,7 @@ __all__ = [
     "TupleRef",
     "ValueRef",
     "View",
+    "scalar_count",  # defined with the data types (the mapping model counts scalars too); kept here for ocl
 ]
 
 
@@ -205,21 +206,6 @@ class MemView(View):
         for i, n in zip(indices, dims):
             flat = flat * n + i
         return MemRef(buffer, self.base * scalar_count(self.type, tuple(component)) + flat)
-
-
-def scalar_count(t: DataType, component: tuple[int, ...] = ()) -> ArithExpr:
-    """How many scalars of one component (a path of tuple indices; all of them for ``()``) a value of type
-    ``t`` holds."""
-    if isinstance(t, ArrayType):
-        return t.size * scalar_count(t.elem, component)
-    if isinstance(t, TupleType):
-        if not component:  # every component together
-            total: ArithExpr = Cst(0)
-            for e in t.elems:
-                total = total + scalar_count(e)
-            return total
-        return scalar_count(t.elems[component[0]], component[1:])
-    return Cst(1)
 
 
 @dataclass(frozen=True)

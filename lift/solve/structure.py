@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from lift.dsl.ir import Expr, Fun, FunCall, FunDecl, Iterate, Lambda, Map, Reduce, ToMem, computes, name_maps
 from lift.dsl.printer import show
-from lift.ocl.views import scalar_count
 from lift.types.arith import ArithExpr, Cst
-from lift.types.data import ArrayType, DataType, byte_count
+from lift.types.data import ArrayType, DataType, byte_count, scalar_count
 
 __all__ = ["MapSite", "ProgramStructure", "structure_of"]
 

@@ -30,6 +30,7 @@ __all__ = [
     "f64",
     "i32",
     "i64",
+    "scalar_count",
     "size",
 ]
 
@@ -240,6 +241,21 @@ def byte_count(t: DataType) -> ArithExpr:
         return total
     assert isinstance(t, ScalarType), t
     return Cst(t.dtype.itemsize)
+
+
+def scalar_count(t: DataType, component: tuple[int, ...] = ()) -> ArithExpr:
+    """How many scalars of one component (a path of tuple indices; all of them for ``()``) a value of type
+    ``t`` holds."""
+    if isinstance(t, ArrayType):
+        return t.size * scalar_count(t.elem, component)
+    if isinstance(t, TupleType):
+        if not component:  # every component together
+            total: ArithExpr = Cst(0)
+            for e in t.elems:
+                total = total + scalar_count(e)
+            return total
+        return scalar_count(t.elems[component[0]], component[1:])
+    return Cst(1)
 
 
 def map_sizes(t: Type, fn: Any) -> Any:
