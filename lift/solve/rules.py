@@ -1,20 +1,22 @@
 """The mapping model's constraints: named rules, each with a sentence a user can read.
 
-Every rule is written once, over *codes* (one integer a map: ``0`` seq, ``1`` fuse, ``10+d`` lcl d, ``20+d``
-wrg d, ``30+d`` glb d; one an intermediate: ``0`` global, ``1`` local, ``2`` private), with connectives that
-build a Z3 formula when given Z3 variables and a plain ``bool`` when given Python integers. So each rule has
-both forms — the formula the solver works on, and an evaluator on concrete choices — and tests check that
-they agree.
+Every rule is written once, over *codes* (one integer a map, its ``Level.code`` from :mod:`lift.dsl.levels`:
+``0`` seq, ``1`` fuse, ``10+d`` lcl d, ``20+d`` wrg d, ``30+d`` glb d; one an intermediate, its
+``AddressSpace.code``: ``0`` global, ``1`` local, ``2`` private), with connectives that build a Z3 formula
+when given Z3 variables and a plain ``bool`` when given Python integers. So each rule has both forms — the
+formula the solver works on, and an evaluator on concrete choices — and tests check that they agree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import z3
 
+from lift.dsl.levels import ALL_LEVELS, AddressSpace, Level, LevelKind
 from lift.solve.device import DeviceDescription
 from lift.solve.structure import ProgramStructure
 from lift.types.arith import Cst
@@ -22,15 +24,21 @@ from lift.types.smt import z3_session
 
 __all__ = ["CODES", "SPACE_CODES", "Levels", "Rule", "rules_for"]
 
-CODES: dict[str, int] = {
-    "seq": 0,
-    "fuse": 1,
-    **{f"{k}{d}": base + d for k, base in (("lcl", 10), ("wrg", 20), ("glb", 30)) for d in range(3)},
-}
-"""Level choice → code."""
-SPACE_CODES: dict[str, int] = {"global": 0, "local": 1, "private": 2}
-"""Address space → code."""
-PARALLEL = [c for name, c in CODES.items() if c >= 10]
+CODES: dict[str, int] = {str(level): level.code for level in sorted(ALL_LEVELS, key=lambda level: level.code)}
+"""Level choice → code (:attr:`Level.code <lift.dsl.levels.Level.code>`), by increasing code."""
+SPACE_CODES: dict[str, int] = {space.value: space.code for space in AddressSpace}
+"""Address space → code (:attr:`AddressSpace.code <lift.dsl.levels.AddressSpace.code>`)."""
+PARALLEL: list[Level] = [level for level in sorted(ALL_LEVELS, key=lambda level: level.code) if level.is_parallel]
+"""The parallel levels, by increasing code (lcl, wrg, glb)."""
+
+SEQ = Level("seq").code
+FUSE = Level("fuse").code
+GLOBAL = AddressSpace.GLOBAL.code
+LOCAL = AddressSpace.LOCAL.code
+PRIVATE = AddressSpace.PRIVATE.code
+_FIRST_PARALLEL = min(level.code for level in PARALLEL)
+_LAST_SEQUENTIAL = max(SEQ, FUSE)
+assert _LAST_SEQUENTIAL < _FIRST_PARALLEL  # is_par and is_seq_or_fuse split the codes into two ranges
 
 Formula = Any  # z3.BoolRef, or bool when evaluated on concrete codes
 
@@ -55,24 +63,35 @@ def IF(c: Formula, a: Any, b: Any) -> Any:
     return (a if c else b) if isinstance(c, bool) else z3.If(c, a, b)
 
 
+@cache  # the rules ask for the same few codes many times over when evaluated on concrete choices
+def code(kind: LevelKind, dim: int = 0) -> int:
+    """The code of ``Level(kind, dim)``."""
+    return Level(kind, dim).code
+
+
+def is_kind(c: Any, kind: LevelKind) -> Formula:
+    """The code ``c`` is a level of ``kind`` (in some dimension): the codes of a kind are consecutive."""
+    return AND(c >= code(kind, 0), c <= code(kind, 2))
+
+
 def is_lcl(c: Any) -> Formula:
-    return AND(c >= 10, c <= 12)
+    return is_kind(c, "lcl")
 
 
 def is_wrg(c: Any) -> Formula:
-    return AND(c >= 20, c <= 22)
+    return is_kind(c, "wrg")
 
 
 def is_glb(c: Any) -> Formula:
-    return AND(c >= 30, c <= 32)
+    return is_kind(c, "glb")
 
 
 def is_par(c: Any) -> Formula:
-    return c >= 10
+    return c >= _FIRST_PARALLEL
 
 
 def is_seq_or_fuse(c: Any) -> Formula:
-    return c <= 1
+    return c <= _LAST_SEQUENTIAL
 
 
 class Levels(Mapping[str, Any]):
@@ -168,7 +187,9 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 Rule(
                     f"no-wrg-inside-lcl:{a}>{m.label}",
                     f"{m.label} cannot be a map_wrg inside {a} as a map_lcl of the same dimension",
-                    lambda lv, sp, a=a, m=m.label: NOT(AND(is_lcl(lv[a]), is_wrg(lv[m]), lv[m] - 10 == lv[a])),
+                    lambda lv, sp, a=a, m=m.label: NOT(
+                        AND(is_lcl(lv[a]), is_wrg(lv[m]), lv[m] - (code("wrg") - code("lcl")) == lv[a])
+                    ),
                 )
             )
         if m.parent is None:
@@ -185,7 +206,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 Rule(
                     f"fuse-needs-perfect-nesting:{m.label}",
                     f"{m.label} is not the whole function of an enclosing map, so it cannot be fused into one",
-                    lambda lv, sp, m=m.label: lv[m] != 1,
+                    lambda lv, sp, m=m.label: lv[m] != FUSE,
                 )
             )
         else:
@@ -194,7 +215,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 Rule(
                     f"fuse-once:{p}>{m.label}",
                     f"{m.label} can be fused into {p} only if {p} is not itself fused",
-                    lambda lv, sp, p=p, m=m.label: IMPLIES(lv[m] == 1, lv[p] != 1),
+                    lambda lv, sp, p=p, m=m.label: IMPLIES(lv[m] == FUSE, lv[p] != FUSE),
                 )
             )
             if heuristics:
@@ -202,7 +223,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                     Rule(
                         f"nested-sequential-maps-fuse:{p}>{m.label}",
                         f"{p} and {m.label} are perfectly nested: they are not both sequential (fuse one into the other)",
-                        lambda lv, sp, p=p, m=m.label: NOT(AND(lv[p] == 0, lv[m] == 0)),
+                        lambda lv, sp, p=p, m=m.label: NOT(AND(lv[p] == SEQ, lv[m] == SEQ)),
                         heuristic=True,
                     )
                 )
@@ -214,17 +235,17 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                     f"wrg-with-lcl:{shown}:{d}",
                     f"in the nest {shown}, a map_wrg in dimension {d} needs a map_lcl in dimension {d}, and the other way round",
                     lambda lv, sp, c=chain, d=d: (
-                        OR(*[lv[m] == 20 + d for m in c], False) == OR(*[lv[m] == 10 + d for m in c], False)
+                        OR(*[lv[m] == code("wrg", d) for m in c], False)
+                        == OR(*[lv[m] == code("lcl", d) for m in c], False)
                     ),
                 )
             )
-        for code in PARALLEL:
-            name = next(k for k, v in CODES.items() if v == code)
+        for level in PARALLEL:
             out.append(
                 Rule(
-                    f"same-dims-in-every-nest:{shown}:{name}",
-                    f"every nest of maps uses the same parallel levels: {name} is used, so the nest {shown} uses it too",
-                    lambda lv, sp, c=chain, code=code: IMPLIES(lv.used(code), OR(*[lv[m] == code for m in c], False)),
+                    f"same-dims-in-every-nest:{shown}:{level}",
+                    f"every nest of maps uses the same parallel levels: {level} is used, so the nest {shown} uses it too",
+                    lambda lv, sp, c=chain, k=level.code: IMPLIES(lv.used(k), OR(*[lv[m] == k for m in c], False)),
                 )
             )
     local_arrays: list[LocalArray] = []
@@ -249,7 +270,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                     f"the output of {m.label} can be private only if one thread writes and reads all of it: "
                     f"{', '.join(involved)} (its writers and readers, with the maps nested in them) must be sequential",
                     lambda lv, sp, m=m.label, r=tuple(involved): IMPLIES(
-                        sp[m] == 2, AND(*[is_seq_or_fuse(lv[x]) for x in r])
+                        sp[m] == PRIVATE, AND(*[is_seq_or_fuse(lv[x]) for x in r])
                     ),
                     heuristic=True,
                 )
@@ -262,10 +283,13 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 f"local memory for {m.label} exists only inside a work-group: {m.label} must sit inside a map_wrg of "
                 "every work-group dimension in use",
                 lambda lv, sp, m=m.label, anc=tuple(ancestors): IMPLIES(
-                    sp[m] == 1,
+                    sp[m] == LOCAL,
                     AND(
                         OR(*[is_wrg(lv[a]) for a in anc], False),
-                        *[IMPLIES(lv.used(20 + d), OR(*[lv[a] == 20 + d for a in anc], False)) for d in range(3)],
+                        *[
+                            IMPLIES(lv.used(code("wrg", d)), OR(*[lv[a] == code("wrg", d) for a in anc], False))
+                            for d in range(3)
+                        ],
                     ),
                 ),
             )
@@ -276,7 +300,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                     f"constant-size-for-local-private:{m.label}",
                     f"the output of {m.label} has {m.elements} elements, not a constant: it can only be global "
                     "(pass sizes= to allow local or private memory)",
-                    lambda lv, sp, m=m.label: sp[m] == 0,
+                    lambda lv, sp, m=m.label: sp[m] == GLOBAL,
                 )
             )
             continue
@@ -286,7 +310,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 f"private-memory-fits:{m.label}",
                 f"the output of {m.label} has {n} elements, more than the {device.max_private_elements} a thread keeps "
                 "in private memory",
-                lambda lv, sp, m=m.label, n=n: IMPLIES(sp[m] == 2, n <= device.max_private_elements),
+                lambda lv, sp, m=m.label, n=n: IMPLIES(sp[m] == PRIVATE, n <= device.max_private_elements),
             )
         )
         copies = tuple((a, e.value) for a in ancestors if isinstance(e := by[a].extent, Cst))
@@ -319,4 +343,4 @@ class LocalArray:
         total: Any = self.bytes_per_copy
         for label, extent in self.copies:
             total = IF(is_lcl(lv[label]), total * extent, total)
-        return IF(sp[self.label] == 1, total, 0)
+        return IF(sp[self.label] == LOCAL, total, 0)
