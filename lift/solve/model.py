@@ -15,6 +15,7 @@ how to narrow it. The lock is never held while a generator is suspended: enumera
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Hashable, Iterator, Mapping
@@ -120,6 +121,7 @@ class MappingSpace:
         # way (a verdict is a pure function of the mapping, assignment of a dict entry or a field is atomic).
         self._valid: list[LiftMapping] | None = None
         self._verdicts: dict[LiftMapping, MappingError | None] = {}
+        self._valid_classes: set[LiftMapping] = set()  # the dimension-symmetry classes known valid
         self._answers: dict[Hashable, object] = {}  # the backend's answers, shared between candidates
 
     # ---- the solver -----------------------------------------------------------------------------------
@@ -190,9 +192,30 @@ class MappingSpace:
     def verdict(self, mapping: LiftMapping) -> MappingError | None:
         """``None`` when the backend builds a correct kernel for ``mapping``, else the error it gives."""
         if mapping not in self._verdicts:
-            sizes = self.sizes or None
-            self._verdicts[mapping] = self.backend.refusal(self.program, sizes, mapping, answers=self._answers)
+            representative = min(_dimension_images(mapping), key=repr)
+            if representative in self._valid_classes:
+                self._verdicts[mapping] = None  # the kernel of a valid one with its NDRange dimensions renamed
+            else:
+                sizes = self.sizes or None
+                err = self.backend.refusal(self.program, sizes, mapping, answers=self._answers)
+                if err is None:
+                    self._valid_classes.add(representative)
+                self._verdicts[mapping] = err
         return self._verdicts[mapping]
+
+    def _blocks(self, mapping: LiftMapping, refusal: MappingError | None) -> list[z3.BoolRef]:
+        """The lemmas excluding ``mapping`` (:meth:`_block`) and, for a refusal, every mapping that renames its
+        NDRange dimensions: the rules on index expressions never tell dimension 0 from 1 or 2 (only launch
+        geometry does, which no rule reads), so a kernel refused in one naming is refused in all. Call inside
+        the Z3 session."""
+        if refusal is None:
+            return [self._block(mapping)]
+        out = []
+        for permutation in _PERMUTATIONS:
+            uses = frozenset(_renamed_level(level, permutation) for level in refusal.uses)
+            image = MappingError(str(refusal), rule=refusal.rule, labels=refusal.labels, uses=uses)
+            out.append(self._block(_renamed_dimensions(mapping, permutation), image))
+        return out
 
     def _candidates(self, extra: list[z3.BoolRef], deadline: Deadline) -> Iterator[tuple[LiftMapping, bool]]:
         """The structurally valid mappings with ``extra``, each with whether the backend accepts it: each one
@@ -209,7 +232,7 @@ class MappingSpace:
             err = self.verdict(m)
             yield m, err is None
             with z3_session():
-                s.add(self._block(m, err))
+                s.add(*self._blocks(m, err))
         raise LiftLimitError(
             f"{deadline.query} of {self.program.name}: more than {MAX_ENUMERATION} candidate mappings; "
             f"{_NARROW_SPACE}, or draw some with sample()"
@@ -269,7 +292,7 @@ class MappingSpace:
             if err is None:
                 return m
             with z3_session():
-                s.add(self._block(m, err))
+                s.add(*self._blocks(m, err))
         raise MappingError(f"{self.program.name}: no valid mapping\n{self.explain({})}")
 
     def _parallel_per_nest(self) -> list[z3.BoolRef]:
@@ -415,6 +438,26 @@ class MappingSpace:
     def tuning(self, mapping: LiftMapping) -> TuningSpace:
         """The tuning values (local sizes) valid for ``mapping``."""
         return TuningSpace(self, mapping)
+
+
+_PERMUTATIONS = tuple(itertools.permutations(range(3)))
+
+
+def _renamed_level(level: str, permutation: tuple[int, ...]) -> str:
+    """``level`` with its NDRange dimension ``d`` renamed ``permutation[d]`` (``glb0`` → ``glb2``)."""
+    if level in ("seq", "fuse"):
+        return level
+    return f"{level[:3]}{permutation[int(level[3])]}"
+
+
+def _renamed_dimensions(mapping: LiftMapping, permutation: tuple[int, ...]) -> LiftMapping:
+    levels = {m: _renamed_level(level, permutation) for m, level in mapping.levels.items()}
+    return LiftMapping(levels, dict(mapping.spaces))
+
+
+def _dimension_images(mapping: LiftMapping) -> set[LiftMapping]:
+    """``mapping`` under every renaming of the NDRange dimensions."""
+    return {_renamed_dimensions(mapping, p) for p in _PERMUTATIONS}
 
 
 class TuningSpace:

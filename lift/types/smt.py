@@ -349,14 +349,29 @@ def facts_of(constraints: Iterable[Constraint]) -> Facts:
 def prove(claim: Constraint, assuming: Iterable[Constraint] = (), *, timeout_s: float = SAFE_QUERY_TIMEOUT_S) -> bool:
     """True when ``claim`` holds for every value of its variables within their ranges, given ``assuming``.
 
-    ``False`` means "not proved": either a counterexample exists or Z3 gave up within ``timeout_s``.
+    ``False`` means "not proved": either a counterexample exists or Z3 gave up within ``timeout_s``. Decided
+    answers are remembered (the type checker asks the same questions of every lowered variant of a program).
     """
-    assuming = list(assuming)
+    key = (claim, tuple(assuming))
+    known = _PROVED.get(key)
+    if known is not None:
+        return known
+    assuming = list(key[1])
     vs = claim.free_vars() | variables([e for c in assuming for e in (c.lhs, c.rhs)])
     with z3_session():
         formulas = range_constraints(vs) + [c.to_z3() for c in assuming] + [z3.Not(claim.to_z3())]
         formulas += _divisor_positivity([claim, *assuming])
-        return decide(formulas, timeout_s=timeout_s) == z3.unsat
+        answer = decide(formulas, timeout_s=timeout_s)
+    if answer != z3.unknown:  # a time-out is not an answer: a later call with more time may decide
+        if len(_PROVED) >= _MAX_REMEMBERED:
+            _PROVED.pop(next(iter(_PROVED)))
+        _PROVED[key] = answer == z3.unsat
+    return answer == z3.unsat
+
+
+_MAX_REMEMBERED = 4096
+_PROVED: dict[tuple[Constraint, tuple[Constraint, ...]], bool] = {}
+"""Decided claims (a pure function of the claim and its assumptions: a memo, never read for anything else)."""
 
 
 def satisfiable(constraints: Iterable[Constraint], *, timeout_s: float = SAFE_QUERY_TIMEOUT_S) -> bool:
