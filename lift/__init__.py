@@ -28,15 +28,18 @@ from lift.errors import (
     UserFunError,
 )
 from lift.ocl.check import OPENCL as _OPENCL
+from lift.ocl.device import select_device as _select_device
 from lift.ocl.kernel import Kernel, compile_program
 from lift.solve.backend import install_default_backend as _install_default_backend
 from lift.solve.device import DeviceDescription
+from lift.solve.device import install_device_chooser as _install_device_chooser
 from lift.solve.mapping import Mapping
 from lift.solve.model import Explanation, MappingSpace
 from lift.types.checker import typecheck
 from lift.types.data import Array, Tuple, f32, f64, i32, i64, size
 
 _install_default_backend(_OPENCL)  # the mapping model decides index-expression rules with the OpenCL backend
+_install_device_chooser(_select_device)  # and finds the device named by LIFT_DEVICE's words through ocl
 
 
 @public
