@@ -21,7 +21,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from typing import Literal as TLiteral
 
-from lift.errors import LiftLimitError, LiftTypeError
+from lift.dsl.levels import Level
+from lift.errors import LiftLimitError, LiftTypeError, MappingError
 from lift.types.arith import ArithExpr, Cst, as_arith
 from lift.types.data import DataType, FunType, ScalarType
 
@@ -417,6 +418,17 @@ class Map(FunDecl):
     """The NDRange dimension (0–2) of a parallel level."""
     name: str | None = None
     """A user label (``map(f, name="rows")``); unnamed maps are labelled ``map0, map1, …``."""
+
+    @property
+    def at(self) -> Level:
+        """The level this lowered map runs at, ``Level(level, dim)`` (``dim`` counts for parallel levels only); a
+        MappingError for an algorithmic map (it has none until lowered) or a dimension outside 0..2."""
+        if not self.level:
+            raise MappingError(
+                f"{self.name or 'a map'}: an algorithmic map has no level yet; lower the program with a mapping, "
+                "or write map_glb, map_wrg, map_lcl or map_seq"
+            )
+        return Level(self.level, self.dim if self.level != "seq" else 0)
 
     def short_name(self) -> str:
         if self.level in ("", "seq"):

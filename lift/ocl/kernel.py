@@ -338,7 +338,7 @@ class Kernel:
             if isinstance(n, ToMem) and isinstance(n.f, Map) and n.f.name:
                 spaces[n.f.name] = n.space
             if isinstance(n, Map) and n.name and n.level:
-                levels[n.name] = n.level if n.level == "seq" else f"{n.level}{n.dim}"
+                levels[n.name] = str(n.at)
         if set(levels) - own:
             levels = {label: level for label, level in levels.items() if label in own}
             spaces = {label: space for label, space in spaces.items() if label in own}

@@ -34,8 +34,9 @@ from lift.dsl.ir import (
     name_maps,
     program_order,
 )
+from lift.dsl.levels import Level
 from lift.errors import MappingError
-from lift.solve.mapping import Mapping, parse_level
+from lift.solve.mapping import Mapping
 from lift.types.data import ArrayType
 
 __all__ = ["default_mapping", "is_lowered", "lower", "runs_in_one_work_item"]
@@ -57,7 +58,7 @@ def default_mapping(prog: Fun) -> Mapping:
     named = name_maps(prog)
     outer = _outermost_maps(named)
     for m, label in map_labels(named):
-        levels[label] = "glb0" if m in outer else "seq"
+        levels[label] = str(Level("glb", 0) if m in outer else Level("seq"))
     return Mapping(levels)
 
 
@@ -121,7 +122,7 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
 def runs_in_one_work_item(mapping: Mapping) -> bool:
     """True for the mapping that makes every map sequential: the whole program runs in one work-item (always
     valid, never parallel; what ``lift.compile`` falls back to when the model has no parallel mapping)."""
-    return bool(mapping.levels) and set(mapping.levels.values()) == {"seq"}
+    return bool(mapping.levels) and all(mapping.level_of(label) == Level("seq") for label in mapping.levels)
 
 
 SINGLE = "single"
@@ -129,7 +130,7 @@ SINGLE = "single"
 
 
 def _with_single(mapping: Mapping) -> Mapping:
-    return Mapping({**mapping.levels, SINGLE: "glb0"}, dict(mapping.spaces))
+    return Mapping({**mapping.levels, SINGLE: str(Level("glb", 0))}, dict(mapping.spaces))
 
 
 def result_is_a_view(body: Expr) -> bool:
@@ -210,18 +211,17 @@ class _Lowering:
         if isinstance(f, Lambda):
             return Lambda(f.params, self.expr(f.body))
         if isinstance(f, Map) and f.name is not None and computes(f.f):
-            choice = self.mapping.levels[f.name]
-            if choice == "fuse":
+            level = self.mapping.level_of(f.name)
+            if level.kind == "fuse":
                 raise MappingError(
                     f"{f.name}: 'fuse' merges a map into its enclosing map, so {f.name} must be the whole "
                     "function of a computing map (map(map(g)) or map(λx. x >> map(g)))",
                     rule="fuse-applied-map-only",
                     labels=frozenset({f.name}),  # refused whatever the other maps do: the model excludes it
                 )
-            level, dim = parse_level(choice)
-            lowered: FunDecl = Map(self.fun(f.f), level, dim, f.name)  # type: ignore[arg-type]
-            space = self.mapping.spaces.get(f.name)
-            return ToMem(space, lowered) if space else lowered  # type: ignore[arg-type]
+            lowered: FunDecl = Map(self.fun(f.f), level.kind, level.dim, f.name)
+            space = self.mapping.space_of(f.name)
+            return ToMem(space.value, lowered) if space else lowered
         if isinstance(f, Reduce):
             return Reduce(self.fun(f.f), self.expr(f.init), True)
         if isinstance(f, Map):
@@ -241,8 +241,9 @@ class _Lowering:
                 inner = body.f
             else:
                 inner = None
-        if isinstance(inner, Map) and inner.name is not None and self.mapping.levels.get(inner.name) == "fuse":
-            return inner
+        if isinstance(inner, Map) and inner.name in self.mapping.levels:
+            if self.mapping.level_of(inner.name or "").kind == "fuse":
+                return inner
         return None
 
     def fuse(self, outer: Map, inner: Map, arg: Expr, call: FunCall) -> Expr:
@@ -250,10 +251,10 @@ class _Lowering:
         t = call.args[0].type
         assert isinstance(t, ArrayType) and isinstance(t.elem, ArrayType)
         m = t.elem.size
-        level, dim = parse_level(self.mapping.levels[outer.name or ""])
-        if level == "fuse":
+        level = self.mapping.level_of(outer.name or "")
+        if level.kind == "fuse":
             raise MappingError(f"{outer.name}: cannot fuse both {outer.name} and {inner.name}")
-        flat = Map(self.fun(inner.f), level, dim, outer.name)  # type: ignore[arg-type]
-        space = self.mapping.spaces.get(outer.name or "")
-        applied: FunDecl = ToMem(space, flat) if space else flat  # type: ignore[arg-type]
+        flat = Map(self.fun(inner.f), level.kind, level.dim, outer.name)
+        space = self.mapping.space_of(outer.name or "")
+        applied: FunDecl = ToMem(space.value, flat) if space else flat
         return FunCall(Split(m), (FunCall(applied, (FunCall(Join(), (arg,)),)),))

@@ -19,7 +19,7 @@ def choices_of(prog: Fun) -> dict[str, str]:
                     f"check: {n.name} has no level: check takes a low-level program (map_glb, map_wrg, map_lcl, "
                     "map_seq); use lift.explain for partial choices on an algorithmic one"
                 )
-            out[n.name] = n.level if n.level == "seq" else f"{n.level}{n.dim}"
+            out[n.name] = str(n.at)
         if isinstance(n, FunCall):
             f = n.f
             inner = f.f if isinstance(f, ToMem) else f

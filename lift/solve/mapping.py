@@ -4,47 +4,45 @@ Maps are named by their labels (``map0, map1, …`` in program order, or ``map(f
 one of ``seq``, ``fuse`` (merged into its perfectly enclosing map, as Lift's ``joinSplitPreserveOuterMap``),
 ``glb0..2``, ``wrg0..2``, ``lcl0..2``. A space choice names where the output of a map is materialised:
 ``global``, ``local`` or ``private``. Mappings are hashable values, equal when every choice is equal.
+
+The choices are read through :class:`~lift.dsl.levels.Level` and :class:`~lift.dsl.levels.AddressSpace` (the one
+spelling of a level and a space in lift-ir); the public dicts ``levels`` and ``spaces`` show them as strings,
+``level_of`` and ``space_of`` give the values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping as AbcMapping
 from types import MappingProxyType
+from typing import TypeVar
 
+from lift.dsl.levels import ALL_LEVELS, AddressSpace, Level
 from lift.errors import LiftTypeError, MappingError
 
-__all__ = ["LEVELS", "SPACES", "Mapping", "check_choices", "parse_level"]
+__all__ = ["LEVELS", "SPACES", "Mapping", "check_choices"]
 
-LEVELS: tuple[str, ...] = ("seq", "fuse", *(f"{k}{d}" for k in ("glb", "wrg", "lcl") for d in range(3)))
-"""Every level choice for a map."""
-SPACES: tuple[str, ...] = ("global", "local", "private")
-"""Every address space."""
+LEVELS: tuple[str, ...] = tuple(str(level) for level in ALL_LEVELS)
+"""Every level choice for a map, as a ``Mapping`` spells it."""
+SPACES: tuple[str, ...] = tuple(space.value for space in AddressSpace)
+"""Every address space, as a ``Mapping`` spells it."""
 
-
-def parse_level(choice: str) -> tuple[str, int]:
-    """``"lcl1"`` → ``("lcl", 1)``; ``"seq"`` → ``("seq", 0)``."""
-    if choice not in LEVELS:
-        raise MappingError(f"unknown level {choice!r}; the levels are {', '.join(LEVELS)}")
-    if choice in ("seq", "fuse"):
-        return choice, 0
-    return choice[:3], int(choice[3])
+T = TypeVar("T")
 
 
 class Mapping:
     """Level choices by map label, and address-space choices by the label of the map whose output it is."""
 
-    __slots__ = ("_key", "_levels", "_spaces")
+    __slots__ = ("_at", "_key", "_levels", "_placed", "_spaces")
 
     def __init__(self, levels: AbcMapping[str, str], spaces: AbcMapping[str, str] | None = None) -> None:
         _check_choices(levels, "levels", "a level", "{'map0': 'wrg0', 'map1': 'lcl0'}")
         if spaces is not None:
             _check_choices(spaces, "spaces", "an address space", "{'map0': 'local'}")
-        for label, choice in levels.items():
-            if choice not in LEVELS:
-                raise MappingError(f"map {label!r}: unknown level {choice!r}; the levels are {', '.join(LEVELS)}")
-        for label, space in (spaces or {}).items():
-            if space not in SPACES:
-                raise MappingError(f"output of {label!r}: unknown address space {space!r}; use {', '.join(SPACES)}")
+        self._at = {label: _parsed(Level.parse, choice, f"map {label!r}") for label, choice in levels.items()}
+        self._placed = {
+            label: _parsed(AddressSpace.parse, space, f"output of {label!r}") for label, space in (spaces or {}).items()
+        }
         self._levels = dict(levels)
         self._spaces = dict(spaces or {})
         self._key = (tuple(sorted(self._levels.items())), tuple(sorted(self._spaces.items())))
@@ -58,6 +56,14 @@ class Mapping:
     def spaces(self) -> AbcMapping[str, str]:
         """Map label → address space of that map's output."""
         return MappingProxyType(self._spaces)
+
+    def level_of(self, label: str) -> Level:
+        """The level of the map ``label`` (a KeyError when the mapping gives it none)."""
+        return self._at[label]
+
+    def space_of(self, label: str) -> AddressSpace | None:
+        """The address space of the output of the map ``label``; ``None`` when the mapping does not place it."""
+        return self._placed.get(label)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Mapping) and self._key == other._key
@@ -77,6 +83,14 @@ class Mapping:
         levels = dict(_in_label_order(self._levels))
         spaces = dict(_in_label_order(self._spaces))
         return f"Mapping({levels!r}, {spaces!r})" if spaces else f"Mapping({levels!r})"
+
+
+def _parsed(parse: Callable[[str], T], choice: str, where: str) -> T:
+    """``parse(choice)``, its MappingError prefixed with ``where`` the choice was made."""
+    try:
+        return parse(choice)
+    except MappingError as e:
+        raise MappingError(f"{where}: {e}") from None
 
 
 def _in_label_order(choices: AbcMapping[str, str]) -> list[tuple[str, str]]:
