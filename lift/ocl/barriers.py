@@ -12,14 +12,14 @@ differs between threads is refused. Private memory never needs a barrier (each t
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import replace
 
 import z3
 
 from lift.errors import MappingError
-from lift.ocl.cast import Barrier, Block, For, Stmt
-from lift.ocl.codegen import Access, Generated, Loop
+from lift.ocl.codegen import Generated
+from lift.ocl.plan import Access, Barrier, Block, For, Loop, Stmt
 from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.injective import injective
 from lift.types.smt import Constraint, decide, range_constraints, to_z3, z3_session
@@ -33,28 +33,32 @@ one program under different mappings ask many of the same questions, and a mappi
 all of them. Facts are not part of the key: use one table per program and sizes."""
 
 
-def insert_barriers(
-    gen: Generated, *, facts: Sequence[Constraint] = (), uniform: Iterable[int] = (), answers: Answers | None = None
-) -> Block:
-    """``gen.body`` with the barriers it needs; ``uniform`` lists the ``id`` of loops whose trip count is the
-    same in every thread of a work-group (besides sequential and work-group loops, which always are)."""
+def insert_barriers(gen: Generated, *, facts: Sequence[Constraint] = (), answers: Answers | None = None) -> Block:
+    """``gen.body`` with the barriers it needs (a pass on the kernel plan); raises :class:`MappingError` for a
+    mapping the rules on index expressions refuse."""
     with z3_session():  # the analysis builds Z3 terms throughout
-        inserter = _Inserter(gen, facts, set(uniform), {} if answers is None else answers)
+        inserter = _Inserter(gen, facts, {} if answers is None else answers)
         inserter.check_write_races()
         return inserter.block(gen.body, [])
 
 
 class _Inserter:
-    def __init__(self, gen: Generated, facts: Sequence[Constraint], uniform: set[int], answers: Answers) -> None:
+    def __init__(self, gen: Generated, facts: Sequence[Constraint], answers: Answers) -> None:
         self.gen = gen
         self.answers = answers
         self.facts = [c.to_z3() for c in facts]
-        self.uniform_ids = uniform
         # the parallel (level, dim) pairs of the kernel along which more than one thread works
         self.used = frozenset(k for k, extents in gen.extents.items() if any(x != Cst(1) for x in extents))
 
     def is_uniform(self, lp: Loop, stmt: For) -> bool:
-        return lp.level in ("seq", "wrg") or id(stmt) in self.uniform_ids
+        """The loop has the same trip count in every thread of a work-group: sequential and work-group loops,
+        the longest ``lcl`` map of its dimension (the local size divides it), and a ``glb`` loop that runs
+        exactly once per thread."""
+        if lp.level in ("seq", "wrg"):
+            return True
+        if lp.level == "lcl":
+            return all(x == lp.extent for x in self.gen.extents.get((lp.level, lp.dim), []))
+        return stmt.once and not stmt.guard
 
     # ---- walking the kernel -----------------------------------------------------------------------------
     def block(self, b: Block, context: list[tuple[Loop, For]]) -> Block:
@@ -64,21 +68,15 @@ class _Inserter:
         out: list[Stmt] = []
         pending: list[Access] = []
         for s in b.stmts:
-            accesses = self.gen.accesses.get(id(s), [])
+            accesses = list(s.accesses)
             self.check_private_owners(pending, accesses, enclosing)
             fences = self.conflicts(pending, accesses, shared)
             if fences:
                 self.place(out, fences, uniform, context)
                 pending = []
             if isinstance(s, For):
-                lp = self.gen.loops[id(s)]
-                body = self.loop_body(s, lp, context)
-                new = replace(s, body=body)
-                self.gen.accesses[id(new)] = accesses
-                self.gen.loops[id(new)] = lp
-                if self.is_uniform(lp, s):
-                    self.uniform_ids.add(id(new))
-                s = new
+                s = replace(s, body=self.loop_body(s, s.loop, context))
+                body = s.body
                 if body.stmts and isinstance(body.stmts[-1], Barrier):
                     out.append(s)  # its last iteration ends synchronised: nothing is pending after it
                     pending = []
@@ -96,8 +94,8 @@ class _Inserter:
         stmts = list(body.stmts)
         cut = max((k for k, x in enumerate(stmts) if isinstance(x, Barrier)), default=-1)
         first = next((k for k, x in enumerate(stmts) if isinstance(x, Barrier)), len(stmts))
-        tail = [a for x in stmts[cut + 1 :] for a in self.gen.accesses.get(id(x), [])]
-        head = [a for x in stmts[:first] for a in self.gen.accesses.get(id(x), [])]
+        tail = [a for x in stmts[cut + 1 :] for a in x.accesses]
+        head = [a for x in stmts[:first] for a in x.accesses]
         shared = {q.var.name for q, _ in context if q.level in ("seq", "wrg")}
         # a work-group runs every iteration of its own strided map_wrg loop: the next iteration is the same group
         same_group = {lp.var.name} if lp.level == "wrg" else set()
@@ -126,7 +124,7 @@ class _Inserter:
     def check_write_races(self) -> None:
         """No element is written by two different threads (or work-groups) of the launch: no barrier orders
         two writes made by one statement."""
-        writes = _distinct([a for s in self.gen.body.stmts for a in self.gen.accesses.get(id(s), []) if a.write])
+        writes = _distinct([a for a in self.gen.body.accesses if a.write])
         for a in writes:
             if a.buffer.space == "private":
                 continue

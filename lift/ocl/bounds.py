@@ -1,6 +1,6 @@
 """Index safety of a generated kernel: every access stays inside its buffer, and index arithmetic is wide enough.
 
-Two questions are answered on the index expressions that code generation records (:class:`~lift.ocl.codegen.Access`):
+Two questions are answered on the index expressions that code generation records in the kernel plan (:class:`~lift.ocl.plan.Access`):
 
 * **Bounds.** For every access, ``0 <= index < buffer size`` for every value the enclosing loops can take, under
   the access's guards (constant padding) and the program's size facts. Interval arithmetic proves the common case
@@ -17,19 +17,18 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import z3
 
 from lift.errors import LiftInternalError, LiftLimitError
-from lift.ocl.cast import Block, For
-from lift.ocl.codegen import Access, Generated
-from lift.ocl.views import Guard
+from lift.ocl.codegen import Generated
+from lift.ocl.plan import Access, For, Guard, accesses_in, loops_in
 from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, Prod, Sum, Var
 from lift.types.smt import Constraint, range_constraints, to_z3, z3_session
 
-__all__ = ["INT_MAX", "LONG_MAX", "check_bounds", "check_long_range", "interval", "wide_index_vars"]
+__all__ = ["INT_MAX", "LONG_MAX", "check_bounds", "check_long_range", "interval", "overflows", "wide_index_vars"]
 
 INT_MAX = 2**31 - 1
 """The largest value of OpenCL C's ``int``."""
@@ -118,7 +117,7 @@ def _subexpressions(e: ArithExpr) -> Iterator[ArithExpr]:
         yield from _subexpressions(c)
 
 
-def _overflows(e: ArithExpr, top: int = INT_MAX) -> bool:
+def overflows(e: ArithExpr, top: int = INT_MAX) -> bool:
     """Some subexpression of ``e`` (C evaluates each) can leave the range ``-top - 1 .. top`` (``int`` by
     default)."""
     return not all(interval(x).within(-top - 1, top) for x in _subexpressions(e))
@@ -128,17 +127,8 @@ def _loop_var_overflows(stmt: For) -> bool:
     """The loop variable itself can pass ``INT_MAX``: its last value plus one step (a thread id's step is a
     launch size, about the extent)."""
     top = interval(stmt.stop).hi
-    reach = top if stmt.step == "1" else 2 * top + _STEP_SLACK
+    reach = top if stmt.loop.level == "seq" else 2 * top + _STEP_SLACK
     return reach > INT_MAX
-
-
-def _for_statements(b: Block) -> Iterator[For]:
-    for s in b.stmts:
-        if isinstance(s, For):
-            yield s
-            yield from _for_statements(s.body)
-        elif isinstance(s, Block):
-            yield from _for_statements(s)
 
 
 def _index_expressions(a: Access) -> Iterator[ArithExpr]:
@@ -149,19 +139,19 @@ def _index_expressions(a: Access) -> Iterator[ArithExpr]:
 
 def _kernel_index_expressions(gen: Generated) -> list[ArithExpr]:
     """Every index expression, guard and loop bound the kernel prints, each once."""
-    expressions = [e for accesses in gen.accesses.values() for a in accesses for e in _index_expressions(a)]
-    expressions += [s.stop for s in _for_statements(gen.body)]
+    expressions = [e for a in accesses_in(gen.body) for e in _index_expressions(a)]
+    expressions += [s.stop for s in loops_in(gen.body)]
     return list(dict.fromkeys(expressions))
 
 
 def wide_index_vars(gen: Generated) -> frozenset[str]:
     """The loop variables of ``gen`` that must be ``long``: those taking part in an index expression, guard or
     loop bound that can reach ``2**31``, and those whose own values can."""
-    loops = list(_for_statements(gen.body))
+    loops = loops_in(gen.body)
     loop_vars = {s.var for s in loops}
     wide = {s.var for s in loops if _loop_var_overflows(s)}
     for e in _kernel_index_expressions(gen):
-        if _overflows(e):
+        if overflows(e):
             wide |= {x.name for x in _free_vars_deep(e)} & loop_vars
     return frozenset(wide)
 
@@ -170,7 +160,7 @@ def check_long_range(gen: Generated) -> None:
     """Refuse (:class:`~lift.errors.LiftLimitError`) a kernel whose sizes make an index pass ``2**63 - 1``, the
     largest ``long``: even 64-bit arithmetic would wrap."""
     for e in _kernel_index_expressions(gen):
-        if _overflows(e, LONG_MAX) and all(math.isfinite(interval(x).hi) for x in _subexpressions(e)):
+        if overflows(e, LONG_MAX) and all(math.isfinite(interval(x).hi) for x in _subexpressions(e)):
             raise LiftLimitError(
                 f"{gen.name}: the index {e} can reach {interval(e).hi}, beyond the largest 64-bit integer "
                 f"{LONG_MAX}; use smaller sizes"
@@ -195,7 +185,7 @@ def check_bounds(gen: Generated, facts: Sequence[Constraint] = ()) -> None:
     """Prove that every access of ``gen`` stays inside its buffer; :class:`LiftInternalError` names the first
     access that does not (with a counterexample when Z3 found one)."""
     fact_key = tuple(dict.fromkeys(facts))
-    for a in _distinct_accesses(gen.accesses.values()):
+    for a in dict.fromkeys(accesses_in(gen.body)):
         with z3_session():  # Z3 is shared by the whole process: one thread builds terms and solves at a time
             problem = _out_of_bounds(a.index, a.buffer.size, a.guards, fact_key)
         if problem is not None:
@@ -205,10 +195,6 @@ def check_bounds(gen: Generated, facts: Sequence[Constraint] = ()) -> None:
                 f"elements ({problem}). This is a bug in lift-ir's code generation: please report it with the "
                 "program and the mapping"
             )
-
-
-def _distinct_accesses(groups: Iterable[list[Access]]) -> list[Access]:
-    return list(dict.fromkeys(a for accesses in groups for a in accesses))
 
 
 @functools.lru_cache(maxsize=16384)

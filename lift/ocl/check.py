@@ -9,9 +9,9 @@ from collections.abc import Mapping as AbcMapping
 
 from lift.dsl.ir import Fun
 from lift.errors import MappingError
-from lift.ocl.cast import barriers_in
 from lift.ocl.kernel import build
 from lift.ocl.lower import lower
+from lift.ocl.plan import barriers_in
 from lift.solve.mapping import Mapping
 
 __all__ = ["OPENCL", "OpenCLBackend"]

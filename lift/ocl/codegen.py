@@ -5,7 +5,7 @@ computing expressions are generated *into* a destination view: a map becomes a l
 (``get_global_id``, ``get_group_id``, ``get_local_id`` strided loops, or a plain ``for``), a ``reduce_seq``
 an accumulator and a loop, a user-function call an assignment. A computation whose result is consumed by
 another is materialised in a buffer of its address space, one slot per parallel iteration that computes it.
-Every memory access is recorded with its enclosing loops, so that :mod:`lift.ocl.barriers` can decide,
+Every statement carries the memory accesses it makes, with their enclosing loops, so that :mod:`lift.ocl.barriers` can decide,
 with Z3 on the index expressions, where the work-group must synchronise.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from collections.abc import Mapping as AbcMapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lift.dsl.ir import (
     Expr,
@@ -44,55 +44,37 @@ from lift.dsl.ir import (
     walk,
 )
 from lift.dsl.ir import output_space as _output_space
-from lift.dsl.userfun_syntax import c_literal, default_struct_name
-from lift.errors import LiftError, LiftLimitError, MappingError
+from lift.dsl.levels import Level
+from lift.dsl.userfun_syntax import c_literal
+from lift.errors import LiftError, LiftInternalError, LiftLimitError, MappingError
 from lift.ocl import views as v
-from lift.ocl.cast import Assign, Block, Decl, For, Stmt, c_index
 from lift.ocl.names import KernelNames, c_name, c_userfun, kernel_names, rename_sizes
-from lift.types.arith import ArithExpr, Cst, Var, is_nonneg
+from lift.ocl.plan import (
+    Block,
+    Call,
+    Constant,
+    Declare,
+    Field,
+    For,
+    Load,
+    Loop,
+    Pack,
+    Select,
+    Set,
+    Stmt,
+    Store,
+    Value,
+    Variable,
+    accesses_of,
+)
+from lift.ocl.printer import guard_tests
+from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.checker import typed_for
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, sizes_of
 
-__all__ = ["Access", "Generated", "Loop", "generate"]
+__all__ = ["MAX_UNROLLED_ITERATIONS", "Generated", "generate"]
 
-_THREAD_IDS = {"glb": ("get_global_id", "get_global_size"), "wrg": ("get_group_id", "get_num_groups"),
-               "lcl": ("get_local_id", "get_local_size")}  # fmt: skip
 _LOOP_NAMES = {"glb": "gid", "wrg": "wg", "lcl": "lid", "seq": "i"}
-
-
-@dataclass(frozen=True)
-class Loop:
-    """A loop of the kernel: a map (or a reduction) at some level of the thread hierarchy."""
-
-    var: Var
-    """The loop variable, with its range ``0 <= var < extent``."""
-    level: str
-    """``glb``, ``wrg``, ``lcl`` or ``seq``."""
-    dim: int
-    """The NDRange dimension of a parallel level."""
-    label: str = ""
-    """The map's label, for messages."""
-
-    @property
-    def extent(self) -> ArithExpr:
-        assert self.var.hi is not None
-        return self.var.hi
-
-
-@dataclass(frozen=True)
-class Access:
-    """One read or write of a buffer element, with the loops around it."""
-
-    buffer: v.Buffer
-    """The buffer."""
-    write: bool
-    """True for a write."""
-    index: ArithExpr
-    """The element index."""
-    guards: tuple[v.Guard, ...]
-    """Conditions under which the access happens (constant padding)."""
-    loops: tuple[Loop, ...]
-    """The enclosing loops, outermost first."""
 
 
 @dataclass
@@ -107,7 +89,7 @@ class Generated:
     """The result's buffers."""
     temps: list[v.Buffer]
     """Global temporaries the host allocates."""
-    locals: list[Decl]
+    locals: list[Declare]
     """Local-memory arrays, declared at kernel scope."""
     userfuns: dict[str, UserFun]
     """Every user function called, by its C name (each renamed to it, see :func:`lift.ocl.names.c_userfun`)."""
@@ -116,12 +98,10 @@ class Generated:
     """Size variables passed as ``int`` arguments, by their C names."""
     extents: dict[tuple[str, int], list[ArithExpr]]
     """For each parallel (level, dim): the trip counts of its maps."""
-    accesses: dict[int, list[Access]] = field(default_factory=dict)
-    """``id(stmt)`` → every access made within that statement."""
-    loops: dict[int, Loop] = field(default_factory=dict)
-    """``id(for_stmt)`` → its loop."""
     size_names: dict[str, str] = field(default_factory=dict)
     """Each size variable of the program → its C name: the kernel's expressions mention the C names only."""
+    taken: frozenset[str] = frozenset()
+    """Every name the kernel uses (a pass that adds variables must choose others)."""
 
     def c_sizes(self, sizes: AbcMapping[str, int]) -> dict[str, int]:
         """Size values by the program's names → the same values by the kernel's C names (for evaluating the
@@ -133,12 +113,12 @@ MAX_UNROLLED_ITERATIONS = 64
 """The most steps of an ``iterate`` over a computing function the backend unrolls."""
 
 
-def generate(prog: Fun, *, name: str | None = None, minmax_type: str = "") -> Generated:
-    """Generate the kernel of a lowered program (``prog`` is type-checked here). Every name the kernel prints
-    is checked and given its C name first (:mod:`lift.ocl.names`): a user's name is never printed as given.
-    ``minmax_type`` casts the operands of index ``min``/``max`` (``long`` in a kernel with 64-bit indices)."""
+def generate(prog: Fun, *, name: str | None = None) -> Generated:
+    """Generate the kernel plan of a lowered program (``prog`` is type-checked here). Every name the kernel
+    prints is checked and given its C name first (:mod:`lift.ocl.names`): a user's name is never printed as
+    given."""
     names = kernel_names(prog, name)
-    return _Generator(rename_sizes(prog, names.sizes), names, minmax_type).run()
+    return _Generator(rename_sizes(prog, names.sizes), names).run()
 
 
 def _scalars(t: DataType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int, ...], ScalarType]]:
@@ -152,8 +132,7 @@ def _scalars(t: DataType, prefix: tuple[int, ...] = ()) -> list[tuple[tuple[int,
 
 
 class _Generator:
-    def __init__(self, prog: Fun, names: KernelNames, minmax_type: str = "") -> None:
-        self.minmax_type = minmax_type
+    def __init__(self, prog: Fun, names: KernelNames) -> None:
         self.typed = prog.typed
         self.prog: Fun = self.typed.program
         self.name = names.kernel
@@ -163,8 +142,7 @@ class _Generator:
         self.env: dict[str, v.View] = {}
         self.loops: list[Loop] = []
         self.blocks: list[list[Stmt]] = [[]]
-        self.access_stack: list[list[Access]] = [[]]
-        self.out = Generated(names.kernel, Block(), [], [], [], [], {}, [], [], {}, size_names=dict(names.sizes))
+        self.out = Generated(names.kernel, Block(), [], [], [], [], {}, [], [], {}, dict(names.sizes))
         self.structs: list[TupleType] = []
 
     # ---- names and bookkeeping ---------------------------------------------------------------------
@@ -183,39 +161,20 @@ class _Generator:
         self.taken.add(name)
         return name
 
-    def index(self, e: ArithExpr) -> str:
-        """C text of an index expression."""
-        return c_index(e, self.minmax_type)
-
-    def emit(self, stmt: Stmt, accesses: list[Access] | None = None) -> None:
+    def emit(self, stmt: Stmt) -> None:
+        """Append ``stmt`` to the current block, with the accesses it makes (read off its values, each with the
+        loops around it)."""
+        if not isinstance(stmt, (For, Block)):
+            stmt = replace(stmt, accesses=accesses_of(stmt, tuple(self.loops)))  # type: ignore[type-var]
         self.blocks[-1].append(stmt)
-        if accesses is not None:
-            self.out.accesses[id(stmt)] = accesses
-            self.access_stack[-1].extend(accesses)
 
-    @contextmanager
-    def collecting(self) -> Iterator[list[Access]]:
-        """Collect the accesses made while generating one statement."""
-        self.access_stack.append([])
-        try:
-            yield self.access_stack[-1]
-        finally:
-            self.access_stack.pop()
-
-    def record(self, buffer: v.Buffer, write: bool, index: ArithExpr, guards: tuple[v.Guard, ...]) -> None:
-        if buffer.role == "input" and write:
-            raise LiftError(f"internal: write to the input {buffer.name}")
-        self.access_stack[-1].append(Access(buffer, write, index, guards, tuple(self.loops)))
-
-    def c_type(self, t: DataType) -> str:
-        if isinstance(t, TupleType):
-            if t not in self.structs:
-                for e in t.elems:
-                    self.c_type(e)
-                self.structs.append(t)
-            return default_struct_name(t)
-        assert isinstance(t, ScalarType)
-        return t.c_name
+    def declare_type(self, t: DataType) -> DataType:
+        """``t``, its struct (and those of its components) declared first when it is a tuple."""
+        if isinstance(t, TupleType) and t not in self.structs:
+            for e in t.elems:
+                self.declare_type(e)
+            self.structs.append(t)
+        return t
 
     # ---- entry -------------------------------------------------------------------------------------
     def run(self) -> Generated:
@@ -249,6 +208,7 @@ class _Generator:
         self.into(self.prog.body, dest)
         self.out.body = Block(tuple(self.blocks[0]))
         self.out.structs = self.structs
+        self.out.taken = frozenset(self.taken)
         return self.out
 
     def collect_extents(self) -> None:
@@ -373,10 +333,10 @@ class _Generator:
         t = e.type
         if isinstance(t, TupleType):
             assert isinstance(e.value, tuple)
-            parts = tuple(v.ValueRef(c_literal(x, s), s) for x, s in zip(e.value, t.elems))  # type: ignore[arg-type]
+            parts = tuple(v.ValueRef(Constant(c_literal(x, s), s), s) for x, s in zip(e.value, t.elems))  # type: ignore[arg-type]
             return v.TupleRef(parts, t)
         assert isinstance(t, ScalarType) and not isinstance(e.value, tuple)
-        return v.ValueRef(c_literal(e.value, t), t)
+        return v.ValueRef(Constant(c_literal(e.value, t), t), t)
 
     # ---- memory ------------------------------------------------------------------------------------
     def allocate(self, t: DataType, space: str, where: FunDecl) -> v.View:
@@ -413,74 +373,62 @@ class _Generator:
                     "constant size: pass sizes={...} to lift.compile"
                 )
             elif space == "local":
-                self.out.locals.append(Decl(scalar.c_name, buf.name, space="local", size=size))
+                self.out.locals.append(Declare(buf.name, scalar, space="local", size=size))
             elif isinstance(t, ArrayType):
-                self.emit(Decl(scalar.c_name, buf.name, size=size))
+                self.emit(Declare(buf.name, scalar, size=size))
             else:
-                self.emit(Decl(scalar.c_name, buf.name))
+                self.emit(Declare(buf.name, scalar))
         if space == "private" and not isinstance(t, ArrayType):
             if len(pairs) == 1:
-                return v.ValueView(v.ValueRef(pairs[0][1].name, pairs[0][1].scalar))
+                return v.ValueView(v.ValueRef(Variable(pairs[0][1].name, pairs[0][1].scalar), pairs[0][1].scalar))
             return v.ValueView(_tuple_of_vars(t, dict(pairs)))
         return v.MemView(t, tuple(pairs), slot)
 
-    # ---- rendering refs ----------------------------------------------------------------------------
-    def render(self, ref: v.Ref, guards: tuple[v.Guard, ...] = ()) -> str:
-        """C text for reading ``ref`` (the reads are recorded)."""
+    # ---- values of refs ----------------------------------------------------------------------------
+    def render(self, ref: v.Ref) -> Value:
+        """The value of ``ref``."""
         if isinstance(ref, v.ValueRef):
-            return ref.c_expr
+            return ref.value
         if isinstance(ref, v.MemRef):
-            self.record(ref.buffer, False, ref.index, guards)
-            return f"{ref.buffer.name}[{self.index(ref.index)}]"
+            return Load(ref.buffer, ref.index)
         if isinstance(ref, v.SelectRef):
-            cond = self.condition(ref.guard)
-            inside = self.render(ref.inside, (*guards, ref.guard))
-            outside = self.render(ref.outside, guards)
-            return inside if cond is None else f"({cond} ? {inside} : {outside})"
+            inside = self.render(ref.inside)
+            if not guard_tests(ref.guard):
+                return inside
+            return Select(ref.guard, inside, self.render(ref.outside))
         if isinstance(ref, v.TupleRef):
-            parts = ", ".join(self.render(p, guards) for p in ref.parts)
-            return f"({self.c_type(ref.type)}){{{parts}}}"
-        raise LiftError(f"internal: cannot render {ref}")
+            return Pack(ref.type, tuple(self.render(p) for p in ref.parts))
+        raise LiftInternalError(f"cannot take the value of {ref}")
 
-    def condition(self, g: v.Guard) -> str | None:
-        tests = []
-        if not is_nonneg(g.value - g.lo):
-            tests.append(f"{self.index(g.lo)} <= {self.index(g.value)}")
-        if not is_nonneg(g.hi - g.value - 1):
-            tests.append(f"{self.index(g.value)} < {self.index(g.hi)}")
-        return " && ".join(tests) if tests else None
-
-    def store(self, dest: v.View, value: v.Ref | str, t: DataType) -> None:
+    def store(self, dest: v.View, value: v.Ref | Value, t: DataType) -> None:
         """``dest = value`` for a scalar or tuple ``t`` (tuples component by component)."""
         target = dest.access([])
         if isinstance(target, v.TupleRef):
             assert isinstance(t, TupleType)
             if isinstance(value, v.TupleRef):
-                parts: list[v.Ref | str] = list(value.parts)
+                parts: list[v.Ref | Value] = list(value.parts)
             else:
-                with self.collecting() as accesses:
-                    text = value if isinstance(value, str) else self.render(value)
+                whole = value if isinstance(value, Value) else self.render(value)
                 tmp = self.fresh("t")
-                self.emit(Decl(self.c_type(t), tmp, text), list(accesses))
-                parts = [f"{tmp}._{k}" for k in range(len(t.elems))]
+                self.emit(Declare(tmp, self.declare_type(t), whole))
+                parts = [Field(Variable(tmp, t), k) for k in range(len(t.elems))]
             for k, part in enumerate(parts):
                 self.store(dest.at(v.Component(k)), part, t.elems[k])
             return
-        with self.collecting() as accesses:
-            text = value if isinstance(value, str) else self.render(value)
-            if isinstance(target, v.MemRef):
-                if not any(lp.level != "seq" for lp in self.loops) and target.buffer.space != "private":
-                    raise MappingError(
-                        f"{self.name}: {target.buffer.described} would be written by every thread; compute it inside "
-                        "a map_glb or map_wrg"
-                    )
-                self.record(target.buffer, True, target.index, ())
-                lhs = f"{target.buffer.name}[{self.index(target.index)}]"
-            elif isinstance(target, v.ValueRef):
-                lhs = target.c_expr
-            else:
-                raise MappingError(f"{self.name}: cannot write into {target}")
-        self.emit(Assign(lhs, text), list(accesses))
+        rendered = value if isinstance(value, Value) else self.render(value)
+        if isinstance(target, v.MemRef):
+            if not any(lp.level != "seq" for lp in self.loops) and target.buffer.space != "private":
+                raise MappingError(
+                    f"{target.buffer.described} would be written by every thread; compute it inside a map_glb or "
+                    "map_wrg"
+                )
+            if target.buffer.role == "input":
+                raise LiftInternalError(f"a write to the input {target.buffer.name}")
+            self.emit(Store(target.buffer, target.index, rendered))
+        elif isinstance(target, v.ValueRef):
+            self.emit(Set(target.value, rendered))
+        else:
+            raise MappingError(f"{self.name}: cannot write into {target}")
 
     # ---- computing into a destination --------------------------------------------------------------
     def into(self, e: Expr, dest: v.View) -> None:
@@ -604,25 +552,21 @@ class _Generator:
             yield Cst(0)  # a sequential loop of one iteration is its body
             return
         var = Var(self.fresh(_LOOP_NAMES[level] + (str(dim) if level != "seq" else "")), 0, extent)
-        lp = Loop(var, level, dim, label)
+        lp = Loop(var, Level(level, dim if level != "seq" else 0), label)  # type: ignore[arg-type]
         self.loops.append(lp)
         self.blocks.append([])
-        self.access_stack.append([])
         try:
             yield var
         finally:
             body = Block(tuple(self.blocks.pop()))
-            accesses = self.access_stack.pop()
             self.loops.pop()
             if level == "seq":
-                stmt = For(var.name, "0", extent, "1", body)
+                stmt = For(lp, body, accesses=body.accesses)
             else:
-                start, step = (f"{fn}({dim})" for fn in _THREAD_IDS[level])
                 extents = self.out.extents.get((level, dim), [extent])
                 once = level != "lcl" and all(x == extent for x in extents)
-                stmt = For(var.name, start, extent, step, body, once=once, guard=not once)
-            self.out.loops[id(stmt)] = lp
-            self.emit(stmt, accesses)
+                stmt = For(lp, body, once=once, guard=not once, accesses=body.accesses)
+            self.emit(stmt)
 
     def map_loop(self, f: Map, e: FunCall, dest: v.View) -> None:
         level = f.level or "seq"
@@ -654,7 +598,8 @@ class _Generator:
                 args = [element.access([v.Component(k)]) for k in range(len(g.param_names))]
             else:
                 args = [element.access([])]
-            self.store(dest, f"{self.use(g)}({', '.join(self.render(a) for a in args)})", g.result_type)
+            call = Call(self.use(g), tuple(self.render(a) for a in args), g.result_type)
+            self.store(dest, call, g.result_type)
             return
         p = Param(self.fresh("e"))
         self.env[p.name] = element
@@ -687,19 +632,18 @@ class _Generator:
                 return src.at(j)
 
         acc = self.fresh("acc")
-        with self.collecting() as accesses:
-            init = self.render(self.value(f.init).access([]))
-        self.emit(Decl(self.c_type(acc_t), acc, init), list(accesses))
-        acc_ref = v.ValueRef(acc, acc_t)
+        init = self.render(self.value(f.init).access([]))
+        self.emit(Declare(acc, self.declare_type(acc_t), init))
+        acc_ref = v.ValueRef(Variable(acc, acc_t), acc_t)
         with self.loop("seq", 0, t.size, "") as j:
             value = self.apply_scalar(f.f, [v.ValueView(acc_ref), element(j)], [acc_t, t.elem])
             self.store(v.ValueView(acc_ref), value, acc_t)
         self.store(dest.at(Cst(0)), acc_ref, acc_t)
 
-    def apply_scalar(self, g: FunDecl, args: list[v.View], types: list[DataType]) -> str:
-        """C text of ``g(args…)`` for a scalar-valued function (inlined, no memory)."""
+    def apply_scalar(self, g: FunDecl, args: list[v.View], types: list[DataType]) -> Value:
+        """The value of ``g(args…)`` for a scalar-valued function (inlined, no memory)."""
         if isinstance(g, UserFun):
-            return f"{self.use(g)}({', '.join(self.render(a.access([])) for a in args)})"
+            return Call(self.use(g), tuple(self.render(a.access([])) for a in args), g.result_type)
         if isinstance(g, Lambda):
             saved = dict(self.env)
             self.env.update({p.name: a for p, a in zip(g.params, args)})
@@ -716,7 +660,7 @@ class _Generator:
         return self.value(e).access([])
 
     def call(self, e: FunCall) -> v.Ref:
-        """A scalar user-function call (or a lambda of them) as a C expression."""
+        """A scalar user-function call (or a lambda of them) as a value."""
         f = e.f
         if isinstance(f, Lambda):
             views = [self.value(a) for a in e.args]
@@ -731,7 +675,7 @@ class _Generator:
         refs = [self.value(a).access([]) for a in e.args]
         if len(refs) == 1 and len(f.param_names) > 1 and isinstance(refs[0], v.TupleRef):
             refs = list(refs[0].parts)
-        return v.ValueRef(f"{name}({', '.join(self.render(r) for r in refs)})", e.type)
+        return v.ValueRef(Call(name, tuple(self.render(r) for r in refs), e.type), e.type)
 
     def use(self, f: UserFun) -> str:
         """The C name of the user function ``f``, whose definition (renamed to it) the kernel prints."""
@@ -743,8 +687,7 @@ class _Generator:
             self.userfun_of[name] = f
             self.out.userfuns[name] = c_userfun(f, name)
         for t in (*f.param_types, f.result_type):
-            if isinstance(t, TupleType):
-                self.c_type(t)
+            self.declare_type(t)
         return name
 
 
@@ -787,7 +730,7 @@ def _tuple_of_vars(t: DataType, buffers: dict[tuple[int, ...], v.Buffer], prefix
         parts = tuple(_tuple_of_vars(e, buffers, (*prefix, k)) for k, e in enumerate(t.elems))
         return v.TupleRef(parts, t)
     b = buffers[prefix]
-    return v.ValueRef(b.name, b.scalar)
+    return v.ValueRef(Variable(b.name, b.scalar), b.scalar)
 
 
 def _show(f: FunDecl) -> str:

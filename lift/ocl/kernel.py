@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import statistics
 from collections.abc import Mapping as AbcMapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,12 +24,14 @@ from lift.ocl import device as dev
 from lift.ocl import launch
 from lift.ocl.barriers import Answers, insert_barriers
 from lift.ocl.bounds import check_bounds, check_long_range, wide_index_vars
-from lift.ocl.cast import Barrier, Block, For, barriers_in, print_block, transform_loops, with_index_type
 from lift.ocl.codegen import Generated, generate
 from lift.ocl.lower import lower, runs_in_one_work_item
+from lift.ocl.passes import guard_spare_threads, hoist_invariant_indices, widen_indices
+from lift.ocl.plan import Barrier, Block, accesses_in, barriers_in, loops_in
+from lift.ocl.printer import Printer
 from lift.solve.mapping import Mapping
 from lift.types.arith import ArithExpr, Cst, Max, Min
-from lift.types.data import ArrayType, DataType, map_sizes, sizes_of
+from lift.types.data import ArrayType, DataType, map_sizes
 
 __all__ = ["Built", "Kernel", "Profile", "build", "check_levels", "compile_program", "specialise"]
 
@@ -171,9 +173,15 @@ def _compile_lowered(
     values = dict(values or {})
     launch.check_value_names(values, frozenset(gen.extents))
     check_bounds(gen, built.facts)
-    body = _guard_spare_threads(body, gen, launch.guarded_dims(values, frozenset(gen.extents)))
-    body = with_index_type(body, wide_index_vars(gen))
-    return Kernel(prog, low, gen, body, dict(sizes or {}), values, device)
+    # the passes that change how the kernel is spelled, never what it touches
+    wide = wide_index_vars(gen)
+    body = guard_spare_threads(body, dims=launch.guarded_dims(values, frozenset(gen.extents)))
+    body = widen_indices(body, variables=wide)
+    body = hoist_invariant_indices(body, taken=gen.taken, wide=wide)
+    # OpenCL C's min(int, long) is ambiguous: with 64-bit indices, index min/max take long operands
+    symbolic = bool(gen.size_vars)
+    printer = Printer("long" if symbolic or (wide and _uses_minmax(gen)) else "")
+    return Kernel(prog, low, gen, body, dict(sizes or {}), values, device, printer)
 
 
 @dataclass(frozen=True)
@@ -196,12 +204,12 @@ def build(
     of one program (see :data:`lift.ocl.barriers.Answers`)."""
     specialised = specialise(low, sizes) if sizes else low
     _check_dimensions(specialised)
-    gen = _generate(specialised)
+    gen = generate(specialised)
     check_levels(gen.extents)
     facts = tuple(specialised.typed.constraints)
     body = gen.body
     if synchronise:
-        body = insert_barriers(gen, facts=facts, uniform=_uniform_loops(gen), answers=answers)
+        body = insert_barriers(gen, facts=facts, answers=answers)
     check_long_range(gen)
     return Built(gen, body, facts)
 
@@ -219,21 +227,10 @@ def check_levels(extents: AbcMapping[tuple[str, int], Any]) -> None:
             raise MappingError(f"map_lcl(dim={dim}) needs an enclosing map_wrg(dim={dim})", rule="wrg-with-lcl")
 
 
-def _generate(low: Fun) -> Generated:
-    """The kernel of ``low``, its index ``min``/``max`` cast to ``long`` where its indices are 64-bit: always
-    with symbolic sizes (their index variables are ``long``), else when some index variable is."""
-    symbolic = any(n.free_vars() for t in low.param_types for n in sizes_of(t))
-    gen = generate(low, minmax_type="long" if symbolic else "")
-    if not symbolic and wide_index_vars(gen) and _uses_minmax(gen):
-        gen = generate(low, minmax_type="long")
-    return gen
-
-
 def _uses_minmax(gen: Generated) -> bool:
     return any(
         isinstance(x, (Min, Max))
-        for accesses in gen.accesses.values()
-        for a in accesses
+        for a in accesses_in(gen.body)
         for e in (a.index, *(b for g in a.guards for b in (g.value, g.lo, g.hi)))
         for x in _subexpressions(e)
     )
@@ -253,44 +250,6 @@ def _check_dimensions(low: Fun) -> None:
             )
 
 
-def _guard_spare_threads(body: Block, gen: Generated, dims: frozenset[int]) -> Block:
-    """One-thread-per-iteration ``glb`` loops of ``dims`` test ``gid < N``: their launch is rounded up."""
-    if not dims:
-        return body
-    levels = {lp.var.name: (lp.level, lp.dim) for lp in gen.loops.values()}
-
-    def guard(s: For) -> For:
-        level, dim = levels.get(s.var, ("seq", 0))
-        return replace(s, guard=True) if s.once and level == "glb" and dim in dims else s
-
-    return transform_loops(body, guard)
-
-
-def _walk_for(b: Block) -> list[For]:
-    out = []
-    for s in b.stmts:
-        if isinstance(s, For):
-            out.append(s)
-            out.extend(_walk_for(s.body))
-        elif isinstance(s, Block):
-            out.extend(_walk_for(s))
-    return out
-
-
-def _uniform_loops(gen: Generated) -> set[int]:
-    """Parallel loops with the same trip count in every thread: the longest ``lcl`` map of its dimension (the
-    local size divides it), and ``glb``/``wrg`` loops that run exactly once per thread or group."""
-    out = set()
-    for s in _walk_for(gen.body):
-        lp = gen.loops[id(s)]
-        extents = gen.extents.get((lp.level, lp.dim), [])
-        if lp.level == "lcl" and all(x == lp.extent for x in extents):
-            out.add(id(s))
-        elif lp.level in ("glb", "wrg") and s.once and not s.guard:
-            out.add(id(s))
-    return out
-
-
 class Kernel:
     """A compiled program: ``k.source``, ``k.mapping``, ``k.global_size``, ``k.local_size``, ``k(*arrays)``,
     ``k.profile(*arrays, repeat=…)``."""
@@ -304,6 +263,7 @@ class Kernel:
         sizes: dict[str, int],
         values: dict[str, int],
         device: Any,
+        printer: Printer | None = None,
     ) -> None:
         self.program = program
         """The program as written."""
@@ -314,6 +274,7 @@ class Kernel:
         self._gen = gen
         self._body = body
         self._device_spec = device
+        self._printer = printer or Printer()
         self._check_values()
         self.source = self._print()
         """The OpenCL C source."""
@@ -369,9 +330,8 @@ class Kernel:
         params += [f"long {s}" for s in self._size_args()]
         lines.append(f"kernel void {g.name}({', '.join(params)})")
         lines.append("{")
-        for decl in g.locals:
-            lines.extend(print_block(Block((decl,))))
-        lines.extend(print_block(self._body))
+        lines.extend(self._printer.block(Block(tuple(g.locals))))
+        lines.extend(self._printer.block(self._body))
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -389,9 +349,7 @@ class Kernel:
 
     def _once(self) -> frozenset[tuple[str, int]]:
         """The parallel (level, dim) pairs whose loops run one iteration per thread or work-group, unstrided."""
-        return frozenset(
-            (lp.level, lp.dim) for s in _walk_for(self._gen.body) if s.once for lp in (self._gen.loops[id(s)],)
-        )
+        return frozenset((s.loop.level, s.loop.dim) for s in loops_in(self._gen.body) if s.once)
 
     def launch_config(self, sizes: AbcMapping[str, int]) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
         """The global and local sizes for the given size variables (checked: see :mod:`lift.ocl.launch`)."""

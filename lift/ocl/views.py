@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from lift.dsl.ir import IndexFun
 from lift.errors import LiftError
+from lift.ocl.plan import Buffer, Field, Guard, Value
 from lift.types.arith import ArithExpr, Cst, maximum, minimum
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType, scalar_count
+from lift.types.data import ArrayType, DataType, TupleType, scalar_count
 
 __all__ = [
     "Buffer",
@@ -48,41 +49,6 @@ class Component:
 Step = ArithExpr | Component
 
 
-@dataclass(frozen=True)
-class Buffer:
-    """One array of scalars in some address space."""
-
-    name: str
-    """The C name."""
-    scalar: ScalarType
-    """The element type."""
-    space: str
-    """``global``, ``local`` or ``private`` (``global`` for inputs and outputs)."""
-    size: ArithExpr
-    """Number of elements."""
-    role: str = "temp"
-    """``input``, ``output`` or ``temp``."""
-    holds: str = ""
-    """What it holds, in the program's words (``the output of map1``, ``parameter x``), for messages."""
-
-    @property
-    def described(self) -> str:
-        """How messages name it: what it holds, with the C name in brackets (``the output of map1 (tmp)``)."""
-        return f"{self.holds} ({self.name})" if self.holds else self.name
-
-
-@dataclass(frozen=True)
-class Guard:
-    """``lo <= value < hi``: the condition under which a padded access reads real data."""
-
-    value: ArithExpr
-    """The index tested."""
-    lo: ArithExpr
-    """Inclusive lower bound."""
-    hi: ArithExpr
-    """Exclusive upper bound."""
-
-
 class Ref:
     """What an access path denotes: a scalar in memory, a C value, a choice, or a tuple of them."""
 
@@ -101,10 +67,10 @@ class MemRef(Ref):
 
 @dataclass(frozen=True)
 class ValueRef(Ref):
-    """A scalar C expression (a variable, a literal, a user-function call)."""
+    """A value that is not in memory: a variable, a literal, a user-function call (a plan value)."""
 
-    c_expr: str
-    """The C text."""
+    value: Value
+    """The value."""
     scalar: DataType
     """Its type."""
 
@@ -221,7 +187,7 @@ class ValueView(View):
             if isinstance(step, Component) and isinstance(ref, TupleRef):
                 ref = ref.parts[step.k]
             elif isinstance(step, Component) and isinstance(ref, ValueRef):
-                ref = ValueRef(f"{ref.c_expr}._{step.k}", _component_type(ref.scalar, step.k))
+                ref = ValueRef(Field(ref.value, step.k), _component_type(ref.scalar, step.k))
             else:
                 raise LiftError(f"internal: cannot index the scalar value {ref} with {step}")
         return ref

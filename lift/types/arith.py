@@ -38,6 +38,7 @@ __all__ = [
     "maximum",
     "minimum",
     "print_arith",
+    "replace_subterms",
 ]
 
 ArithLike = Union["ArithExpr", int]
@@ -704,6 +705,17 @@ def _substitute(e: ArithExpr, by_name: Mapping[str, ArithExpr]) -> ArithExpr:
         return e
     kids = [_substitute(c, by_name) for c in e.children()]
     return _rebuild_with(e, kids)
+
+
+def replace_subterms(e: ArithExpr, mapping: Mapping[ArithExpr, ArithExpr]) -> ArithExpr:
+    """``e`` with every subterm that is a key of ``mapping`` replaced by its value (outermost matches first),
+    simplified again."""
+    if e in mapping:
+        return mapping[e]
+    kids = e.children()
+    if not kids:
+        return e
+    return _rebuild_with(e, [replace_subterms(c, mapping) for c in kids])
 
 
 def _rebuild_with(e: ArithExpr, kids: list[ArithExpr]) -> ArithExpr:

@@ -3,6 +3,8 @@ device, and kernels whose accesses are not proved inside their buffers (issue 8)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,7 @@ from lift.dsl.prelude import add
 from lift.ocl import bounds, launch
 from lift.ocl.codegen import generate
 from lift.ocl.kernel import compile_program
+from lift.ocl.plan import Block, For
 from lift.types.arith import Var
 from tests.ocl.conftest import needs_pocl
 
@@ -179,10 +182,12 @@ def test_an_access_outside_its_buffer_is_a_lift_bug() -> None:
 
     gen = generate(shifted)
     # corrupt one recorded read, as a code-generation bug would: x[gid0 + 1] reads past the end
-    stmt_id, accesses = next((k, a) for k, a in gen.accesses.items() if any(not x.write for x in a))
-    read = next(a for a in accesses if not a.write)
-    wrong = read.__class__(read.buffer, False, read.index + 1, read.guards, read.loops)
-    gen.accesses[stmt_id] = [wrong]
+    (loop,) = gen.body.stmts
+    assert isinstance(loop, For)
+    (store,) = loop.body.stmts
+    read = next(a for a in store.accesses if not a.write)
+    wrong = replace(read, index=read.index + 1)
+    gen.body = Block((replace(loop, body=Block((replace(store, accesses=(wrong,)),))),))
     with pytest.raises(lift.LiftInternalError, match=r"may leave its buffer .*for instance at"):
         bounds.check_bounds(gen)
 

@@ -17,8 +17,8 @@ from lift import Array, f32, size
 from lift.dsl import from_json, to_json
 from lift.dsl.ir import Fun, FunCall, Map, Param, UserFun, Zip
 from lift.ocl import device as ocl_device
-from lift.ocl.cast import comment_text
 from lift.ocl.names import GENERATOR_NAMES, c_name, is_reserved
+from lift.ocl.printer import comment_text
 from lift.types.arith import Var
 from lift.types.data import ArrayType
 from tests.ocl.conftest import needs_pocl

@@ -1,0 +1,160 @@
+"""Passes on the kernel plan: each a pure function from a plan body to a plan body, run after the analyses.
+
+:func:`lift.ocl.kernel.build` generates the plan (:mod:`lift.ocl.codegen`) and decides its barriers and the
+rules on index expressions (:mod:`lift.ocl.barriers`, a pass that may refuse the mapping); the bounds of every
+access are proved on that plan (:mod:`lift.ocl.bounds`). What follows changes how the kernel is spelled, never
+what it touches, so it runs last, just before printing:
+
+* :func:`guard_spare_threads` — one-iteration ``glb`` loops test ``gid < N`` when the launch is rounded up;
+* :func:`widen_indices` — loop variables whose indices can reach ``2**31`` become ``long``;
+* :func:`hoist_invariant_indices` — a division or remainder of the index arithmetic that does not change
+  inside a loop is computed once, before it, in a named ``const`` variable.
+
+A new pass is a function ``(body, *, options) -> body`` over :class:`~lift.ocl.plan.Block`, added to the list in
+:func:`lift.ocl.kernel._compile_lowered`; :func:`lift.ocl.plan.map_indices` and
+:func:`lift.ocl.plan.transform_loops` do the walking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+
+from lift.ocl.bounds import overflows
+from lift.ocl.plan import Block, Declare, For, Index, Stmt, map_indices, transform_loops
+from lift.types.arith import ArithExpr, Cst, FloorDiv, Mod, Var, replace_subterms
+from lift.types.data import i64
+
+__all__ = ["guard_spare_threads", "hoist_invariant_indices", "widen_indices"]
+
+
+def guard_spare_threads(body: Block, *, dims: Collection[int]) -> Block:
+    """One-thread-per-iteration ``glb`` loops of NDRange dimensions ``dims`` test ``gid < N``: their launch is
+    rounded up to a multiple of the local size, so some threads have no iteration."""
+    if not dims:
+        return body
+
+    def guard(s: For) -> For:
+        return replace(s, guard=True) if s.once and s.loop.level == "glb" and s.loop.dim in dims else s
+
+    return transform_loops(body, guard)
+
+
+def widen_indices(body: Block, *, variables: Collection[str], index_type: str = "long") -> Block:
+    """``body`` with the loops over ``variables`` declaring their variable as ``index_type``."""
+    if not variables:
+        return body
+    return transform_loops(body, lambda s: replace(s, index_type=index_type) if s.var in variables else s)
+
+
+def hoist_invariant_indices(body: Block, *, taken: Collection[str], wide: Collection[str] = ()) -> Block:
+    """Divisions and remainders of the index arithmetic computed once per value instead of once per iteration.
+
+    For each loop that repeats (not a one-iteration thread loop), every ``x / c`` and ``x % c`` in its body that
+    mentions neither its variable nor anything bound inside it is computed before the loop, in a ``const``
+    variable named after what it computes (``gid2_div_56``), and the body reads the variable. Outer loops are
+    done first, so each value is computed in the outermost place where all it depends on is known. ``taken``
+    lists the names the kernel already uses; ``wide`` the loop variables declared ``long`` (a hoisted value
+    over one of them, or over a size, is ``long`` too)."""
+    return _Hoister(set(taken), set(wide)).block(body)
+
+
+class _Hoister:
+    def __init__(self, taken: set[str], wide: set[str]) -> None:
+        self.taken = taken
+        self.wide = wide  # loop variables and hoisted values declared long
+        self.narrow: set[str] = set()  # hoisted values declared int
+
+    def block(self, block: Block) -> Block:
+        out: list[Stmt] = []
+        for s in block.stmts:
+            if isinstance(s, Block):
+                out.append(self.block(s))
+            elif isinstance(s, For):
+                out.extend(self.loop(s))
+            else:
+                out.append(s)
+        return Block(tuple(out))
+
+    def loop(self, s: For) -> list[Stmt]:
+        hoisted: list[Stmt] = []
+        if not s.once:
+            inside = _bound_inside(s)
+            invariant: dict[ArithExpr, ArithExpr] = {}
+            for e in _division_terms(s.body):
+                if not ({x.name for x in e.free_vars()} & inside) and e not in invariant:
+                    invariant[e] = self.variable(e)
+            if invariant:
+                for e, var in invariant.items():
+                    assert isinstance(var, Var)
+                    index_type = "long" if self.is_wide(e) else "int"
+                    (self.wide if index_type == "long" else self.narrow).add(var.name)
+                    hoisted.append(Declare(var.name, i64, Index(e), index_type=index_type))
+                body = map_indices(s.body, lambda x: replace_subterms(x, invariant))
+                assert isinstance(body, Block)
+                s = replace(s, body=body)
+        return [*hoisted, replace(s, body=self.block(s.body))]
+
+    def variable(self, e: ArithExpr) -> Var:
+        base = _name_of(e)
+        name, k = base, 0
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return Var(name, 0)
+
+    def is_wide(self, e: ArithExpr) -> bool:
+        """The value needs ``long``: it reads a ``long`` variable or a size (sizes are ``long`` arguments), or
+        some value of it can pass ``2**31``."""
+        for x in e.free_vars():
+            if x.name in self.wide or (x.hi is None and x.name not in self.narrow):
+                return True
+        return overflows(e)
+
+
+def _bound_inside(s: For) -> set[str]:
+    """The loop's variable and every name its body binds (inner loop variables, declared variables)."""
+    names = {s.var}
+    todo: list[Stmt] = list(s.body.stmts)
+    while todo:
+        x = todo.pop()
+        if isinstance(x, For):
+            names.add(x.var)
+            todo.extend(x.body.stmts)
+        elif isinstance(x, Block):
+            todo.extend(x.stmts)
+        elif isinstance(x, Declare):
+            names.add(x.name)
+    return names
+
+
+def _division_terms(body: Block) -> list[ArithExpr]:
+    """The outermost divisions and remainders (by a constant or a size) in the index expressions of ``body``."""
+    found: list[ArithExpr] = []
+
+    def visit(e: ArithExpr) -> None:
+        if isinstance(e, (FloorDiv, Mod)) and not isinstance(e.num, Cst):
+            found.append(e)
+            return
+        for c in e.children():
+            visit(c)
+
+    def collect(e: ArithExpr) -> ArithExpr:
+        visit(e)
+        return e
+
+    map_indices(body, collect)
+    return found
+
+
+def _name_of(e: ArithExpr) -> str:
+    """A readable name for a hoisted value: ``gid2_div_56`` for ``gid2 / 56``, ``i_mod_3`` for ``i % 3``."""
+    if isinstance(e, (FloorDiv, Mod)):
+        op = "div" if isinstance(e, FloorDiv) else "mod"
+        return f"{_name_of(e.num)}_{op}_{_name_of(e.den)}"
+    if isinstance(e, Var):
+        return e.name
+    if isinstance(e, Cst):
+        return str(e.value)
+    return "index"
