@@ -7,6 +7,9 @@ what it touches, so it runs last, just before printing:
 
 * :func:`guard_spare_threads` — one-iteration ``glb`` loops test ``gid < N`` when the launch is rounded up;
 * :func:`widen_indices` — loop variables whose indices can reach ``2**31`` become ``long``;
+* :func:`unflatten_loops` — a sequential loop whose variable is only ever split into mixed-radix digits
+  (``i / 768``, ``(i / 256) % 3``, ``i % 256``: the loop over a joined window) becomes one loop per digit, and
+  the divisions disappear;
 * :func:`hoist_invariant_indices` — a division or remainder of the index arithmetic that does not change
   inside a loop is computed once, before it, in a named ``const`` variable.
 
@@ -17,6 +20,7 @@ A new pass is a function ``(body, *, options) -> body`` over :class:`~lift.ocl.p
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection
 from dataclasses import replace
 
@@ -24,8 +28,9 @@ from lift.ocl.bounds import overflows
 from lift.ocl.plan import Block, Declare, For, Index, Stmt, map_indices, transform_loops
 from lift.types.arith import ArithExpr, Cst, FloorDiv, Mod, Var, replace_subterms
 from lift.types.data import i64
+from lift.types.injective import digit_parts
 
-__all__ = ["guard_spare_threads", "hoist_invariant_indices", "widen_indices"]
+__all__ = ["guard_spare_threads", "hoist_invariant_indices", "unflatten_loops", "widen_indices"]
 
 
 def guard_spare_threads(body: Block, *, dims: Collection[int]) -> Block:
@@ -45,6 +50,85 @@ def widen_indices(body: Block, *, variables: Collection[str], index_type: str = 
     if not variables:
         return body
     return transform_loops(body, lambda s: replace(s, index_type=index_type) if s.var in variables else s)
+
+
+def unflatten_loops(body: Block, *, taken: Collection[str]) -> Block:
+    """Sequential loops over a flattened index become nests of loops over its digits.
+
+    A loop ``for i < E`` whose variable appears only as digits ``(i // d) % m`` of one mixed radix (every
+    boundary ``d`` and ``d*m`` divides the next, up to ``E``) is replaced by one loop per digit, the most
+    significant outermost: the iterations run in the same order (``i`` is the digits read as a number), so
+    the body computes the same values in the same order, and each digit is a plain loop variable where the
+    body divided ``i``. ``taken`` lists the names the kernel already uses."""
+    names = set(taken)
+
+    def rewrite(s: For) -> For:
+        return _unflattened(s, names) or s
+
+    return transform_loops(body, rewrite)
+
+
+def _unflattened(s: For, names: set[str]) -> For | None:
+    """``s`` as a nest of loops over the digits of its variable, or ``None`` when it is not such a loop."""
+    extent = s.loop.extent
+    if s.loop.level != "seq" or s.once or not isinstance(extent, Cst):
+        return None
+    var = s.loop.var
+    atoms: dict[ArithExpr, tuple[int, int | None]] = {}
+    mixed = [False]  # some use of the variable is not one of its digits
+
+    def visit(e: ArithExpr) -> None:
+        parts = digit_parts(e)
+        if parts is not None and parts[0].name == var.name:
+            atoms[e] = parts[1:]
+            return
+        if isinstance(e, Var) and e.hi is not None and var.name in {x.name for x in e.hi.free_vars()}:
+            mixed[0] = True  # an inner loop's bound depends on the variable
+        for c in e.children():
+            visit(c)
+
+    def collect(e: ArithExpr) -> ArithExpr:
+        visit(e)
+        return e
+
+    map_indices(s.body, collect)
+    if mixed[0] or not any(d > 1 or m is not None for d, m in atoms.values()):
+        return None  # nothing is divided: the loop is already as simple as it gets
+    bounds = {1, extent.value}
+    for d, m in atoms.values():
+        bounds |= {d} | ({d * m} if m is not None else set())
+    radix = sorted(b for b in bounds if b <= extent.value)
+    if any(hi % lo for lo, hi in itertools.pairwise(radix)):
+        return None  # the digits overlap: no single mixed radix
+    digits = []
+    for k, (lo, hi) in enumerate(itertools.pairwise(radix)):
+        name, n = f"{var.name}_{k}", 0
+        while name in names:
+            n += 1
+            name = f"{var.name}_{k}_{n}"
+        names.add(name)
+        digits.append((Var(name, 0, Cst(hi // lo)), lo))
+
+    def value_of(d: int, m: int | None) -> ArithExpr:
+        top = d * m if m is not None else extent.value
+        return sum_of([v * (lo // d) for v, lo in digits if d <= lo < top])
+
+    replacement = {atom: value_of(d, m) for atom, (d, m) in atoms.items()}
+    body = map_indices(s.body, lambda e: replace_subterms(e, replacement))
+    assert isinstance(body, Block)
+    for digit, _ in digits:  # least significant innermost
+        loop = replace(s.loop, var=digit)
+        body = Block((replace(s, loop=loop, body=body),))
+    (nest,) = body.stmts
+    assert isinstance(nest, For)
+    return nest
+
+
+def sum_of(terms: list[ArithExpr]) -> ArithExpr:
+    total: ArithExpr = Cst(0)
+    for t in terms:
+        total = total + t
+    return total
 
 
 def hoist_invariant_indices(body: Block, *, taken: Collection[str], wide: Collection[str] = ()) -> Block:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lift.types.arith import ArithExpr, Cst, FloorDiv, Mod, Prod, Sum, Var
 
-__all__ = ["injective"]
+__all__ = ["digit_parts", "injective"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,9 @@ def _coefficient(term: ArithExpr) -> tuple[int, ArithExpr] | None:
     return 1, term
 
 
-def _digit(atom: ArithExpr, ranges: dict[str, int]) -> _Digit | None:
-    """The digit ``atom`` is, when it is one of ``v``, ``v // d``, ``v % m``, ``(v // d) % m``."""
+def digit_parts(atom: ArithExpr) -> tuple[Var, int, int | None] | None:
+    """``(v, d, m)`` when ``atom`` is ``(v // d) % m`` for a variable ``v`` and positive constants (``d`` is 1
+    for no division, ``m`` ``None`` for no remainder): one digit of ``v`` written in a mixed radix."""
     modulus: int | None = None
     if isinstance(atom, Mod):
         if not isinstance(atom.den, Cst) or atom.den.value <= 0:
@@ -79,11 +80,20 @@ def _digit(atom: ArithExpr, ranges: dict[str, int]) -> _Digit | None:
         if not isinstance(atom.den, Cst) or atom.den.value <= 0:
             return None
         divisor, atom = atom.den.value, atom.num
-    if not isinstance(atom, Var) or atom.name not in ranges:
+    if not isinstance(atom, Var):
         return None
-    quotient_values = -(-ranges[atom.name] // divisor)
+    return atom, divisor, modulus
+
+
+def _digit(atom: ArithExpr, ranges: dict[str, int]) -> _Digit | None:
+    """The digit ``atom`` is, when it is one of ``v``, ``v // d``, ``v % m``, ``(v // d) % m``."""
+    parts = digit_parts(atom)
+    if parts is None or parts[0].name not in ranges:
+        return None
+    var, divisor, modulus = parts
+    quotient_values = -(-ranges[var.name] // divisor)
     size = quotient_values if modulus is None else min(modulus, quotient_values)
-    return _Digit(atom.name, divisor, modulus, size)
+    return _Digit(var.name, divisor, modulus, size)
 
 
 def _mixed_radix(digits: list[tuple[int, _Digit]]) -> bool:

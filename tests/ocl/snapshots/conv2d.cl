@@ -14,8 +14,12 @@ kernel void conv3x3_kernel(const global float* restrict img, const global float*
     int gid0 = get_global_id(0);
     for (int i = 0; i < 3; i++) {
         float acc = 0.0f;
-        for (int i1 = 0; i1 < 36; i1++) {
-            acc = add(acc, mult((1 <= gid1 + i1 / 12 && gid1 + i1 / 12 < 7 ? (1 <= gid0 + (i1 / 4) % 3 && gid0 + (i1 / 4) % 3 < 6 ? img[4*gid0 + 20*gid1 + 20*(i1 / 12) + 4*((i1 / 4) % 3) + i1 % 4 - 24] : 0.0f) : 0.0f), weights[36*i + 12*(i1 / 12) + 4*((i1 / 4) % 3) + i1 % 4]));
+        for (int i1_2 = 0; i1_2 < 3; i1_2++) {
+            for (int i1_1 = 0; i1_1 < 3; i1_1++) {
+                for (int i1_0 = 0; i1_0 < 4; i1_0++) {
+                    acc = add(acc, mult((1 <= gid1 + i1_2 && gid1 + i1_2 < 7 ? (1 <= gid0 + i1_1 && gid0 + i1_1 < 6 ? img[4*gid0 + 20*gid1 + i1_0 + 4*i1_1 + 20*i1_2 - 24] : 0.0f) : 0.0f), weights[36*i + i1_0 + 4*i1_1 + 12*i1_2]));
+                }
+            }
         }
         out[3*gid0 + 15*gid1 + i] = acc;
     }

@@ -13,8 +13,10 @@ kernel void box_blur_kernel(const global float* restrict img, global float* out,
     int gid1 = get_global_id(1);
     int gid0 = get_global_id(0);
     float acc = 0.0f;
-    for (int i = 0; i < 9; i++) {
-        acc = add(acc, img[23*max(0, min(16, gid1 + i / 3 - 1)) + max(0, min(22, gid0 + i % 3 - 1))]);
+    for (int i_1 = 0; i_1 < 3; i_1++) {
+        for (int i_0 = 0; i_0 < 3; i_0++) {
+            acc = add(acc, img[23*max(0, min(16, gid1 + i_1 - 1)) + max(0, min(22, gid0 + i_0 - 1))]);
+        }
     }
     tmp[gid0 + 23*gid1] = acc;
     out[gid0 + 23*gid1] = ninth(tmp[gid0 + 23*gid1]);
