@@ -17,9 +17,14 @@ from dataclasses import replace
 
 import z3
 
-from lift.errors import MappingError
 from lift.ocl.codegen import Generated
 from lift.ocl.plan import Access, Barrier, Block, For, Loop, Stmt
+from lift.solve.rules import (
+    BARRIER_REACHED_BY_ALL_THREADS,
+    NO_SYNC_BETWEEN_WORK_GROUPS,
+    NO_WRITE_WRITE_RACE,
+    PRIVATE_READ_BY_ITS_WRITER,
+)
 from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.injective import injective
 from lift.types.smt import Constraint, decide, range_constraints, to_z3, z3_session
@@ -111,12 +116,11 @@ class _Inserter:
     ) -> None:
         if not uniform:
             culprit = next((lp for lp, s in context if not self.is_uniform(lp, s)), None)
-            where = f" inside {culprit.label or culprit.var.name} ({culprit.level}{culprit.dim})" if culprit else ""
-            raise MappingError(
-                rule="barrier-reached-by-all-threads",
-                message=f"the kernel needs a barrier{where}, but not every thread of the work-group reaches it: "
-                "that loop's trip count differs between threads (its size is not a multiple of the local size). Choose a local "
-                "size that divides it, or move the synchronised work out of the loop",
+            where = f" inside {_named(culprit)}" if culprit else ""
+            raise BARRIER_REACHED_BY_ALL_THREADS.refuse(
+                f"the kernel needs a barrier{where}, but not every thread of the work-group reaches it: that loop's "
+                "trip count differs between threads (its size is not a multiple of the local size). Choose a local "
+                "size that divides it, or move the synchronised work out of the loop"
             )
         reason = "next iteration overwrites data other threads still read" if carried else ""
         out.append(Barrier("local" in fences, "global" in fences, reason))
@@ -132,11 +136,10 @@ class _Inserter:
             if key not in self.answers:
                 self.answers[key] = self.two_writers(a)
             if self.answers[key]:
-                raise MappingError(
-                    rule="no-write-write-race",
+                raise NO_WRITE_WRITE_RACE.refuse(
+                    f"{a.buffer.described}: two different threads write the same element ({_where(a)}, every thread "
+                    "that runs the write makes it); map the computation so that each element has one writer",
                     **self.deciding(a, a),
-                    message=f"{a.buffer.described}: two different threads write the same element (every thread that runs "
-                    "this statement writes it); map the computation so that each element has one writer",
                 )
 
     def two_writers(self, a: Access) -> bool:
@@ -174,12 +177,12 @@ class _Inserter:
                 if key not in self.answers:
                     self.answers[key] = self.private_reader_differs(w, r, enclosing)
                 if self.answers[key] is not None:
-                    raise MappingError(
-                        rule="private-is-one-thread",
+                    raise PRIVATE_READ_BY_ITS_WRITER.refuse(
+                        f"{w.buffer.described}: private memory holds each thread's own data, but an element of it "
+                        f"written by one thread ({_where(w)}) is read by another ({_where(r)}); run the writer and the "
+                        "reader of this value on the same thread (the same parallel maps), or keep it in local or "
+                        "global memory",
                         **self.deciding(w, r),
-                        message=f"{w.buffer.described}: private memory holds each thread's own data, but an element of "
-                        "it written by one thread is read by another; run the writer and the reader of this value on "
-                        "the same thread (the same parallel maps), or keep it in local or global memory",
                     )
 
     def private_reader_differs(self, w: Access, r: Access, enclosing: set[str]) -> str | None:
@@ -299,13 +302,12 @@ class _Inserter:
                     self.answers[key] = self.decide(a, b, shared, same_group, distinct)
                 answer = self.answers[key]
                 if answer == _OTHER_GROUP:
-                    raise MappingError(
-                        rule="no-sync-between-work-groups",
+                    raise NO_SYNC_BETWEEN_WORK_GROUPS.refuse(
+                        f"{a.buffer.described}: an element written by one thread ({_where(a)}) is "
+                        f"{'read' if not b.write else 'written'} by a thread of another work-group ({_where(b)}) in "
+                        "the same kernel, and work-groups cannot synchronise; keep producer and consumer in one "
+                        "work-group (map_wrg/map_lcl) or use the same thread for both",
                         **self.deciding(a, b, carried=bool(distinct)),
-                        message=f"{a.buffer.described}: an element written by one thread is "
-                        f"{'read' if not b.write else 'written'} by a thread of another work-group in the same kernel, "
-                        "and work-groups cannot synchronise; keep producer and consumer in one work-group "
-                        "(map_wrg/map_lcl) or use the same thread for both",
                     )
                 if answer is not None:
                     fences.add(str(answer))
@@ -350,6 +352,18 @@ class _Inserter:
 
 
 _OTHER_GROUP = "other work-group"
+
+
+def _named(lp: Loop) -> str:
+    """A loop as messages name it: its map's label and level (``map1 (lcl0)``)."""
+    what = lp.label or ("a sequential loop" if lp.level == "seq" else "a loop the lowering added")
+    return f"{what} ({lp.at})"
+
+
+def _where(a: Access) -> str:
+    """Where an access is made, in the program's words: the innermost map around it."""
+    labelled = [lp for lp in a.loops if lp.label]
+    return f"in {_named(labelled[-1])}" if labelled else "outside every map"
 
 
 def _distinct(accesses: list[Access]) -> list[Access]:

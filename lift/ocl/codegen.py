@@ -46,7 +46,7 @@ from lift.dsl.ir import (
 from lift.dsl.ir import output_space as _output_space
 from lift.dsl.levels import Level
 from lift.dsl.userfun_syntax import c_literal
-from lift.errors import LiftError, LiftInternalError, LiftLimitError, MappingError
+from lift.errors import LiftError, LiftInternalError, LiftLimitError
 from lift.ocl import views as v
 from lift.ocl.names import KernelNames, c_name, c_userfun, kernel_names, rename_sizes
 from lift.ocl.plan import (
@@ -68,6 +68,13 @@ from lift.ocl.plan import (
     accesses_of,
 )
 from lift.ocl.printer import guard_tests
+from lift.solve.rules import (
+    BACKEND_SUPPORT,
+    CONSTANT_SIZE_LOCAL_PRIVATE,
+    LOCAL_INSIDE_WORK_GROUPS,
+    PARALLEL_OUTSIDE_SEQUENTIAL,
+    WRITTEN_INSIDE_PARALLEL_MAPS,
+)
 from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.checker import typed_for
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, sizes_of
@@ -304,7 +311,7 @@ class _Generator:
         if isinstance(f, Map):
             elem_t = t.elem
             return v.FunView(a, lambda x, g=f.f, et=elem_t: self.view(g, [x], [et], None))  # type: ignore[misc]
-        raise MappingError(f"{f}: cannot be compiled as a view")
+        raise BACKEND_SUPPORT.refuse(f"{_show(f)}: cannot be compiled as a view (it computes, but no rule says how)")
 
     def result_type(self, f: FunDecl, t: DataType) -> DataType:
         """The type of ``f`` applied to a ``t``, read off the typed program where ``f`` may use outer
@@ -347,8 +354,8 @@ class _Generator:
         elif space == "local":
             slots = [lp for lp in self.loops if lp.level == "lcl"]
             if not any(lp.level == "wrg" for lp in self.loops):
-                raise MappingError(
-                    f"{_show(where)}: local memory is shared by a work-group, so the computation writing it must "
+                raise LOCAL_INSIDE_WORK_GROUPS.refuse(
+                    f"{_holds(where)}: local memory is shared by a work-group, so the computation writing it must "
                     "run inside map_wrg"
                 )
         else:
@@ -368,8 +375,8 @@ class _Generator:
             if space == "global":
                 self.out.temps.append(buf)
             elif not isinstance(size, Cst):
-                raise MappingError(
-                    f"{_show(where)}: its {space} array would have {size} elements; {space} arrays need a "
+                raise CONSTANT_SIZE_LOCAL_PRIVATE.refuse(
+                    f"{_holds(where)}: its {space} array would have {size} elements; {space} arrays need a "
                     "constant size: pass sizes={...} to lift.compile"
                 )
             elif space == "local":
@@ -418,7 +425,7 @@ class _Generator:
         rendered = value if isinstance(value, Value) else self.render(value)
         if isinstance(target, v.MemRef):
             if not any(lp.level != "seq" for lp in self.loops) and target.buffer.space != "private":
-                raise MappingError(
+                raise WRITTEN_INSIDE_PARALLEL_MAPS.refuse(
                     f"{target.buffer.described} would be written by every thread; compute it inside a map_glb or "
                     "map_wrg"
                 )
@@ -428,7 +435,7 @@ class _Generator:
         elif isinstance(target, v.ValueRef):
             self.emit(Set(target.value, rendered))
         else:
-            raise MappingError(f"{self.name}: cannot write into {target}")
+            raise LiftInternalError(f"{self.name}: a computation's destination is not memory or a variable: {target}")
 
     # ---- computing into a destination --------------------------------------------------------------
     def into(self, e: Expr, dest: v.View) -> None:
@@ -571,7 +578,7 @@ class _Generator:
     def map_loop(self, f: Map, e: FunCall, dest: v.View) -> None:
         level = f.level or "seq"
         if level == "seq" and not self.loops:
-            raise MappingError(
+            raise PARALLEL_OUTSIDE_SEQUENTIAL.refuse(
                 f"{f.name or 'a map'}: a sequential map outside every parallel map would run in every thread; "
                 "map the outermost computing map with map_glb or map_wrg"
             )
@@ -607,13 +614,15 @@ class _Generator:
 
     def reduction(self, f: Reduce, e: FunCall, dest: v.View) -> None:
         if not f.seq:
-            raise MappingError("reduce: lower the program first (reductions compile as reduce_seq)")
+            raise LiftInternalError("reduce: lower the program first (reductions compile as reduce_seq)")
         (arg,) = e.args
         t = arg.type
         acc_t = f.init.type
         assert isinstance(t, ArrayType) and acc_t is not None
         if isinstance(acc_t, ArrayType):
-            raise MappingError("reduce_seq with an array accumulator is not supported by the OpenCL backend yet")
+            raise BACKEND_SUPPORT.refuse(
+                f"{_show(f)}: reduce_seq with an array accumulator is not supported by the OpenCL backend yet"
+            )
         fused = _fusable_map(arg)
         if fused is not None:
             # Lift's reduceSeq ∘ mapSeq fusion: the map's elements are computed where the reduction reads them
@@ -652,7 +661,7 @@ class _Generator:
                 return self.render(self.call_ref(g.body))
             finally:
                 self.env = saved
-        raise MappingError(f"{_show(g)}: a reduction's function must be a user function or a lambda of them")
+        raise BACKEND_SUPPORT.refuse(f"{_show(g)}: a reduction's function must be a user function or a lambda of them")
 
     def call_ref(self, e: Expr) -> v.Ref:
         if isinstance(e, FunCall) and isinstance(e.f, UserFun):

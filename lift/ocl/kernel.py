@@ -30,6 +30,7 @@ from lift.ocl.passes import guard_spare_threads, hoist_invariant_indices, unflat
 from lift.ocl.plan import Barrier, Block, accesses_in, barriers_in, loops_in
 from lift.ocl.printer import Printer
 from lift.solve.mapping import Mapping
+from lift.solve.rules import LEVELS_GO_TOGETHER, NDRANGE_DIMENSIONS
 from lift.types.arith import ArithExpr, Cst, Max, Min
 from lift.types.data import ArrayType, DataType, map_sizes
 
@@ -219,13 +220,12 @@ def check_levels(extents: AbcMapping[tuple[str, int], Any]) -> None:
     """The parallel levels a kernel uses go together: no ``map_glb`` with ``map_wrg``/``map_lcl``, and a
     ``map_lcl`` only where a ``map_wrg`` of its dimension is used."""
     if any(level == "glb" for level, _ in extents) and any(level in ("wrg", "lcl") for level, _ in extents):
-        raise MappingError(
-            "a kernel cannot mix map_glb with map_wrg/map_lcl (the thread ids would conflict)",
-            rule="no-glb-with-wrg-lcl",
+        raise LEVELS_GO_TOGETHER.refuse(
+            "a kernel cannot mix map_glb with map_wrg/map_lcl (the thread ids would conflict)"
         )
     for level, dim in extents:
         if level == "lcl" and ("wrg", dim) not in extents:
-            raise MappingError(f"map_lcl(dim={dim}) needs an enclosing map_wrg(dim={dim})", rule="wrg-with-lcl")
+            raise LEVELS_GO_TOGETHER.refuse(f"map_lcl(dim={dim}) needs an enclosing map_wrg(dim={dim})")
 
 
 def _uses_minmax(gen: Generated) -> bool:
@@ -245,7 +245,7 @@ def _check_dimensions(low: Fun) -> None:
     """Every parallel map of a lowered program names an NDRange dimension 0, 1 or 2."""
     for n in walk(low):
         if isinstance(n, Map) and n.level in ("glb", "wrg", "lcl") and n.dim not in (0, 1, 2):
-            raise MappingError(
+            raise NDRANGE_DIMENSIONS.refuse(
                 f"{n.name or 'a map'}: map_{n.level}(dim={n.dim}) names NDRange dimension {n.dim}; OpenCL has "
                 "dimensions 0, 1 and 2"
             )

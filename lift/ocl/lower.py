@@ -35,8 +35,8 @@ from lift.dsl.ir import (
     program_order,
 )
 from lift.dsl.levels import Level
-from lift.errors import MappingError
 from lift.solve.mapping import Mapping
+from lift.solve.rules import BACKEND_SUPPORT, FUSE_APPLIED_MAP_ONLY, FUSE_ONCE, MAPPING_NAMES_EVERY_MAP
 from lift.types.data import ArrayType
 
 __all__ = ["default_mapping", "is_lowered", "lower", "runs_in_one_work_item"]
@@ -107,13 +107,13 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
     unknown = sorted(set(mapping.levels) - set(labels)) + sorted(set(mapping.spaces) - set(labels))
     if unknown:
         own = [label for label in labels if label != SINGLE]
-        raise MappingError(
+        raise MAPPING_NAMES_EVERY_MAP.refuse(
             f"{prog.name}: the mapping names {', '.join(unknown)}, which the program does not have; its maps are "
             f"{', '.join(own) or 'none'}"
         )
     missing = [label for label in labels if label not in mapping.levels]
     if missing:
-        raise MappingError(f"{prog.name}: the mapping gives no level for {', '.join(missing)}")
+        raise MAPPING_NAMES_EVERY_MAP.refuse(f"{prog.name}: the mapping gives no level for {', '.join(missing)}")
     typed = named.typed.program
     body = _Lowering(mapping).expr(typed.body)
     return Fun(prog.params, body, prog.name, prog.param_types)
@@ -172,14 +172,14 @@ def _single_thread(prog: Fun) -> Fun:
     typed = prog.typed
     first = next(((p, t) for p, t in zip(prog.params, prog.param_types) if isinstance(t, ArrayType)), None)
     if first is None:
-        raise MappingError(f"{prog.name}: a program without array parameters has nothing to map onto threads")
+        raise BACKEND_SUPPORT.refuse(f"{prog.name}: a program without array parameters has nothing to map onto threads")
     p, t = first
     assert isinstance(t, ArrayType)
     ignored = Param("_whole")
     single = Map(Lambda((ignored,), prog.body), "glb", 0, SINGLE)
     body = FunCall(Join(), (FunCall(single, (FunCall(Split(t.size), (p,)),)),))
     if not isinstance(typed.type.result, ArrayType):
-        raise MappingError(f"{prog.name}: the result must be an array")
+        raise BACKEND_SUPPORT.refuse(f"{prog.name}: the result must be an array")
     return Fun(prog.params, body, prog.name, prog.param_types)
 
 
@@ -213,10 +213,9 @@ class _Lowering:
         if isinstance(f, Map) and f.name is not None and computes(f.f):
             level = self.mapping.level_of(f.name)
             if level.kind == "fuse":
-                raise MappingError(
+                raise FUSE_APPLIED_MAP_ONLY.refuse(
                     f"{f.name}: 'fuse' merges a map into its enclosing map, so {f.name} must be the whole "
                     "function of a computing map (map(map(g)) or map(λx. x >> map(g)))",
-                    rule="fuse-applied-map-only",
                     labels=frozenset({f.name}),  # refused whatever the other maps do: the model excludes it
                 )
             lowered: FunDecl = Map(self.fun(f.f), level.kind, level.dim, f.name)
@@ -253,7 +252,7 @@ class _Lowering:
         m = t.elem.size
         level = self.mapping.level_of(outer.name or "")
         if level.kind == "fuse":
-            raise MappingError(f"{outer.name}: cannot fuse both {outer.name} and {inner.name}")
+            raise FUSE_ONCE.refuse(f"{outer.name}: cannot fuse both {outer.name} and {inner.name}")
         flat = Map(self.fun(inner.f), level.kind, level.dim, outer.name)
         space = self.mapping.space_of(outer.name or "")
         applied: FunDecl = ToMem(space.value, flat) if space else flat

@@ -90,7 +90,7 @@ def _parsed(parse: Callable[[str], T], choice: str, where: str) -> T:
     try:
         return parse(choice)
     except MappingError as e:
-        raise MappingError(f"{where}: {e}") from None
+        raise MappingError(f"{where}: {e}", rule="known-level-names") from None
 
 
 def _in_label_order(choices: AbcMapping[str, str]) -> list[tuple[str, str]]:

@@ -267,7 +267,7 @@ class MappingSpace:
             return self._most_parallel()
         valid = self.all()
         if not valid:
-            raise MappingError(f"{self.program.name}: no valid mapping\n{self.explain({})}")
+            raise self._no_valid_mapping()
         keys = {"parallelism": self._parallelism, "barriers": self._barriers, "local_memory": self._local}
         if objective not in keys:
             raise LiftError(f"best(objective=…): expected one of {', '.join(keys)}, found {objective!r}")
@@ -293,7 +293,13 @@ class MappingSpace:
                 return m
             with z3_session():
                 s.add(*self._blocks(m, err))
-        raise MappingError(f"{self.program.name}: no valid mapping\n{self.explain({})}")
+        raise self._no_valid_mapping()
+
+    def _no_valid_mapping(self) -> MappingError:
+        """The error for a program with no valid mapping: every rule that excludes them all, explained."""
+        explanation = self.explain({})
+        rule = explanation.names[0] if explanation else "no-valid-mapping"
+        return MappingError(f"{self.program.name}: no valid mapping\n{explanation}", rule=rule)
 
     def _parallel_per_nest(self) -> list[z3.BoolRef]:
         """At most 6 parallel maps in a nest: implied by the rules (nested parallel maps take distinct codes, and

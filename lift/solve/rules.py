@@ -17,12 +17,13 @@ from typing import Any
 import z3
 
 from lift.dsl.levels import ALL_LEVELS, AddressSpace, Level, LevelKind
+from lift.errors import MappingError
 from lift.solve.device import DeviceDescription
 from lift.solve.structure import ProgramStructure
 from lift.types.arith import Cst
 from lift.types.smt import z3_session
 
-__all__ = ["CODES", "SPACE_CODES", "Levels", "Rule", "rules_for"]
+__all__ = ["CODES", "KERNEL_RULES", "SPACE_CODES", "KernelRule", "Levels", "Rule", "rules_for"]
 
 CODES: dict[str, int] = {str(level): level.code for level in sorted(ALL_LEVELS, key=lambda level: level.code)}
 """Level choice → code (:attr:`Level.code <lift.dsl.levels.Level.code>`), by increasing code."""
@@ -344,3 +345,88 @@ class LocalArray:
         for label, extent in self.copies:
             total = IF(is_lcl(lv[label]), total * extent, total)
         return IF(sp[self.label] == LOCAL, total, 0)
+
+
+# ---- rules the backend decides on a candidate's kernel ------------------------------------------------------
+@dataclass(frozen=True)
+class KernelRule:
+    """A rule decided on the kernel of one candidate mapping (on its index expressions, or on what only the
+    generated kernel shows), by the backend the model is given (:mod:`lift.solve.backend`). The backend raises
+    it by reference (``raise NO_WRITE_WRITE_RACE.refuse(message, labels=…)``), so every refusal names its rule,
+    and ``lift.explain`` reports it with the others."""
+
+    name: str
+    """A unique name, e.g. ``no-write-write-race``."""
+    sentence: str
+    """What it says, in plain words."""
+
+    def refuse(
+        self, message: str, *, labels: frozenset[str] = frozenset(), uses: frozenset[str] = frozenset()
+    ) -> MappingError:
+        """The error refusing a mapping under this rule: ``message`` says where, in the program's words (map
+        labels, "the output of map1"); ``labels`` and ``uses`` say which choices decide it (see
+        :class:`~lift.errors.MappingError`)."""
+        return MappingError(message, rule=self.name, labels=labels, uses=uses)
+
+
+NO_SYNC_BETWEEN_WORK_GROUPS = KernelRule(
+    "no-sync-between-work-groups",
+    "work-groups cannot synchronise within a kernel: an element one thread writes is read or written by threads "
+    "of its own work-group only",
+)
+BARRIER_REACHED_BY_ALL_THREADS = KernelRule(
+    "barrier-reached-by-all-threads",
+    "every thread of a work-group reaches each barrier: none sits in a loop whose trip count differs between threads",
+)
+NO_WRITE_WRITE_RACE = KernelRule(
+    "no-write-write-race", "each element of global or local memory is written by one thread of the launch"
+)
+PRIVATE_READ_BY_ITS_WRITER = KernelRule(
+    "private-is-one-thread", "an element of private memory is read only by the thread that wrote it"
+)
+WRITTEN_INSIDE_PARALLEL_MAPS = KernelRule(
+    "written-inside-parallel-maps",
+    "global and local memory are written inside a parallel map: outside every one, each thread would write it",
+)
+LOCAL_INSIDE_WORK_GROUPS = KernelRule(
+    "local-inside-map-wrg", "local memory is written inside a map_wrg: it exists only within a work-group"
+)
+CONSTANT_SIZE_LOCAL_PRIVATE = KernelRule(
+    "constant-size-for-local-private", "local and private arrays have a constant number of elements"
+)
+PARALLEL_OUTSIDE_SEQUENTIAL = KernelRule(
+    "top-level-parallel", "a sequential map runs inside a parallel one: outside every one each thread would run it"
+)
+LEVELS_GO_TOGETHER = KernelRule(
+    "levels-go-together",
+    "a kernel uses map_glb, or map_wrg with map_lcl of the same dimensions: thread ids of both kinds would collide",
+)
+NDRANGE_DIMENSIONS = KernelRule("ndrange-dimensions", "parallel maps use NDRange dimensions 0, 1 and 2")
+MAPPING_NAMES_EVERY_MAP = KernelRule(
+    "mapping-names-every-map", "a mapping gives a level to every computing map of the program and names no other"
+)
+FUSE_APPLIED_MAP_ONLY = KernelRule(
+    "fuse-applied-map-only", "a fused map is the whole function of a computing map (map(map(g)))"
+)
+FUSE_ONCE = KernelRule("fuse-once", "a map fused into an enclosing map is not fused into it twice")
+BACKEND_SUPPORT = KernelRule(
+    "backend-support", "the OpenCL backend can generate the program's combinators at the levels chosen"
+)
+
+KERNEL_RULES: tuple[KernelRule, ...] = (
+    NO_SYNC_BETWEEN_WORK_GROUPS,
+    BARRIER_REACHED_BY_ALL_THREADS,
+    NO_WRITE_WRITE_RACE,
+    PRIVATE_READ_BY_ITS_WRITER,
+    WRITTEN_INSIDE_PARALLEL_MAPS,
+    LOCAL_INSIDE_WORK_GROUPS,
+    CONSTANT_SIZE_LOCAL_PRIVATE,
+    PARALLEL_OUTSIDE_SEQUENTIAL,
+    LEVELS_GO_TOGETHER,
+    NDRANGE_DIMENSIONS,
+    MAPPING_NAMES_EVERY_MAP,
+    FUSE_APPLIED_MAP_ONLY,
+    FUSE_ONCE,
+    BACKEND_SUPPORT,
+)
+"""Every rule a backend decides on a candidate's kernel, by name once each."""
