@@ -8,7 +8,9 @@ from doc_blocks import run
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-@pytest.mark.parametrize("doc", ["index.md", "getting-started.md", "types.md", "mappings.md", "opencl.md", "cli.md", "internals.md"])
+@pytest.mark.parametrize(
+    "doc", ["index.md", "getting-started.md", "types.md", "mappings.md", "opencl.md", "cli.md", "internals.md"]
+)
 def test_doc_blocks_print_what_they_show(doc: str, tmp_path: Path) -> None:
     path = DOCS / doc
     outcomes = run(path.read_text(), tmp_path)
