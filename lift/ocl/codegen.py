@@ -59,7 +59,6 @@ from lift.ocl.plan import (
     Load,
     Loop,
     Pack,
-    Select,
     Set,
     Stmt,
     Store,
@@ -67,7 +66,6 @@ from lift.ocl.plan import (
     Variable,
     accesses_of,
 )
-from lift.ocl.printer import guard_tests
 from lift.solve.rules import (
     BACKEND_SUPPORT,
     CONSTANT_SIZE_LOCAL_PRIVATE,
@@ -336,14 +334,14 @@ class _Generator:
 
         return typecheck(f, t).result  # type: ignore[attr-defined]
 
-    def literal(self, e: Literal) -> v.Ref:
+    def literal(self, e: Literal) -> Value:
         t = e.type
         if isinstance(t, TupleType):
             assert isinstance(e.value, tuple)
-            parts = tuple(v.ValueRef(Constant(c_literal(x, s), s), s) for x, s in zip(e.value, t.elems))  # type: ignore[arg-type]
-            return v.TupleRef(parts, t)
+            parts = tuple(Constant(c_literal(x, s), s) for x, s in zip(e.value, t.elems))  # type: ignore[arg-type]
+            return Pack(t, parts)
         assert isinstance(t, ScalarType) and not isinstance(e.value, tuple)
-        return v.ValueRef(Constant(c_literal(e.value, t), t), t)
+        return Constant(c_literal(e.value, t), t)
 
     # ---- memory ------------------------------------------------------------------------------------
     def allocate(self, t: DataType, space: str, where: FunDecl) -> v.View:
@@ -387,43 +385,26 @@ class _Generator:
                 self.emit(Declare(buf.name, scalar))
         if space == "private" and not isinstance(t, ArrayType):
             if len(pairs) == 1:
-                return v.ValueView(v.ValueRef(Variable(pairs[0][1].name, pairs[0][1].scalar), pairs[0][1].scalar))
+                return v.ValueView(Variable(pairs[0][1].name, pairs[0][1].scalar))
             return v.ValueView(_tuple_of_vars(t, dict(pairs)))
         return v.MemView(t, tuple(pairs), slot)
 
     # ---- values of refs ----------------------------------------------------------------------------
-    def render(self, ref: v.Ref) -> Value:
-        """The value of ``ref``."""
-        if isinstance(ref, v.ValueRef):
-            return ref.value
-        if isinstance(ref, v.MemRef):
-            return Load(ref.buffer, ref.index)
-        if isinstance(ref, v.SelectRef):
-            inside = self.render(ref.inside)
-            if not guard_tests(ref.guard):
-                return inside
-            return Select(ref.guard, inside, self.render(ref.outside))
-        if isinstance(ref, v.TupleRef):
-            return Pack(ref.type, tuple(self.render(p) for p in ref.parts))
-        raise LiftInternalError(f"cannot take the value of {ref}")
-
-    def store(self, dest: v.View, value: v.Ref | Value, t: DataType) -> None:
+    def store(self, dest: v.View, value: Value, t: DataType) -> None:
         """``dest = value`` for a scalar or tuple ``t`` (tuples component by component)."""
         target = dest.access([])
-        if isinstance(target, v.TupleRef):
+        if isinstance(target, Pack):
             assert isinstance(t, TupleType)
-            if isinstance(value, v.TupleRef):
-                parts: list[v.Ref | Value] = list(value.parts)
+            if isinstance(value, Pack):
+                parts: list[Value] = list(value.parts)
             else:
-                whole = value if isinstance(value, Value) else self.render(value)
                 tmp = self.fresh("t")
-                self.emit(Declare(tmp, self.declare_type(t), whole))
+                self.emit(Declare(tmp, self.declare_type(t), value))
                 parts = [Field(Variable(tmp, t), k) for k in range(len(t.elems))]
             for k, part in enumerate(parts):
                 self.store(dest.at(v.Component(k)), part, t.elems[k])
             return
-        rendered = value if isinstance(value, Value) else self.render(value)
-        if isinstance(target, v.MemRef):
+        if isinstance(target, Load):
             if not any(lp.level != "seq" for lp in self.loops) and target.buffer.space != "private":
                 raise WRITTEN_INSIDE_PARALLEL_MAPS.refuse(
                     f"{target.buffer.described} would be written by every thread; compute it inside a map_glb or "
@@ -431,9 +412,9 @@ class _Generator:
                 )
             if target.buffer.role == "input":
                 raise LiftInternalError(f"a write to the input {target.buffer.name}")
-            self.emit(Store(target.buffer, target.index, rendered))
-        elif isinstance(target, v.ValueRef):
-            self.emit(Set(target.value, rendered))
+            self.emit(Store(target.buffer, target.index, value))
+        elif isinstance(target, (Variable, Field)):
+            self.emit(Set(target, value))
         else:
             raise LiftInternalError(f"{self.name}: a computation's destination is not memory or a variable: {target}")
 
@@ -605,7 +586,7 @@ class _Generator:
                 args = [element.access([v.Component(k)]) for k in range(len(g.param_names))]
             else:
                 args = [element.access([])]
-            call = Call(self.use(g), tuple(self.render(a) for a in args), g.result_type)
+            call = Call(self.use(g), tuple(args), g.result_type)
             self.store(dest, call, g.result_type)
             return
         p = Param(self.fresh("e"))
@@ -633,7 +614,7 @@ class _Generator:
 
             def element(j: ArithExpr) -> v.View:
                 args = _unpacked(g, inner.at(j), inner_t.elem)
-                return v.ValueView(v.ValueRef(self.apply_scalar(g, args, []), t.elem))
+                return v.ValueView(self.apply_scalar(g, args, []))
         else:
             src = self.value(arg)
 
@@ -641,9 +622,9 @@ class _Generator:
                 return src.at(j)
 
         acc = self.fresh("acc")
-        init = self.render(self.value(f.init).access([]))
+        init = self.value(f.init).access([])
         self.emit(Declare(acc, self.declare_type(acc_t), init))
-        acc_ref = v.ValueRef(Variable(acc, acc_t), acc_t)
+        acc_ref = Variable(acc, acc_t)
         with self.loop("seq", 0, t.size, "") as j:
             value = self.apply_scalar(f.f, [v.ValueView(acc_ref), element(j)], [acc_t, t.elem])
             self.store(v.ValueView(acc_ref), value, acc_t)
@@ -652,23 +633,23 @@ class _Generator:
     def apply_scalar(self, g: FunDecl, args: list[v.View], types: list[DataType]) -> Value:
         """The value of ``g(args…)`` for a scalar-valued function (inlined, no memory)."""
         if isinstance(g, UserFun):
-            return Call(self.use(g), tuple(self.render(a.access([])) for a in args), g.result_type)
+            return Call(self.use(g), tuple(a.access([]) for a in args), g.result_type)
         if isinstance(g, Lambda):
             saved = dict(self.env)
             self.env.update({p.name: a for p, a in zip(g.params, args)})
             try:
                 assert g.body is not None
-                return self.render(self.call_ref(g.body))
+                return self.call_ref(g.body)
             finally:
                 self.env = saved
         raise BACKEND_SUPPORT.refuse(f"{_show(g)}: a reduction's function must be a user function or a lambda of them")
 
-    def call_ref(self, e: Expr) -> v.Ref:
+    def call_ref(self, e: Expr) -> Value:
         if isinstance(e, FunCall) and isinstance(e.f, UserFun):
             return self.call(e)
         return self.value(e).access([])
 
-    def call(self, e: FunCall) -> v.Ref:
+    def call(self, e: FunCall) -> Value:
         """A scalar user-function call (or a lambda of them) as a value."""
         f = e.f
         if isinstance(f, Lambda):
@@ -682,9 +663,9 @@ class _Generator:
         assert isinstance(f, UserFun) and e.type is not None
         name = self.use(f)
         refs = [self.value(a).access([]) for a in e.args]
-        if len(refs) == 1 and len(f.param_names) > 1 and isinstance(refs[0], v.TupleRef):
+        if len(refs) == 1 and len(f.param_names) > 1 and isinstance(refs[0], Pack):
             refs = list(refs[0].parts)
-        return v.ValueRef(Call(name, tuple(self.render(r) for r in refs), e.type), e.type)
+        return Call(name, tuple(refs), e.type)
 
     def use(self, f: UserFun) -> str:
         """The C name of the user function ``f``, whose definition (renamed to it) the kernel prints."""
@@ -734,12 +715,12 @@ def _unpacked(g: FunDecl, element: v.View, elem_t: DataType) -> list[v.View]:
     return [element]
 
 
-def _tuple_of_vars(t: DataType, buffers: dict[tuple[int, ...], v.Buffer], prefix: tuple[int, ...] = ()) -> v.Ref:
+def _tuple_of_vars(t: DataType, buffers: dict[tuple[int, ...], v.Buffer], prefix: tuple[int, ...] = ()) -> Value:
     if isinstance(t, TupleType):
         parts = tuple(_tuple_of_vars(e, buffers, (*prefix, k)) for k, e in enumerate(t.elems))
-        return v.TupleRef(parts, t)
+        return Pack(t, parts)
     b = buffers[prefix]
-    return v.ValueRef(Variable(b.name, b.scalar), b.scalar)
+    return Variable(b.name, b.scalar)
 
 
 def _show(f: FunDecl) -> str:

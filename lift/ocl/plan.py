@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from lift.dsl.levels import Level
-from lift.types.arith import ArithExpr, Var
+from lift.types.arith import ArithExpr, Var, is_nonneg
 from lift.types.data import DataType, ScalarType, TupleType
 
 __all__ = [
@@ -86,6 +86,16 @@ class Guard:
 
     def map(self, fn: Callable[[ArithExpr], ArithExpr]) -> Guard:
         return Guard(fn(self.value), fn(self.lo), fn(self.hi))
+
+    def tests(self) -> list[tuple[ArithExpr, str, ArithExpr]]:
+        """The comparisons the guard needs (``lo <= value``, ``value < hi``), leaving out those that always
+        hold."""
+        needed = []
+        if not is_nonneg(self.value - self.lo):
+            needed.append((self.lo, "<=", self.value))
+        if not is_nonneg(self.hi - self.value - 1):
+            needed.append((self.value, "<", self.hi))
+        return needed
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from lift.ocl.plan import (
     Declare,
     Field,
     For,
-    Guard,
     Index,
     Load,
     Pack,
@@ -28,7 +27,7 @@ from lift.ocl.plan import (
     Value,
     Variable,
 )
-from lift.types.arith import ArithExpr, is_nonneg, print_arith
+from lift.types.arith import ArithExpr, print_arith
 from lift.types.data import DataType, ScalarType, TupleType
 
 __all__ = ["Printer", "c_index", "c_type", "comment_text"]
@@ -56,16 +55,6 @@ def c_type(t: DataType) -> str:
     raise LiftInternalError(f"no C type for {t}: arrays are buffers, not values")
 
 
-def guard_tests(g: Guard) -> list[tuple[ArithExpr, str, ArithExpr]]:
-    """The comparisons a guard needs (``lo <= value``, ``value < hi``), leaving out those that always hold."""
-    tests = []
-    if not is_nonneg(g.value - g.lo):
-        tests.append((g.lo, "<=", g.value))
-    if not is_nonneg(g.hi - g.value - 1):
-        tests.append((g.value, "<", g.hi))
-    return tests
-
-
 class Printer:
     """Prints plan values and statements; ``minmax_type`` casts the operands of index ``min``/``max`` (``long``
     in a kernel with 64-bit indices)."""
@@ -86,7 +75,7 @@ class Printer:
         if isinstance(v, Call):
             return f"{v.function}({', '.join(self.value(a) for a in v.args)})"
         if isinstance(v, Select):
-            tests = guard_tests(v.guard)
+            tests = v.guard.tests()
             if not tests:
                 return self.value(v.inside)
             condition = " && ".join(f"{self.index(a)} {op} {self.index(b)}" for a, op, b in tests)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from lift.dsl.ir import IndexFun
 from lift.errors import LiftError
-from lift.ocl.plan import Buffer, Field, Guard, Value
+from lift.ocl.plan import Buffer, Field, Guard, Load, Pack, Select, Value
 from lift.types.arith import ArithExpr, Cst, maximum, minimum
 from lift.types.data import ArrayType, DataType, TupleType, scalar_count
 
@@ -26,13 +26,8 @@ __all__ = [
     "Buffer",
     "Component",
     "Guard",
-    "MemRef",
     "MemView",
-    "Ref",
-    "SelectRef",
     "Step",
-    "TupleRef",
-    "ValueRef",
     "View",
     "scalar_count",  # defined with the data types (the mapping model counts scalars too); kept here for ocl
 ]
@@ -49,59 +44,12 @@ class Component:
 Step = ArithExpr | Component
 
 
-class Ref:
-    """What an access path denotes: a scalar in memory, a C value, a choice, or a tuple of them."""
-
-    __slots__ = ()
-
-
-@dataclass(frozen=True)
-class MemRef(Ref):
-    """``buffer[index]``."""
-
-    buffer: Buffer
-    """The buffer."""
-    index: ArithExpr
-    """The flat element index."""
-
-
-@dataclass(frozen=True)
-class ValueRef(Ref):
-    """A value that is not in memory: a variable, a literal, a user-function call (a plan value)."""
-
-    value: Value
-    """The value."""
-    scalar: DataType
-    """Its type."""
-
-
-@dataclass(frozen=True)
-class SelectRef(Ref):
-    """``guard ? inside : outside`` (constant padding)."""
-
-    guard: Guard
-    """When the real data is read."""
-    inside: Ref
-    """The real data."""
-    outside: Ref
-    """The padding value."""
-
-
-@dataclass(frozen=True)
-class TupleRef(Ref):
-    """A tuple value assembled from its components."""
-
-    parts: tuple[Ref, ...]
-    """The components."""
-    type: TupleType
-    """The tuple's type."""
-
-
 class View:
     """An array, tuple or scalar value seen through index arithmetic."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
-        """The scalar (or tuple) that ``path`` denotes."""
+    def access(self, path: Sequence[Step]) -> Value:
+        """The scalar (or tuple) that ``path`` denotes, as a plan value: a load, a tuple of them, a padding
+        select, or a value held in a variable."""
         raise NotImplementedError
 
     def at(self, *steps: Step) -> View:
@@ -118,7 +66,7 @@ class Sub(View):
     prefix: tuple[Step, ...]
     """The fixed steps."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         return self.inner.access((*self.prefix, *path))
 
     def at(self, *steps: Step) -> View:
@@ -144,7 +92,7 @@ class MemView(View):
     """The element offset of this value within each buffer (a slot of a buffer shared by many threads,
     counted in units of the value's number of scalars per component)."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         t: DataType = self.type
         dims: list[ArithExpr] = []
         indices: list[ArithExpr] = []
@@ -163,7 +111,7 @@ class MemView(View):
                 t = t.elem
         if isinstance(t, TupleType):
             parts = tuple(self.access([*path, Component(k)]) for k in range(len(t.elems)))
-            return TupleRef(parts, t)
+            return Pack(t, parts)
         if isinstance(t, ArrayType):
             raise LiftError(f"internal: access to the array {t} as a scalar (path {list(path)})")
         buffer = dict(self.buffers)[tuple(component)]
@@ -171,31 +119,23 @@ class MemView(View):
         flat: ArithExpr = Cst(0)
         for i, n in zip(indices, dims):
             flat = flat * n + i
-        return MemRef(buffer, self.base * scalar_count(self.type, tuple(component)) + flat)
+        return Load(buffer, self.base * scalar_count(self.type, tuple(component)) + flat)
 
 
 @dataclass(frozen=True)
 class ValueView(View):
     """A scalar or tuple held in a C variable or written as a C expression."""
 
-    ref: Ref
+    ref: Value
     """What it denotes."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         ref = self.ref
         for step in path:
-            if isinstance(step, Component) and isinstance(ref, TupleRef):
-                ref = ref.parts[step.k]
-            elif isinstance(step, Component) and isinstance(ref, ValueRef):
-                ref = ValueRef(Field(ref.value, step.k), _component_type(ref.scalar, step.k))
-            else:
+            if not isinstance(step, Component):
                 raise LiftError(f"internal: cannot index the scalar value {ref} with {step}")
+            ref = ref.parts[step.k] if isinstance(ref, Pack) else Field(ref, step.k)
         return ref
-
-
-def _component_type(t: DataType, k: int) -> DataType:
-    assert isinstance(t, TupleType)
-    return t.elems[k]
 
 
 @dataclass(frozen=True)
@@ -207,10 +147,10 @@ class ZipView(View):
     type: TupleType
     """The element type."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (i,), rest = _split_path(path, "zip")
         if not rest:
-            return TupleRef(tuple(p.access([i]) for p in self.parts), self.type)
+            return Pack(self.type, tuple(p.access([i]) for p in self.parts))
         k = rest[0]
         if not isinstance(k, Component):
             raise LiftError(f"internal: zip element indexed by {k}")
@@ -227,7 +167,7 @@ class UnzipView(View):
     k: int
     """The component."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (i,), rest = _split_path(path, "unzip")
         return self.inner.access([i, Component(self.k), *rest])
 
@@ -241,7 +181,7 @@ class SplitView(View):
     n: ArithExpr
     """The chunk size."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (i, j), rest = _split_path(path, "split", 2)
         return self.inner.access([i * self.n + j, *rest])
 
@@ -255,7 +195,7 @@ class JoinView(View):
     n: ArithExpr
     """The size of each row."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (k,), rest = _split_path(path, "join")
         return self.inner.access([k // self.n, k % self.n, *rest])
 
@@ -267,7 +207,7 @@ class TransposeView(View):
     inner: View
     """The transposed array."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (i, j), rest = _split_path(path, "transpose", 2)
         return self.inner.access([j, i, *rest])
 
@@ -281,7 +221,7 @@ class SlideView(View):
     step: ArithExpr
     """The distance between windows."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (i, j), rest = _split_path(path, "slide", 2)
         return self.inner.access([i * self.step + j, *rest])
 
@@ -296,16 +236,17 @@ class PadView(View):
     """Elements added before."""
     size: ArithExpr
     """The size of the padded array (before padding)."""
-    value: Ref | None
+    value: Value | None
     """The padding constant, or ``None`` to clamp."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (i,), rest = _split_path(path, "pad")
         shifted = i - self.left
         if self.value is None:
             return self.inner.access([maximum(0, minimum(shifted, self.size - 1)), *rest])
         inside = self.inner.access([shifted, *rest])
-        return SelectRef(Guard(i, self.left, self.left + self.size), inside, self.value)
+        guard = Guard(i, self.left, self.left + self.size)
+        return Select(guard, inside, self.value) if guard.tests() else inside
 
 
 @dataclass(frozen=True)
@@ -317,7 +258,7 @@ class ReorderView(View):
     index: Callable[[ArithExpr], ArithExpr] = field(compare=False)
     """The position read for position ``i``."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (i,), rest = _split_path(path, "gather")
         return self.inner.access([self.index(i), *rest])
 
@@ -331,7 +272,7 @@ class FunView(View):
     element: Callable[[View], View] = field(compare=False)
     """The view of ``g`` applied to one element."""
 
-    def access(self, path: Sequence[Step]) -> Ref:
+    def access(self, path: Sequence[Step]) -> Value:
         (i,), rest = _split_path(path, "map")
         return self.element(self.inner.at(i)).access(rest)
 
