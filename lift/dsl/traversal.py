@@ -1,0 +1,152 @@
+"""Traversals of the IR and the program queries built on them: one walk in pre-order, one bottom-up rebuild,
+program order (producers before consumers), depth, which functions compute, where a result lives, and the
+labels of the maps that compute.
+
+The node classes are in :mod:`lift.dsl.ir`, which re-exports everything here (``from lift.dsl.ir import walk``
+works as before). Every function reads nodes through their generic interface (``children``, ``fields``,
+``replace``) except where a node's kind decides the answer (``computes``, ``output_space``, map labels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from lift.dsl.ir import FunCall, FunDecl, Id, Iterate, Lambda, Map, Node, Reduce, ToMem, UserFun
+
+__all__ = [
+    "computes",
+    "map_labels",
+    "name_maps",
+    "output_space",
+    "program_depth",
+    "program_order",
+    "transform",
+    "walk",
+]
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, parents before children (fields in order)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(list(n.children())))
+
+
+def transform(node: Node, fn: Callable[[Node], Node | None]) -> Node:
+    """Rebuild the tree bottom-up; ``fn(n)`` may return a replacement for each rebuilt node (or ``None``)."""
+    changes: dict[str, Any] = {}
+    for name, value in node.fields().items():
+        if isinstance(value, Node):
+            new = transform(value, fn)
+            if new is not value:
+                changes[name] = new
+        elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
+            new_t = tuple(transform(v, fn) if isinstance(v, Node) else v for v in value)
+            if any(a is not b for a, b in zip(new_t, value)):
+                changes[name] = new_t
+    rebuilt = node.replace(**changes) if changes else node
+    out = fn(rebuilt)
+    return rebuilt if out is None else out
+
+
+def program_depth(node: Node) -> int:
+    """The number of nodes on the longest path from ``node`` to a leaf, computed without recursion (so that it
+    can measure any program, however deep). Each node keeps its depth once measured (nodes are immutable), so
+    a program rebuilt around old subtrees costs only its new nodes."""
+
+    def known(n: Node) -> int | None:
+        return n.__dict__.get("_depth")
+
+    stack: list[tuple[Node, bool]] = [(node, False)]
+    while stack:
+        n, children_done = stack.pop()
+        if known(n) is not None:
+            continue
+        kids = list(n.children())
+        if children_done:
+            object.__setattr__(n, "_depth", 1 + max((known(k) or 0 for k in kids), default=0))
+        else:
+            stack.append((n, True))
+            stack.extend((k, False) for k in kids if known(k) is None)
+    depth = known(node)
+    assert depth is not None
+    return depth
+
+
+def computes(f: FunDecl) -> bool:
+    """True when applying ``f`` computes values (a user function, a reduction or a copy is involved); False
+    for functions that only rearrange data (``split``, ``map(transpose)``, ``λx. zip(x, x)``), which compile
+    to index expressions rather than loops."""
+    if isinstance(f, (UserFun, Reduce, Id, ToMem)):
+        return True
+    if isinstance(f, (Map, Iterate)):
+        return computes(f.f)
+    if isinstance(f, Lambda):
+        return any(isinstance(n, FunCall) and computes(n.f) for n in walk(f.body))
+    return False
+
+
+def output_space(f: FunDecl) -> str:
+    """Where the result of ``f`` lives: as in Lift, where its innermost function writes it (``map(to_local(g))``
+    puts the whole map's result in local memory); global memory unless some ``to_…`` says otherwise."""
+    while True:
+        if isinstance(f, ToMem):
+            return f.space
+        if isinstance(f, Map):
+            f = f.f
+        elif isinstance(f, Lambda) and isinstance(f.body, FunCall):
+            f = f.body.f
+        else:
+            return "global"
+
+
+def map_labels(prog: Node) -> list[tuple[Map, str]]:
+    """Every ``Map`` that computes, with its label, in program order (maps that only rearrange data are
+    views, not loops, and get no label).
+
+    Program order: a call's arguments (its producers) before the call, a map before the maps nested in its
+    function. So in ``x >> map(f) >> map(g)`` the first map is ``map0``; in ``map(λr. r >> map(h))`` the
+    outer map is ``map0`` and the inner ``map1``. User names (``map(f, name="rows")``) replace the default.
+    """
+    named = [n for n in program_order(name_maps(prog)) if isinstance(n, Map) and computes(n.f)]
+    return [(n, n.name) for n in named if n.name is not None]
+
+
+def program_order(node: Node) -> Iterator[Node]:
+    """Every node in program order: a call's arguments before the call's function, parents before children."""
+    if isinstance(node, FunCall):
+        for a in node.args:
+            yield from program_order(a)
+        yield node
+        yield from program_order(node.f)
+        return
+    yield node
+    for c in node.children():
+        yield from program_order(c)
+
+
+def name_maps(prog: Node) -> Any:
+    """``prog`` with every computing map's ``name`` set to its label (see :func:`map_labels`)."""
+    count = 0
+
+    def rebuild(n: Node) -> Node:
+        nonlocal count
+        if isinstance(n, FunCall):
+            args = tuple(rebuild(a) for a in n.args)
+            return n.replace(args=args, f=rebuild(n.f))
+        if isinstance(n, Map) and computes(n.f):
+            label = n.name if n.name is not None else f"map{count}"
+            count += 1
+            return n.replace(name=label, f=rebuild(n.f))
+        changes: dict[str, Any] = {}
+        for key, value in n.fields().items():
+            if isinstance(value, Node):
+                changes[key] = rebuild(value)
+            elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
+                changes[key] = tuple(rebuild(v) if isinstance(v, Node) else v for v in value)
+        return n.replace(**changes) if changes else n
+
+    return rebuild(prog)
