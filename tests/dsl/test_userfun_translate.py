@@ -461,7 +461,14 @@ REJECTED: list[tuple[str, str, int]] = [  # (body of `def f(x, y)`, what the mes
     ("z = x\nz = 1 < 2\nreturn z", "the literal True cannot be a f32 value", 2),
     ("return max(x)", "two or more arguments", 1),
     ("return math.sqrt(x, y)", "sqrt() takes 1 arguments", 1),
+    # constructs with no translator and no hint of their own are named by their syntax class
+    ("return f'{x}'", "the Python construct JoinedStr is not supported", 1),
+    ("return {x}", "the Python construct Set is not supported", 1),
+    ("del y\nreturn x", "the Python construct Delete is not supported", 1),
+    ("z: float\nreturn x", "an annotation without a value", 1),
+    ("p = (x, y)\np[0] += 1.0\nreturn x", "an augmented assignment to a non-name", 2),
     ("return x ** y if y > 0.0 else\\\n    x", "", 1),  # accepted: the sanity case for this table
+    ("pass\nz: float = x\nz += y\nreturn z", "", 1),  # accepted: pass, an annotated and an augmented assignment
 ]
 
 

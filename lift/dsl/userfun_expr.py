@@ -1,0 +1,306 @@
+"""The expressions of a user function's body, translated to typed values (OpenCL C and numpy side by side).
+
+:class:`ExprTranslator` dispatches on the Python syntax node's class through :data:`EXPRESSIONS`, one method a
+construct; a construct with no entry there is outside the supported subset, and is refused with a
+:class:`~lift.errors.UserFunError` that names it (and, for the common ones, says what to write instead).
+Statements, which also need expressions, are in :mod:`lift.dsl.userfun_translate`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Sequence
+from functools import reduce
+from typing import Any
+
+from lift.dsl.userfun_syntax import (
+    ADD,
+    AND,
+    ARITH,
+    BUILTINS,
+    C_RESERVED,
+    C_VECTOR,
+    CMP,
+    COND,
+    EQ,
+    MATH,
+    MATH_CONSTS,
+    MUL,
+    OR,
+    OTHER_OPS,
+    PRIMARY,
+    REL,
+    UNARY,
+)
+from lift.dsl.userfun_values import Const, Value, ValueRules, load, np_call, wrap
+from lift.types.data import DataType, ScalarType, TupleType, bool_
+
+__all__ = ["EXPRESSIONS", "ExprTranslator", "c_floor"]
+
+
+class ExprTranslator(ValueRules):
+    """Translates the expressions of one user function; knows its locals (their types, whether each is assigned
+    at the current point) and their C names."""
+
+    def __init__(
+        self,
+        fn: ast.FunctionDef,
+        params: Sequence[tuple[str, DataType]],
+        name: str,
+        filename: str,
+        first_line: int,
+        struct_name: Callable[[TupleType], str],
+        float_type: ScalarType,
+        int_type: ScalarType,
+    ) -> None:
+        super().__init__(name, filename, first_line, struct_name, float_type, int_type)
+        self.types: dict[str, DataType] = dict(params)  # every local's single C type
+        self.assigned: set[str] = set(self.types)  # definitely assigned at the current point
+        self.locals = set(self.types) | {
+            n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        self.cnames: dict[str, str] = {}
+
+    def cname(self, name: str) -> str:
+        """The C name of the local ``name``: itself, unless C reserves it or another local took it."""
+        if name not in self.cnames:
+            c = "v" + name if name.startswith("__") or re.match("_[A-Z]", name) else name  # reserved in C
+            while c in C_RESERVED or C_VECTOR.fullmatch(c) or c in self.cnames.values():
+                c += "_"
+            self.cnames[name] = c
+        return self.cnames[name]
+
+    # -- expressions -----------------------------------------------------------------------------------------
+
+    def expr(self, node: ast.expr) -> Value:
+        """The typed value of ``node``; a construct outside the supported subset is a UserFunError naming it."""
+        translate = EXPRESSIONS.get(type(node))
+        if translate is None:
+            self.reject(node)
+        return translate(self, node)
+
+    def constant(self, node: ast.Constant) -> Value:
+        if type(node.value) not in (int, float, bool):
+            self.reject(node)  # a string, None, bytes, …
+        return self.weak(node.value, node)
+
+    def binary(self, node: ast.BinOp) -> Value:
+        return self.binop(node.op, self.expr(node.left), self.expr(node.right), node)
+
+    def comparison(self, node: ast.Compare) -> Value:
+        xs = [self.expr(e) for e in (node.left, *node.comparators)]
+        parts = [self.compare(op, a, b, node) for op, a, b in zip(node.ops, xs, xs[1:])]
+        return parts[0] if len(parts) == 1 else self.logic(ast.And(), parts, node)  # a < b < c
+
+    def boolean(self, node: ast.BoolOp) -> Value:
+        return self.logic(node.op, [self.cond(v) for v in node.values], node)
+
+    def attribute(self, node: ast.Attribute) -> Value:
+        if isinstance(node.value, ast.Name) and node.value.id == "math" and "math" not in self.locals:
+            if node.attr in MATH_CONSTS:
+                return self.weak(MATH_CONSTS[node.attr], node)
+            if node.attr in MATH:
+                self.fail(node, f"math.{node.attr} is used as a value; call it")
+        self.unsupported(node, f"attribute access '{ast.unparse(node)}'", "only math.<function> is available")
+
+    def tuple_display(self, node: ast.Tuple) -> Value:
+        return self.tuple([self.expr(e) for e in node.elts], node)
+
+    def var(self, node: ast.Name) -> Value:
+        n = node.id
+        if n in self.locals:
+            if n not in self.assigned:
+                self.fail(node, f"the local '{n}' is used before it is assigned (on some path)")
+            return Value(self.types[n], self.cname(n), PRIMARY, load(n))
+        if n in MATH or n in BUILTINS:
+            self.fail(node, f"the function '{n}' is used as a value; call it")
+        self.unsupported(node, f"the global or closure variable '{n}'", "pass the value as a parameter")
+
+    def binop(self, op: ast.operator, a: Value, b: Value, node: ast.AST) -> Value:
+        if type(op) not in ARITH:
+            self.unsupported(node, f"the operator '{OTHER_OPS.get(type(op), '?')}'", "use + - * / // % **")
+        sym, prec, fn = ARITH[type(op)]
+        t = self.common([a, b], node, f"the operator '{sym}'")
+        if a.const is not None and b.const is not None:
+            if isinstance(op, ast.Pow) and abs(b.const) > 4096:  # 10 ** 10 ** 10 would never finish
+                self.fail(node, "this constant power is too large")
+            return self.fold(fn, [a.const, b.const], node)
+        if isinstance(op, ast.Div) and not t.is_float:
+            self.unsupported(node, "'/' on integers", "use '//' for floor division, or float(a) / b")
+        if isinstance(op, (ast.FloorDiv, ast.Mod)) and t.is_float:
+            self.unsupported(node, f"'{sym}' on floats", "use math.floor(a / b) or math.fmod(a, b)")
+        if isinstance(op, ast.Pow):
+            return self.power(a, b, t, node)
+        bconst = b.const
+        a, b = self.convert(a, t, node), self.convert(b, t, node)
+        py = ast.BinOp(a.py, op, b.py)
+        if isinstance(op, (ast.FloorDiv, ast.Mod)):
+            return Value(t, c_floor(isinstance(op, ast.Mod), a, b, bconst), ADD, py)
+        return Value(t, f"{wrap(a, prec)} {sym} {wrap(b, prec + 1)}", prec, py)
+
+    def power(self, a: Value, b: Value, t: ScalarType, node: ast.AST) -> Value:
+        if t.is_float:
+            a, b = self.convert(a, t, node, True), self.convert(b, t, node, True)
+            return Value(t, f"pow({a.c}, {b.c})", PRIMARY, np_call("power", a.py, b.py))
+        if not (type(b.const) is int and 0 <= b.const <= 8):
+            self.unsupported(node, "'**' on integers without a literal exponent 0..8", "use float(x) ** y")
+        if b.const == 0:
+            return self.commit(1, t, node)
+        base = x = self.convert(a, t, node)
+        for _ in range(b.const - 1):  # C has no integer pow: multiply out
+            x = self.binop(ast.Mult(), x, base, node)
+        return x
+
+    def unary(self, node: ast.UnaryOp) -> Value:
+        if isinstance(node.op, ast.Not):
+            x = self.cond(node.operand)
+            if x.const is not None:
+                return self.weak(not x.const, node)
+            return Value(bool_, "!" + wrap(x, UNARY), UNARY, np_call("logical_not", x.py))
+        x = self.expr(node.operand)
+        if isinstance(node.op, ast.Invert):
+            self.unsupported(node, "the operator '~'", "user functions have no bitwise operators")
+        self.common([x], node, "unary minus/plus")
+        if isinstance(node.op, ast.UAdd):
+            return x
+        if x.const is not None:
+            return self.weak(-x.const, node)
+        c = "-" + wrap(x, UNARY)
+        return Value(x.t, "-(" + c[1:] + ")" if c.startswith("--") else c, UNARY, ast.UnaryOp(ast.USub(), x.py))
+
+    def compare(self, op: ast.cmpop, a: Value, b: Value, node: ast.AST) -> Value:
+        if type(op) not in CMP:
+            self.unsupported(node, f"the operator '{OTHER_OPS.get(type(op), '?')}'", "use < <= > >= == !=")
+        sym, prec, fn = CMP[type(op)]
+        if bool_ in (a.t, b.t):
+            if a.t != b.t or prec != EQ:
+                self.fail(node, f"'{sym}' cannot compare {a.t} with {b.t}")
+            t = bool_
+        else:
+            t = self.common([a, b], node, f"the comparison '{sym}'")
+        if a.const is not None and b.const is not None:
+            return self.fold(fn, [a.const, b.const], node)
+        a, b = self.convert(a, t, node), self.convert(b, t, node)
+        py = ast.Compare(a.py, [op], [b.py])
+        return Value(bool_, f"{wrap(a, REL + 1)} {sym} {wrap(b, REL + 1)}", prec, py)
+
+    def logic(self, op: ast.boolop, xs: list[Value], node: ast.AST) -> Value:
+        is_and = isinstance(op, ast.And)
+        if all(x.const is not None for x in xs):
+            return self.weak((all if is_and else any)(x.const for x in xs), node)
+        xs = [self.fix(x, node) for x in xs]
+        # && inside || gets parentheses too: legal C without them, but easier to read (and gcc asks for them)
+        c = (" && " if is_and else " || ").join(wrap(x, AND + 1) for x in xs)
+        py = reduce(lambda p, q: np_call("logical_and" if is_and else "logical_or", p, q), [x.py for x in xs])
+        return Value(bool_, c, AND if is_and else OR, py)
+
+    def ifexp(self, node: ast.IfExp) -> Value:
+        test, a, b = self.cond(node.test), self.expr(node.body), self.expr(node.orelse)
+        if test.const is not None:
+            return a if test.const else b
+        if isinstance(a.t, TupleType) or isinstance(b.t, TupleType):
+            t: DataType = b.t if a.elems is not None and b.elems is None else a.t  # a literal adapts
+            a, b = self.coerce(a, t, node, "this branch"), self.coerce(b, t, node, "this branch")
+        elif bool_ in (a.t, b.t):
+            if a.t != b.t:
+                self.fail(node, f"the branches have types {a.t} and {b.t}")
+            a, b, t = self.fix(a, node), self.fix(b, node), bool_
+        else:
+            t = self.common([a, b], node, "a conditional expression")
+            a, b = self.convert(a, t, node), self.convert(b, t, node)
+        c = f"{wrap(test, COND + 1)} ? {wrap(a, COND + 1)} : {wrap(b, COND)}"
+        return Value(t, c, COND, self.select(test.py, a.py, b.py, t))
+
+    def call(self, node: ast.Call) -> Value:
+        f = node.func
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            self.unsupported(node, "keyword or starred arguments", "pass arguments by position")
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math":
+            fname = f.attr
+            if fname not in MATH or "math" in self.locals:
+                self.unsupported(node, f"math.{fname}", f"the math functions available are {', '.join(MATH)}")
+        elif isinstance(f, ast.Name) and f.id not in self.locals and (f.id in MATH or f.id in BUILTINS):
+            fname = f.id
+        else:
+            hint = "call only math functions, abs, min, max, float and int; inline other functions"
+            self.unsupported(node, f"a call to '{ast.unparse(f)}'", hint)
+        args = [self.expr(a) for a in node.args]
+        if fname in ("float", "int"):
+            if len(args) != 1 or isinstance(args[0].t, TupleType):
+                self.fail(node, f"{fname}() takes one number")
+            x, t = args[0], self.F if fname == "float" else self.I
+            if x.const is not None:
+                return self.fold(float if fname == "float" else int, [x.const], node)
+            return self.convert(x, t, node, explicit=True)
+        arity = 1 if fname == "abs" else MATH[fname][2] if fname in MATH else len(args)
+        if len(args) != arity or (arity == 1 and fname in ("min", "max")):
+            self.fail(node, f"{fname}() takes {arity if fname not in ('min', 'max') else 'two or more'} arguments")
+        t = self.common(args, node, f"{fname}()")
+        consts = [a.const for a in args if a.const is not None]
+        if fname in ("abs", "min", "max") and len(consts) == len(args):
+            folds: dict[str, Callable[..., object]] = {"abs": abs, "min": min, "max": max}
+            return self.fold(folds[fname], consts, node)
+        if fname in MATH and not t.is_float:
+            t = self.F
+        # explicit casts for arguments: OpenCL overloads math builtins, and mixed argument types are ambiguous
+        xs = [self.convert(a, t, node, explicit=True) for a in args]
+        if fname == "abs":
+            if t.is_float:
+                return Value(t, f"fabs({xs[0].c})", PRIMARY, np_call("abs", xs[0].py))
+            # OpenCL's integer abs returns the unsigned type; cast back so that abs(x) - 5 stays signed
+            return Value(t, f"({t.c_name})abs({xs[0].c})", UNARY, np_call("abs", xs[0].py))
+        if fname in ("min", "max"):
+            cn = ("f" + fname) if t.is_float else fname
+            nn = ("f" + fname) if t.is_float else {"min": "minimum", "max": "maximum"}[fname]
+            return reduce(lambda p, q: Value(t, f"{cn}({p.c}, {q.c})", PRIMARY, np_call(nn, p.py, q.py)), xs)
+        cn, nn, _ = MATH[fname]
+        return Value(t, f"{cn}({', '.join(x.c for x in xs)})", PRIMARY, np_call(nn, *[x.py for x in xs]))
+
+    def subscript(self, node: ast.Subscript) -> Value:
+        base = self.expr(node.value)
+        if not isinstance(base.t, TupleType):
+            self.unsupported(node, f"subscript of a {base.t} value", "only tuples can be indexed, as p[0]")
+        i = self.expr(node.slice)
+        n = len(base.t.elems)
+        if type(i.const) is not int or not -n <= i.const < n:
+            self.fail(
+                node, f"a tuple index must be an integer literal in range(-{n}, {n}), found {ast.unparse(node.slice)}"
+            )
+        return self.index(base, i.const % n)
+
+    def cond(self, node: ast.expr) -> Value:
+        """The value of ``node``, which must be a bool (a condition)."""
+        x = self.expr(node)
+        if x.t != bool_:
+            self.fail(node, f"a condition must be a comparison or a bool, found a {x.t} value; write e.g. 'x != 0'")
+        return x
+
+
+EXPRESSIONS: dict[type[ast.expr], Callable[[ExprTranslator, Any], Value]] = {
+    ast.Constant: ExprTranslator.constant,
+    ast.Name: ExprTranslator.var,
+    ast.BinOp: ExprTranslator.binary,
+    ast.UnaryOp: ExprTranslator.unary,
+    ast.Compare: ExprTranslator.comparison,
+    ast.BoolOp: ExprTranslator.boolean,
+    ast.IfExp: ExprTranslator.ifexp,
+    ast.Call: ExprTranslator.call,
+    ast.Subscript: ExprTranslator.subscript,
+    ast.Attribute: ExprTranslator.attribute,
+    ast.Tuple: ExprTranslator.tuple_display,
+}
+"""The supported expressions: the method of :class:`ExprTranslator` that translates each kind of syntax node
+(any other kind is refused by :meth:`~lift.dsl.userfun_values.ValueRules.reject`)."""
+
+
+def c_floor(is_mod: bool, a: Value, b: Value, bconst: Const | None) -> str:
+    """C for Python's integer ``a // b`` or ``a % b``, which round toward minus infinity (C truncates)."""
+    r = f"{wrap(a, MUL)} % {wrap(b, MUL + 1)}"
+    if bconst is not None:  # a literal divisor: the remainder's sign alone says whether to adjust
+        fix = f"{r} < 0" if bconst > 0 else f"{r} > 0"
+    else:
+        fix = f"{r} != 0 && ({r} < 0) != ({wrap(b, REL + 1)} < 0)"
+    if is_mod:
+        return f"{r} + ({fix} ? {wrap(b, COND + 1)} : 0)"
+    return f"{wrap(a, MUL)} / {wrap(b, MUL + 1)} - ({fix})"
