@@ -27,10 +27,12 @@ from lift.dsl.combinators import (
     userfun,
     zip,
 )
+from lift.dsl.layouts import drop, reorder_stride, take
 from lift.dsl.printer import pretty, show
 from lift.dsl.serialize import from_json, to_json
 
 __all__ = [
+    "drop",
     "from_json",
     "fun",
     "gather",
@@ -47,12 +49,14 @@ __all__ = [
     "pretty",
     "reduce",
     "reduce_seq",
+    "reorder_stride",
     "reverse",
     "scatter",
     "show",
     "slide",
     "split",
     "stride",
+    "take",
     "to_global",
     "to_json",
     "to_local",

@@ -52,6 +52,7 @@ from lift.dsl.ir import (
     Zip,
     fresh_name,
 )
+from lift.dsl.layout import Layout
 from lift.dsl.userfun_syntax import parse_python
 from lift.errors import LiftLimitError, LiftTypeError, LiftValueError
 from lift.types.arith import ArithExpr, Cst, Var, evaluate_array
@@ -336,6 +337,9 @@ class _Interpreter:
             return _full_axis(self.apply(f.f, elem_args, env, depth + 1), depth, n)
         if isinstance(f, Reduce):
             return self.reduce(f, v, n, env, depth)
+        if isinstance(f, Layout):
+            layout = f
+            return _leafmap(v, lambda a: layout.meaning(a, d, self.size))
         if isinstance(f, Split):
             k = self.size(f.n)
             return _leafmap(v, lambda a: a.reshape(a.shape[:d] + (n // k, k) + a.shape[d + 1 :]))

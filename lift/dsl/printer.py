@@ -37,6 +37,7 @@ from lift.dsl.ir import (
     Zip,
     walk,
 )
+from lift.dsl.layout import Layout
 from lift.errors import LiftError, LiftInternalError
 
 __all__ = ["listing", "pretty", "show"]
@@ -109,6 +110,8 @@ def _fun(f: FunDecl, callee: bool = False) -> str:
         return f"{f.short_name()}({_fun(f.f)}{dim}{name})"
     if isinstance(f, Reduce):
         return f"{f.short_name()}({_fun(f.f)}, {_expr(f.init)})"
+    if isinstance(f, Layout):
+        return f.show()
     if isinstance(f, Split):
         return f"split({f.n})"
     if isinstance(f, Join):

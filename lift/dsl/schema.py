@@ -20,13 +20,16 @@ Every refusal is a :class:`~lift.errors.SerializationError` naming the path in t
 from __future__ import annotations
 
 import ast
+import dataclasses
 import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import lift.dsl.layouts  # noqa: F401  (registers the layout combinators before the schema lists them)
 from lift.dsl import ir
+from lift.dsl.layout import LAYOUTS
 from lift.dsl.userfun_syntax import parse_function_source
 from lift.errors import LiftError, SerializationError
 from lift.types import arith, data
@@ -448,6 +451,14 @@ SCHEMA: dict[str, NodeSpec] = {
 }
 """Every class a program document may contain, by name."""
 
+# Every layout combinator (lift.dsl.layout), from its fields: each one of its size arguments
+SCHEMA.update(
+    {
+        cls.__name__: _spec("fun", _checked(cls), {f.name: _size(1) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+        for cls in LAYOUTS.values()
+    }
+)
+
 
 def encodable(x: object) -> bool:
     """Whether ``x`` is of a class a document may contain (``to_json`` writes nothing else)."""
@@ -458,6 +469,7 @@ _CLASSES: dict[str, type] = {
     **{n: getattr(ir, n) for n in SCHEMA if hasattr(ir, n)},
     **{n: getattr(data, n) for n in SCHEMA if hasattr(data, n)},
     **{n: getattr(arith, n) for n in SCHEMA if hasattr(arith, n)},
+    **{cls.__name__: cls for cls in LAYOUTS.values()},
 }
 
 

@@ -44,6 +44,7 @@ from lift.dsl.ir import (
     walk,
 )
 from lift.dsl.ir import output_space as _output_space
+from lift.dsl.layout import Layout
 from lift.dsl.levels import Level
 from lift.dsl.userfun_syntax import c_literal
 from lift.errors import LiftError, LiftInternalError, LiftLimitError
@@ -289,6 +290,8 @@ class _Generator:
                 a = self.view(g, [a], [t_in], None)
             return a
         assert isinstance(t, ArrayType), f"{f} on {t}"
+        if isinstance(f, Layout):
+            return v.LayoutView(a, f, t)
         if isinstance(f, Split):
             return v.SplitView(a, f.n)
         if isinstance(f, Join):

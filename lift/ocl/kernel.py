@@ -19,6 +19,7 @@ import numpy as np
 
 from lift.dsl.bind import bind_arguments, check_sizes
 from lift.dsl.ir import Fun, Map, Node, Pad, Slide, Split, Stride, transform, walk
+from lift.dsl.layout import Layout
 from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
 from lift.ocl import device as dev
 from lift.ocl import launch
@@ -45,6 +46,8 @@ def specialise(prog: Fun, sizes: AbcMapping[str, int]) -> Fun:
         return n.subs(values)
 
     def node(n: Node) -> Node | None:
+        if isinstance(n, Layout):
+            return n.with_sizes(subs)
         if isinstance(n, Split):
             return Split(subs(n.n))
         if isinstance(n, Slide):

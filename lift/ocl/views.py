@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lift.dsl.ir import IndexFun
+from lift.dsl.layout import Layout
 from lift.errors import LiftError
 from lift.ocl.plan import Buffer, Field, Guard, Load, Pack, Select, Value
 from lift.types.arith import ArithExpr, Cst, maximum, minimum
@@ -26,6 +27,7 @@ __all__ = [
     "Buffer",
     "Component",
     "Guard",
+    "LayoutView",
     "MemView",
     "Step",
     "View",
@@ -247,6 +249,23 @@ class PadView(View):
         inside = self.inner.access([shifted, *rest])
         guard = Guard(i, self.left, self.left + self.size)
         return Select(guard, inside, self.value) if guard.tests() else inside
+
+
+@dataclass(frozen=True)
+class LayoutView(View):
+    """A layout combinator (:class:`~lift.dsl.layout.Layout`) read in place: the result's leading indices become
+    the argument's through the combinator's own :meth:`~lift.dsl.layout.Layout.read`."""
+
+    inner: View
+    """The argument."""
+    layout: Layout
+    """The combinator."""
+    type: ArrayType
+    """The argument's type."""
+
+    def access(self, path: Sequence[Step]) -> Value:
+        head, rest = _split_path(path, self.layout.spelling, self.layout.consumes)
+        return self.inner.access([*self.layout.read(head, self.type), *rest])
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from lift.dsl.ir import (
     Zip,
     walk,
 )
+from lift.dsl.layout import Layout
 from lift.errors import LiftLimitError, LiftTypeError
 from lift.types.arith import ArithExpr, Cst, Facts, FloorDiv, Mod, Simplifier, Var, is_positive
 from lift.types.data import (
@@ -294,6 +295,8 @@ class _Checker:
         if isinstance(f, Iterate):
             return self.iterate(f, t, env)
         arr = self.array(t, name)
+        if isinstance(f, Layout):
+            return f, f.result(arr, self)
         if isinstance(f, Map):
             elem_f, b = self.apply(f.f, self.unpacked(f.f, arr.elem), env)
             return f.replace(f=elem_f), ArrayType(b, arr.size)
@@ -422,6 +425,8 @@ def _tuple_of(t: DataType | None, value: tuple[object, ...]) -> bool:
 
 def _static_sizes(f: FunDecl) -> list[ArithExpr]:
     """The size arguments of a combinator (``split(M)`` has ``M``)."""
+    if isinstance(f, Layout):
+        return list(f.sizes())
     if isinstance(f, Split):
         return [f.n]
     if isinstance(f, Slide):

@@ -1,0 +1,115 @@
+"""Data-layout combinators declared once: a class per combinator holds its typing rule, meaning, view and spelling.
+
+A *layout* combinator takes one array and rearranges it without computing (``take``, ``drop``,
+``reorder_stride`` …). Its class, a subclass of :class:`Layout`, is the one place it is defined; every pass
+reads it from there, as JAX reads a primitive's registered rules:
+
+========================  ==============================  =====================================================
+pass                      reads                           for
+========================  ==============================  =====================================================
+type checker              :meth:`Layout.result`            the result type and the size facts it needs
+interpreter (numpy)       :meth:`Layout.meaning`           the meaning, along one axis of a numpy array
+OpenCL views              :attr:`~Layout.consumes`,        which element of the argument each element of the
+                          :meth:`Layout.read`              result is (index arithmetic, no copy)
+printer                   :meth:`Layout.show`              how a user writes it
+JSON (``lift.dsl.schema``) the dataclass fields             one schema entry per layout, made from its fields
+size specialisation       the :class:`ArithExpr` fields     substituting bound sizes (``with_sizes``)
+========================  ==============================  =====================================================
+
+A subclass that leaves one of those rules undefined is refused when the class is created (``TypeError`` naming the
+class and the missing rules), not in a user's run; every subclass is registered by its :attr:`~Layout.spelling`
+(:data:`LAYOUTS`), so that the schema, the program printer and the tests find all of them. Adding a layout
+combinator is one module: see :mod:`lift.dsl.layouts` for those that ship.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from lift.dsl.ir import FunDecl
+from lift.types.arith import ArithExpr
+from lift.types.data import ArrayType, DataType
+from lift.types.smt import Constraint
+
+__all__ = ["LAYOUTS", "Layout", "TypingContext"]
+
+
+class TypingContext(Protocol):
+    """What a layout's typing rule may ask of the type checker."""
+
+    def array(self, t: DataType, name: str, message: str | None = None) -> ArrayType:
+        """``t`` as an array type, or a type error naming ``name``."""
+        ...
+
+    def require(self, c: Constraint, combinator: str, what: str, formula: str | None = None) -> None:
+        """Record the size fact ``c`` that ``combinator`` needs (refused, saying ``what`` was expected, when it is
+        proved false)."""
+        ...
+
+    def size(self, e: ArithExpr) -> ArithExpr:
+        """``e`` simplified under the program's size facts."""
+        ...
+
+
+LAYOUTS: dict[str, type[Layout]] = {}
+"""Every layout combinator, by its spelling (filled as the classes are defined; never changed afterwards)."""
+
+_RULES = ("result", "meaning", "read", "show")
+
+
+class Layout(FunDecl):
+    """A combinator that rearranges one array without computing; subclasses are frozen dataclasses whose fields
+    are all size arguments (:class:`ArithExpr`)."""
+
+    __slots__ = ()
+
+    spelling: ClassVar[str] = ""
+    """The name users write (``take``); the JSON schema and the printer use it too."""
+    consumes: ClassVar[int] = 1
+    """How many leading indices of the result :meth:`read` maps (1: the outermost dimension only)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [rule for rule in _RULES if getattr(cls, rule) is getattr(Layout, rule)]
+        if missing or not cls.spelling:
+            what = ", ".join(missing + ([] if cls.spelling else ["spelling"]))
+            raise TypeError(f"layout combinator {cls.__name__}: no {what}; a Layout defines {', '.join(_RULES)}")
+        if cls.spelling in LAYOUTS and LAYOUTS[cls.spelling].__qualname__ != cls.__qualname__:
+            raise TypeError(f"layout combinator {cls.__name__}: the spelling {cls.spelling!r} is taken")
+        LAYOUTS[cls.spelling] = cls
+
+    # ---- the rules every layout defines -----------------------------------------------------------------
+    def result(self, t: ArrayType, check: TypingContext) -> DataType:
+        """The result type for an argument of type ``t`` (size facts recorded through ``check``)."""
+        raise NotImplementedError
+
+    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
+        """The result for a numpy array whose dimension ``axis`` is the argument's outermost (``size``
+        evaluates a size argument)."""
+        raise NotImplementedError
+
+    def read(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
+        """The argument's leading indices of the element at the result's leading ``indices`` (``consumes`` of
+        them; ``t`` is the argument's type)."""
+        raise NotImplementedError
+
+    def show(self) -> str:
+        """How a user writes it."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.show()
+
+    # ---- derived from the fields --------------------------------------------------------------------
+    def sizes(self) -> tuple[ArithExpr, ...]:
+        """The size arguments."""
+        return tuple(v for v in self.fields().values() if isinstance(v, ArithExpr))
+
+    def with_sizes(self, fn: Callable[[ArithExpr], ArithExpr]) -> Layout:
+        """A copy with ``fn`` applied to every size argument."""
+        changes = {k: fn(v) for k, v in self.fields().items() if isinstance(v, ArithExpr)}
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]

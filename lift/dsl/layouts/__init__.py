@@ -1,0 +1,7 @@
+"""The layout combinators that ship, each defined once in its module (see :mod:`lift.dsl.layout`): importing this
+package registers them."""
+
+from lift.dsl.layouts.crop import Drop, Take, drop, take
+from lift.dsl.layouts.reorder import ReorderStride, reorder_stride
+
+__all__ = ["Drop", "ReorderStride", "Take", "drop", "reorder_stride", "take"]
