@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import z3
@@ -25,7 +25,7 @@ import z3
 from lift.errors import LiftInternalError, LiftLimitError
 from lift.ocl.codegen import Generated
 from lift.ocl.plan import Access, For, Guard, accesses_in, loops_in
-from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, Prod, Sum, Var
+from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, PerNodeKind, Prod, Sum, Var
 from lift.types.smt import Constraint, range_constraints, to_z3, z3_session
 
 __all__ = ["INT_MAX", "LONG_MAX", "check_bounds", "check_long_range", "interval", "overflows", "wide_index_vars"]
@@ -75,40 +75,65 @@ def _floordiv(a: Bound, b: Bound) -> Bound:
 @functools.lru_cache(maxsize=65536)
 def interval(e: ArithExpr) -> Interval:
     """The values ``e`` can take, from the ranges of its variables (sound: the true range lies inside)."""
-    if isinstance(e, Cst):
-        return Interval(e.value, e.value)
-    if isinstance(e, Var):
-        hi = interval(e.hi).hi - 1 if e.hi is not None else math.inf
-        return Interval(e.lo, hi)
-    if isinstance(e, Sum):
-        parts = [interval(t) for t in e.terms]
-        return Interval(sum(p.lo for p in parts), sum(p.hi for p in parts))
-    if isinstance(e, Prod):
-        out = Interval(1, 1)
-        for f in e.factors:
-            x = interval(f)
-            corners = [_mul(a, b) for a in (out.lo, out.hi) for b in (x.lo, x.hi)]
-            out = Interval(min(corners), max(corners))
-        return out
-    if isinstance(e, FloorDiv):
-        num, den = interval(e.num), interval(e.den)
-        if den.lo <= 0:
-            return _UNBOUNDED
-        corners = [_floordiv(a, b) for a in (num.lo, num.hi) for b in (den.lo, den.hi)]
-        return Interval(min(corners), max(corners))
-    if isinstance(e, Mod):
-        den = interval(e.den)
-        if den.lo <= 0:
-            return _UNBOUNDED
-        # floor modulo by a positive divisor: never below 0, never above the dividend when it is non-negative
-        num = interval(e.num)
-        top = den.hi - 1 if num.lo < 0 else min(num.hi, den.hi - 1)
-        return Interval(0, top)
-    if isinstance(e, (Min, Max)):
-        a, b = interval(e.a), interval(e.b)
-        pick = min if isinstance(e, Min) else max
-        return Interval(pick(a.lo, b.lo), pick(a.hi, b.hi))
-    return _UNBOUNDED
+    return _INTERVAL(e)
+
+
+def _interval_var(e: Var) -> Interval:
+    hi = interval(e.hi).hi - 1 if e.hi is not None else math.inf
+    return Interval(e.lo, hi)
+
+
+def _interval_sum(e: Sum) -> Interval:
+    parts = [interval(t) for t in e.terms]
+    return Interval(sum(p.lo for p in parts), sum(p.hi for p in parts))
+
+
+def _interval_prod(e: Prod) -> Interval:
+    out = Interval(1, 1)
+    for f in e.factors:
+        x = interval(f)
+        corners = [_mul(a, b) for a in (out.lo, out.hi) for b in (x.lo, x.hi)]
+        out = Interval(min(corners), max(corners))
+    return out
+
+
+def _interval_floordiv(e: FloorDiv) -> Interval:
+    num, den = interval(e.num), interval(e.den)
+    if den.lo <= 0:
+        return _UNBOUNDED
+    corners = [_floordiv(a, b) for a in (num.lo, num.hi) for b in (den.lo, den.hi)]
+    return Interval(min(corners), max(corners))
+
+
+def _interval_mod(e: Mod) -> Interval:
+    den = interval(e.den)
+    if den.lo <= 0:
+        return _UNBOUNDED
+    # floor modulo by a positive divisor: never below 0, never above the dividend when it is non-negative
+    num = interval(e.num)
+    top = den.hi - 1 if num.lo < 0 else min(num.hi, den.hi - 1)
+    return Interval(0, top)
+
+
+def _interval_pick(e: Min | Max, pick: Callable[[Bound, Bound], Bound]) -> Interval:
+    """The interval of ``pick(a, b)`` for a monotone ``pick`` (``min`` or ``max``)."""
+    a, b = interval(e.a), interval(e.b)
+    return Interval(pick(a.lo, b.lo), pick(a.hi, b.hi))
+
+
+_INTERVAL: PerNodeKind[Interval] = PerNodeKind(
+    "interval",
+    {
+        Cst: lambda e: Interval(e.value, e.value),
+        Var: _interval_var,
+        Sum: _interval_sum,
+        Prod: _interval_prod,
+        FloorDiv: _interval_floordiv,
+        Mod: _interval_mod,
+        Min: lambda e: _interval_pick(e, min),
+        Max: lambda e: _interval_pick(e, max),
+    },
+)
 
 
 def _subexpressions(e: ArithExpr) -> Iterator[ArithExpr]:

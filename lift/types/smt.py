@@ -23,7 +23,7 @@ import operator
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -41,6 +41,7 @@ from lift.types.arith import (
     Max,
     Min,
     Mod,
+    PerNodeKind,
     Prod,
     Sum,
     Var,
@@ -293,26 +294,29 @@ def to_z3(e: ArithExpr) -> z3.ArithRef:
 
 
 def _to_z3(e: ArithExpr) -> z3.ArithRef:
-    if isinstance(e, Cst):
-        return z3.IntVal(e.value)
-    if isinstance(e, Var):
-        return z3.Int(e.name)
-    if isinstance(e, Sum):
-        return z3.Sum([_to_z3(t) for t in e.terms])
-    if isinstance(e, Prod):
-        return z3.Product([_to_z3(f) for f in e.factors])
-    # Z3's div and mod are Euclidean; with the positive divisors we allow they equal floor division.
-    if isinstance(e, FloorDiv):
-        return _to_z3(e.num) / _to_z3(e.den)
-    if isinstance(e, Mod):
-        return _to_z3(e.num) % _to_z3(e.den)
-    if isinstance(e, Min):
-        a, b = _to_z3(e.a), _to_z3(e.b)
-        return z3.If(a <= b, a, b)
-    if isinstance(e, Max):
-        a, b = _to_z3(e.a), _to_z3(e.b)
-        return z3.If(a >= b, a, b)
-    raise TypeError(f"unknown ArithExpr node {type(e).__name__}")
+    return _TO_Z3(e)
+
+
+def _z3_pick(e: Min | Max, keep_a: Callable[[z3.ArithRef, z3.ArithRef], z3.BoolRef]) -> z3.ArithRef:
+    """``a`` where ``keep_a(a, b)`` holds, else ``b`` (``<=`` picks the minimum, ``>=`` the maximum)."""
+    a, b = _to_z3(e.a), _to_z3(e.b)
+    return z3.If(keep_a(a, b), a, b)
+
+
+# Z3's div and mod are Euclidean; with the positive divisors we allow they equal floor division.
+_TO_Z3: PerNodeKind[z3.ArithRef] = PerNodeKind(
+    "to_z3",
+    {
+        Cst: lambda e: z3.IntVal(e.value),
+        Var: lambda e: z3.Int(e.name),
+        Sum: lambda e: z3.Sum([_to_z3(t) for t in e.terms]),
+        Prod: lambda e: z3.Product([_to_z3(f) for f in e.factors]),
+        FloorDiv: lambda e: _to_z3(e.num) / _to_z3(e.den),
+        Mod: lambda e: _to_z3(e.num) % _to_z3(e.den),
+        Min: lambda e: _z3_pick(e, operator.le),
+        Max: lambda e: _z3_pick(e, operator.ge),
+    },
+)
 
 
 def range_constraints(vs: Iterable[Var]) -> list[z3.BoolRef]:

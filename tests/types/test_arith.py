@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import random
+
 import numpy as np
 import pytest
+import z3
 
-from lift.errors import LiftValueError
+from lift.errors import LiftInternalError, LiftValueError
+from lift.ocl.bounds import interval
 from lift.types.arith import (
+    NODE_KINDS,
     ArithExpr,
     Cst,
     Facts,
@@ -14,6 +20,7 @@ from lift.types.arith import (
     Max,
     Min,
     Mod,
+    PerNodeKind,
     Prod,
     Simplifier,
     Sum,
@@ -25,8 +32,10 @@ from lift.types.arith import (
     is_positive,
     maximum,
     minimum,
+    replace_subterms,
     simplify,
 )
+from lift.types.smt import to_z3
 
 N = Var("N", 1)
 M = Var("M", 1)
@@ -126,9 +135,7 @@ def test_symbolic_divisor_fact() -> None:
     facts = Facts().with_divisible(N, M)
     assert simplify((N // M) * M, facts) == N
     assert simplify(N % M, facts) == Cst(0)
-    assert Facts().with_divisible(N, M).union(Facts().with_divisible(K, Cst(2))).divisible == frozenset(
-        {(N, M), (K, Cst(2))}
-    )
+    assert Facts().with_divisible(N, M).with_divisible(K, Cst(2)).divisible == frozenset({(N, M), (K, Cst(2))})
 
 
 def test_index_decomposition() -> None:
@@ -371,3 +378,90 @@ def test_as_arith() -> None:
         N + True
     with pytest.raises(TypeError):
         N * 1.5  # type: ignore[operator]
+
+
+# ---- one dispatch per operation ----------------------------------------------------------------------------
+
+# Every module with an operation over ArithExpr, and the operations each holds (see PerNodeKind).
+OPERATION_MODULES = {
+    "lift.types.arith_print": {"print"},
+    "lift.types.arith_eval": {"evaluate"},
+    "lift.types.arith_simplify": {"polynomial form", "bound", "non-negative atom", "rebuild"},
+    "lift.types.smt": {"to_z3"},
+    "lift.ocl.bounds": {"interval"},
+}
+
+
+def _operations(module_name: str) -> dict[str, PerNodeKind[object]]:
+    module = importlib.import_module(module_name)
+    return {v.operation: v for v in vars(module).values() if isinstance(v, PerNodeKind)}
+
+
+def test_node_kinds_are_every_arith_expr_class() -> None:
+    # a node class missing from NODE_KINDS would escape the completeness check of every table
+    assert set(NODE_KINDS) == set(ArithExpr.__subclasses__())
+    assert len(NODE_KINDS) == len(set(NODE_KINDS))
+
+
+@pytest.mark.parametrize("module_name", sorted(OPERATION_MODULES))
+def test_every_operation_has_a_case_for_every_node_kind(module_name: str) -> None:
+    operations = _operations(module_name)
+    assert set(operations) == OPERATION_MODULES[module_name]
+    for name, op in operations.items():
+        assert set(op.cases) == set(NODE_KINDS), name
+
+
+def test_an_incomplete_operation_is_refused_at_construction() -> None:
+    cases = {kind: (lambda e: 0) for kind in NODE_KINDS if kind is not Mod}
+    with pytest.raises(LiftInternalError, match=r"'size' has no case for Mod: .*NODE_KINDS"):
+        PerNodeKind("size", cases)
+    with pytest.raises(LiftInternalError, match=r"'size' has a case for int, which is no ArithExpr node kind"):
+        PerNodeKind("size", {**cases, Mod: lambda e: 0, int: lambda e: 0})  # type: ignore[dict-item]
+
+
+def test_an_operation_table_cannot_be_changed_after_its_check() -> None:
+    op = _operations("lift.types.arith_print")["print"]
+    with pytest.raises(TypeError):
+        op.cases[Mod] = lambda e: ""  # type: ignore[index]
+
+
+# Raw trees, built with the node constructors rather than the simplifying operators, so that every kind of node
+# sits at every position (a Sum inside a Min inside a FloorDiv…); divisors are positive expressions.
+POSITIVE = [Cst(1), Cst(3), N, M, Sum((N, Cst(2))), Max(M, Cst(4)), Prod((N, M))]
+RANGED_ENVS = [{"N": 1, "M": 1, "i": 0, "j": 0}, {"N": 5, "M": 3, "i": 4, "j": 2}, {"N": 7, "M": 4, "i": 3, "j": 0}]
+
+
+def _raw(rng: random.Random, depth: int) -> ArithExpr:
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice([N, M, i, j, Cst(rng.randint(-4, 6))])
+    kind = rng.choice(NODE_KINDS[2:])
+    if kind in (Sum, Prod):
+        return kind(tuple(_raw(rng, depth - 1) for _ in range(rng.randint(2, 3))))
+    if kind in (FloorDiv, Mod):
+        return kind(_raw(rng, depth - 1), rng.choice(POSITIVE))
+    return kind(_raw(rng, depth - 1), _raw(rng, depth - 1))  # type: ignore[call-arg]
+
+
+RAW = [_raw(random.Random(seed), 4) for seed in range(60)]
+
+
+@pytest.mark.parametrize("e", RAW, ids=str)
+def test_operations_agree_on_every_node_kind(e: ArithExpr) -> None:
+    """Evaluation on ints, on arrays and in Z3, the interval, rebuilding, printing and substitution all give the
+    value of the same expression."""
+    rebuilt = Simplifier().rebuild(e)
+    term = to_z3(e)
+    for env in RANGED_ENVS:
+        value = e.evaluate(env)
+        on_arrays = evaluate_array(e, {k: np.array([v, v]) for k, v in env.items()})
+        assert np.broadcast_to(on_arrays, (2,)).tolist() == [value, value]
+        z3_value = z3.simplify(z3.substitute(term, *[(z3.Int(k), z3.IntVal(v)) for k, v in env.items()]))
+        assert z3_value.as_long() == value
+        assert interval(e).lo <= value <= interval(e).hi
+        assert rebuilt.evaluate(env) == value
+        assert eval(str(e), {"min": min, "max": max}, dict(env)) == value
+        # substitution keeps the ranges: j becomes i % M, which lies in [0, M) as j does
+        sizes = {"N": Cst(env["N"]), "M": Cst(env["M"])}
+        substituted = e.subs({**sizes, "j": Mod(i, M)})
+        assert substituted.evaluate(env) == e.evaluate({**env, "j": env["i"] % env["M"]})
+        assert replace_subterms(e, {j: Mod(i, M)}).evaluate(env) == e.evaluate({**env, "j": env["i"] % env["M"]})
