@@ -84,13 +84,9 @@ class ArithExpr:
     __rtruediv__ = __truediv__
 
     # --- queries ---------------------------------------------------------------------------------------
-    def args(self) -> tuple[object, ...]:
-        """The constructor arguments: ``type(e)(*e.args())`` rebuilds ``e``."""
-        raise NotImplementedError
-
     def children(self) -> tuple[ArithExpr, ...]:
         """The subexpressions an operation recurses into (a variable's range is not one of them)."""
-        return tuple(a for a in self.args() if isinstance(a, ArithExpr))
+        raise NotImplementedError(f"{type(self).__name__} is no ArithExpr node kind: build Cst, Var, … instead")
 
     def free_vars(self) -> frozenset[Var]:
         """Every variable the expression mentions (including those in the ranges of its variables)."""
@@ -107,10 +103,6 @@ class ArithExpr:
     def evaluate(self, env: Mapping[str, int] | None = None) -> int:
         """The integer value under ``env`` (variable name → value); ``KeyError`` names a missing variable."""
         return _arith_eval.evaluate_int(self, env or {})
-
-    def try_int(self) -> int | None:
-        """The value when the expression is a constant, else ``None``."""
-        return None
 
     def __int__(self) -> int:
         raise LiftTypeError(f"size {self} is symbolic; bind its variables first")
@@ -132,14 +124,8 @@ class Cst(ArithExpr):
     value: int
     """The value."""
 
-    def args(self) -> tuple[object, ...]:
-        return (self.value,)
-
     def children(self) -> tuple[ArithExpr, ...]:
         return ()
-
-    def try_int(self) -> int | None:
-        return self.value
 
     def __int__(self) -> int:
         return self.value
@@ -159,9 +145,6 @@ class Var(ArithExpr):
     hi: ArithExpr | None = None
     """Exclusive upper bound, or ``None`` when unbounded."""
 
-    def args(self) -> tuple[object, ...]:
-        return (self.name, self.lo, self.hi)
-
     def children(self) -> tuple[ArithExpr, ...]:
         return ()
 
@@ -176,9 +159,6 @@ class Sum(ArithExpr):
     terms: tuple[ArithExpr, ...]
     """The monomials, highest degree first, the constant last."""
 
-    def args(self) -> tuple[object, ...]:
-        return (self.terms,)
-
     def children(self) -> tuple[ArithExpr, ...]:
         return self.terms
 
@@ -189,9 +169,6 @@ class Prod(ArithExpr):
 
     factors: tuple[ArithExpr, ...]
     """The factors."""
-
-    def args(self) -> tuple[object, ...]:
-        return (self.factors,)
 
     def children(self) -> tuple[ArithExpr, ...]:
         return self.factors
@@ -206,9 +183,6 @@ class FloorDiv(ArithExpr):
     den: ArithExpr
     """The (positive) divisor."""
 
-    def args(self) -> tuple[object, ...]:
-        return (self.num, self.den)
-
     def children(self) -> tuple[ArithExpr, ...]:
         return (self.num, self.den)
 
@@ -221,9 +195,6 @@ class Mod(ArithExpr):
     """The dividend."""
     den: ArithExpr
     """The (positive) divisor."""
-
-    def args(self) -> tuple[object, ...]:
-        return (self.num, self.den)
 
     def children(self) -> tuple[ArithExpr, ...]:
         return (self.num, self.den)
@@ -238,9 +209,6 @@ class Min(ArithExpr):
     b: ArithExpr
     """Second operand."""
 
-    def args(self) -> tuple[object, ...]:
-        return (self.a, self.b)
-
     def children(self) -> tuple[ArithExpr, ...]:
         return (self.a, self.b)
 
@@ -253,9 +221,6 @@ class Max(ArithExpr):
     """First operand."""
     b: ArithExpr
     """Second operand."""
-
-    def args(self) -> tuple[object, ...]:
-        return (self.a, self.b)
 
     def children(self) -> tuple[ArithExpr, ...]:
         return (self.a, self.b)
