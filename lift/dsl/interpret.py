@@ -23,7 +23,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from lift.dsl.bind import bind_arguments
 from lift.dsl.ir import (
@@ -36,7 +35,6 @@ from lift.dsl.ir import (
     Id,
     IndexFun,
     Iterate,
-    Join,
     Lambda,
     Literal,
     Map,
@@ -44,10 +42,7 @@ from lift.dsl.ir import (
     Param,
     Reduce,
     Scatter,
-    Slide,
-    Split,
     ToMem,
-    Transpose,
     UserFun,
     Zip,
     fresh_name,
@@ -340,22 +335,6 @@ class _Interpreter:
         if isinstance(f, Layout):
             layout = f
             return _leafmap(v, lambda a: layout.meaning(a, d, self.size))
-        if isinstance(f, Split):
-            k = self.size(f.n)
-            return _leafmap(v, lambda a: a.reshape(a.shape[:d] + (n // k, k) + a.shape[d + 1 :]))
-        if isinstance(f, Join):
-            return _leafmap(v, lambda a: a.reshape(a.shape[:d] + (-1,) + a.shape[d + 2 :]))
-        if isinstance(f, Transpose):
-            return _leafmap(v, lambda a: np.swapaxes(a, d, d + 1))
-        if isinstance(f, Slide):
-            size, step = self.size(f.size), self.size(f.step)
-
-            def windows(a: np.ndarray) -> np.ndarray:
-                w = sliding_window_view(a, size, axis=d)
-                w = w[(slice(None),) * d + (slice(None, None, step),)]
-                return np.moveaxis(w, -1, d + 1)
-
-            return _leafmap(v, windows)
         if isinstance(f, Pad):
             left, right = self.size(f.left), self.size(f.right)
 

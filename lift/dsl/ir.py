@@ -436,46 +436,6 @@ class Reduce(FunDecl):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class Split(FunDecl):
-    """``split(n)`` : ``[a]m → [[a]n]m/n`` (requires ``m % n == 0``)."""
-
-    n: ArithExpr
-    """The chunk size."""
-
-    def __repr__(self) -> str:
-        return f"Split({self.n})"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Join(FunDecl):
-    """``join`` : ``[[a]n]m → [a]n*m``."""
-
-    def __repr__(self) -> str:
-        return "Join()"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Transpose(FunDecl):
-    """``transpose`` : ``[[a]m]n → [[a]n]m``."""
-
-    def __repr__(self) -> str:
-        return "Transpose()"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Slide(FunDecl):
-    """``slide(size, step)`` : ``[a]m → [[a]size](m-size)/step+1`` (requires ``m >= size``)."""
-
-    size: ArithExpr
-    """The window size."""
-    step: ArithExpr
-    """The distance between windows."""
-
-    def __repr__(self) -> str:
-        return f"Slide({self.size}, {self.step})"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
 class Pad(FunDecl):
     """``pad(left, right, value)`` : ``[a]m → [a]left+m+right``; ``value="clamp"`` repeats the edge element."""
 
@@ -702,6 +662,9 @@ def size_arg(n: object, where: str, *, positive: bool = True) -> ArithExpr:
 # The traversals and program queries (walk, transform, computes, name_maps, …) live in lift.dsl.traversal, which
 # reads the node classes above: imported here, last, so that they exist by then, and re-exported so that
 # `from lift.dsl.ir import walk` keeps working (program_depth and walk are also used above, at call time).
+# The shape-changing layout combinators are declared, each once, with their rules (lift.dsl.layouts.shape); they
+# are IR nodes like the others, so they are imported here, after everything they build on is defined.
+from lift.dsl.layouts.shape import Join, Slide, Split, Transpose  # noqa: E402
 from lift.dsl.traversal import (  # noqa: E402
     computes,
     map_labels,

@@ -71,6 +71,9 @@ class Layout(FunDecl):
     """The name users write (``take``); the JSON schema and the printer use it too."""
     consumes: ClassVar[int] = 1
     """How many leading indices of the result :meth:`read` maps (1: the outermost dimension only)."""
+    writes: ClassVar[int] = 0
+    """How many leading indices of the argument :meth:`write` maps; 0 when the layout cannot be written through
+    (a computation whose result goes through it is stored first, then rearranged by a copy)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -100,6 +103,11 @@ class Layout(FunDecl):
     def show(self) -> str:
         """How a user writes it."""
         raise NotImplementedError
+
+    def write(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
+        """Where in the result the argument's element at leading ``indices`` goes (``writes`` of them): the view
+        a computation writes through. Defined by the layouts with ``writes > 0``."""
+        raise NotImplementedError(f"{self.spelling} cannot be written through")
 
     def __repr__(self) -> str:
         return self.show()

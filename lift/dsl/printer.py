@@ -20,7 +20,6 @@ from lift.dsl.ir import (
     Get,
     Id,
     Iterate,
-    Join,
     Lambda,
     Literal,
     Map,
@@ -29,10 +28,7 @@ from lift.dsl.ir import (
     Param,
     Reduce,
     Scatter,
-    Slide,
-    Split,
     ToMem,
-    Transpose,
     UserFun,
     Zip,
     walk,
@@ -112,14 +108,6 @@ def _fun(f: FunDecl, callee: bool = False) -> str:
         return f"{f.short_name()}({_fun(f.f)}, {_expr(f.init)})"
     if isinstance(f, Layout):
         return f.show()
-    if isinstance(f, Split):
-        return f"split({f.n})"
-    if isinstance(f, Join):
-        return "join"
-    if isinstance(f, Transpose):
-        return "transpose"
-    if isinstance(f, Slide):
-        return f"slide({f.size}, {f.step})"
     if isinstance(f, Pad):
         value = "'clamp'" if f.value is None else _literal(f.value)
         return f"pad({f.left}, {f.right}, {value})"

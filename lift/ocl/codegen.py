@@ -25,7 +25,6 @@ from lift.dsl.ir import (
     Get,
     Id,
     Iterate,
-    Join,
     Lambda,
     Literal,
     Map,
@@ -34,10 +33,7 @@ from lift.dsl.ir import (
     Param,
     Reduce,
     Scatter,
-    Slide,
-    Split,
     ToMem,
-    Transpose,
     UserFun,
     Zip,
     computes,
@@ -292,15 +288,6 @@ class _Generator:
         assert isinstance(t, ArrayType), f"{f} on {t}"
         if isinstance(f, Layout):
             return v.LayoutView(a, f, t)
-        if isinstance(f, Split):
-            return v.SplitView(a, f.n)
-        if isinstance(f, Join):
-            assert isinstance(t.elem, ArrayType)
-            return v.JoinView(a, t.elem.size)
-        if isinstance(f, Transpose):
-            return v.TransposeView(a)
-        if isinstance(f, Slide):
-            return v.SlideView(a, f.step)
         if isinstance(f, Pad):
             value = None if f.value is None else self.literal(f.value)
             return v.PadView(a, f.left, t.size, value)
@@ -512,13 +499,8 @@ class _Generator:
             return None
         t = e.args[0].type
         assert isinstance(t, ArrayType)
-        if isinstance(f, Join):
-            assert isinstance(t.elem, ArrayType)
-            return v.SplitView(dest, t.elem.size)
-        if isinstance(f, Split):
-            return v.JoinView(dest, f.n)
-        if isinstance(f, Transpose):
-            return v.TransposeView(dest)
+        if isinstance(f, Layout):
+            return v.LayoutWriteView(dest, f, t) if f.writes else None
         if isinstance(f, Gather):
             return v.ReorderView(dest, v.inverse_index(f.idx, t.size))
         if isinstance(f, Scatter):

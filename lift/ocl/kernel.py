@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from lift.dsl.bind import bind_arguments, check_sizes
-from lift.dsl.ir import Fun, Map, Node, Pad, Slide, Split, Stride, transform, walk
+from lift.dsl.ir import Fun, Map, Node, Pad, Stride, transform, walk
 from lift.dsl.layout import Layout
 from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
 from lift.ocl import device as dev
@@ -48,10 +48,6 @@ def specialise(prog: Fun, sizes: AbcMapping[str, int]) -> Fun:
     def node(n: Node) -> Node | None:
         if isinstance(n, Layout):
             return n.with_sizes(subs)
-        if isinstance(n, Split):
-            return Split(subs(n.n))
-        if isinstance(n, Slide):
-            return Slide(subs(n.size), subs(n.step))
         if isinstance(n, Pad):
             return n.replace(left=subs(n.left), right=subs(n.right))
         if isinstance(n, Stride):

@@ -28,12 +28,12 @@ from lift.dsl.ir import (
     Scatter,
     Split,
     ToMem,
-    Transpose,
     computes,
     map_labels,
     name_maps,
     program_order,
 )
+from lift.dsl.layout import Layout
 from lift.dsl.levels import Level
 from lift.solve.mapping import Mapping
 from lift.solve.rules import BACKEND_SUPPORT, FUSE_APPLIED_MAP_ONLY, FUSE_ONCE, MAPPING_NAMES_EVERY_MAP
@@ -138,7 +138,7 @@ def result_is_a_view(body: Expr) -> bool:
     rearrangement that cannot be written directly (``pad``, ``slide``, ``zip``, a component of a tuple)."""
     e = body
     while isinstance(e, FunCall) and not computes(e.f):
-        if not isinstance(e.f, (Split, Join, Transpose, Gather, Scatter)):
+        if not (isinstance(e.f, (Gather, Scatter)) or (isinstance(e.f, Layout) and e.f.writes)):
             return True
         e = e.args[0]
     return isinstance(e, Param)

@@ -28,6 +28,7 @@ __all__ = [
     "Component",
     "Guard",
     "LayoutView",
+    "LayoutWriteView",
     "MemView",
     "Step",
     "View",
@@ -175,60 +176,6 @@ class UnzipView(View):
 
 
 @dataclass(frozen=True)
-class SplitView(View):
-    """``split(n)``: ``[i, j, …]`` ↦ ``[i*n + j, …]``."""
-
-    inner: View
-    """The split array."""
-    n: ArithExpr
-    """The chunk size."""
-
-    def access(self, path: Sequence[Step]) -> Value:
-        (i, j), rest = _split_path(path, "split", 2)
-        return self.inner.access([i * self.n + j, *rest])
-
-
-@dataclass(frozen=True)
-class JoinView(View):
-    """``join``: ``[k, …]`` ↦ ``[k / n, k % n, …]`` for rows of ``n``."""
-
-    inner: View
-    """The joined array."""
-    n: ArithExpr
-    """The size of each row."""
-
-    def access(self, path: Sequence[Step]) -> Value:
-        (k,), rest = _split_path(path, "join")
-        return self.inner.access([k // self.n, k % self.n, *rest])
-
-
-@dataclass(frozen=True)
-class TransposeView(View):
-    """``transpose``: ``[i, j, …]`` ↦ ``[j, i, …]``."""
-
-    inner: View
-    """The transposed array."""
-
-    def access(self, path: Sequence[Step]) -> Value:
-        (i, j), rest = _split_path(path, "transpose", 2)
-        return self.inner.access([j, i, *rest])
-
-
-@dataclass(frozen=True)
-class SlideView(View):
-    """``slide(size, step)``: ``[i, j, …]`` ↦ ``[i*step + j, …]``."""
-
-    inner: View
-    """The array of which windows are taken."""
-    step: ArithExpr
-    """The distance between windows."""
-
-    def access(self, path: Sequence[Step]) -> Value:
-        (i, j), rest = _split_path(path, "slide", 2)
-        return self.inner.access([i * self.step + j, *rest])
-
-
-@dataclass(frozen=True)
 class PadView(View):
     """``pad(left, right, value)``: ``[i, …]`` ↦ ``[i - left, …]`` inside, the value (or the clamped edge) outside."""
 
@@ -266,6 +213,23 @@ class LayoutView(View):
     def access(self, path: Sequence[Step]) -> Value:
         head, rest = _split_path(path, self.layout.spelling, self.layout.consumes)
         return self.inner.access([*self.layout.read(head, self.type), *rest])
+
+
+@dataclass(frozen=True)
+class LayoutWriteView(View):
+    """The destination of a computation whose result a layout combinator rearranges: the argument's element at
+    leading indices ``[i, …]`` is written where :meth:`~lift.dsl.layout.Layout.write` puts it in ``inner``."""
+
+    inner: View
+    """The destination of the layout's result."""
+    layout: Layout
+    """The combinator."""
+    type: ArrayType
+    """The argument's type."""
+
+    def access(self, path: Sequence[Step]) -> Value:
+        head, rest = _split_path(path, self.layout.spelling, self.layout.writes)
+        return self.inner.access([*self.layout.write(head, self.type), *rest])
 
 
 @dataclass(frozen=True)

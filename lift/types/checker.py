@@ -21,7 +21,6 @@ from lift.dsl.ir import (
     Get,
     Id,
     Iterate,
-    Join,
     Lambda,
     Literal,
     Map,
@@ -29,11 +28,8 @@ from lift.dsl.ir import (
     Param,
     Reduce,
     Scatter,
-    Slide,
-    Split,
     Stride,
     ToMem,
-    Transpose,
     UserFun,
     Zip,
     walk,
@@ -302,24 +298,6 @@ class _Checker:
             return f.replace(f=elem_f), ArrayType(b, arr.size)
         if isinstance(f, Reduce):
             return self.reduce(f, arr, env)
-        if isinstance(f, Split):
-            self.require(
-                Constraint(arr.size % f.n, "==", Cst(0)),
-                name,
-                f"expected an array whose size is divisible by {f.n}, found {arr}",
-                f"{_paren(arr.size)} % {_paren(f.n)} == 0",
-            )
-            return f, ArrayType(ArrayType(arr.elem, f.n), self.size(arr.size // f.n))
-        if isinstance(f, Join):
-            rows = self.array(arr.elem, name, f"join: expected an array of arrays, found {arr}")
-            return f, ArrayType(rows.elem, self.size(rows.size * arr.size))
-        if isinstance(f, Transpose):
-            rows = self.array(arr.elem, name, f"transpose: expected a 2-D array [[a]m]n, found {arr}")
-            return f, ArrayType(ArrayType(rows.elem, arr.size), rows.size)
-        if isinstance(f, Slide):
-            self.require(Constraint(arr.size, ">=", f.size), name, f"expected at least {f.size} elements, found {arr}")
-            count = self.size((arr.size - f.size) // f.step + 1)
-            return f, ArrayType(ArrayType(arr.elem, f.size), count)
         if isinstance(f, Pad):
             value = None
             if f.value is not None:
@@ -427,10 +405,6 @@ def _static_sizes(f: FunDecl) -> list[ArithExpr]:
     """The size arguments of a combinator (``split(M)`` has ``M``)."""
     if isinstance(f, Layout):
         return list(f.sizes())
-    if isinstance(f, Split):
-        return [f.n]
-    if isinstance(f, Slide):
-        return [f.size, f.step]
     if isinstance(f, Pad):
         return [f.left, f.right]
     if isinstance(f, (Gather, Scatter)) and isinstance(f.idx, Stride):

@@ -3,5 +3,6 @@ package registers them."""
 
 from lift.dsl.layouts.crop import Drop, Take, drop, take
 from lift.dsl.layouts.reorder import ReorderStride, reorder_stride
+from lift.dsl.layouts.shape import Join, Slide, Split, Transpose
 
-__all__ = ["Drop", "ReorderStride", "Take", "drop", "reorder_stride", "take"]
+__all__ = ["Drop", "Join", "ReorderStride", "Slide", "Split", "Take", "Transpose", "drop", "reorder_stride", "take"]

@@ -36,7 +36,9 @@ class Take(Layout):
 
     def result(self, t: ArrayType, check: TypingContext) -> DataType:
         check.require(
-            Constraint(t.size, ">=", self.n), "take", f"take({self.n}): expected at least {self.n} elements, found {t}"
+            Constraint(t.size, ">=", self.n),
+            self.show(),
+            f"take({self.n}): expected at least {self.n} elements, found {t}",
         )
         return ArrayType(t.elem, self.n)
 
@@ -62,7 +64,7 @@ class Drop(Layout):
     def result(self, t: ArrayType, check: TypingContext) -> DataType:
         check.require(
             Constraint(t.size, ">", self.n),
-            "drop",
+            self.show(),
             f"drop({self.n}): expected more than {self.n} elements (arrays are never empty), found {t}",
         )
         return ArrayType(t.elem, check.size(t.size - self.n))

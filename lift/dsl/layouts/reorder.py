@@ -34,7 +34,7 @@ class ReorderStride(Layout):
     def result(self, t: ArrayType, check: TypingContext) -> DataType:
         check.require(
             Constraint(t.size % self.s, "==", Cst(0)),
-            "reorder_stride",
+            self.show(),
             f"reorder_stride({self.s}): expected an array whose size is divisible by {self.s}, found {t}",
         )
         return t
