@@ -45,6 +45,7 @@ __all__ = [
     "is_positive",
     "maximum",
     "minimum",
+    "rebuild_with",
     "replace_subterms",
     "simplify",
     "substitute",
@@ -488,7 +489,7 @@ class Simplifier:
     # ---- rebuild ------------------------------------------------------------------------------------
     def rebuild(self, e: ArithExpr) -> ArithExpr:
         """Rebuild ``e`` bottom-up through this simplifier (applies the facts everywhere)."""
-        return rebuild(e, [self.rebuild(c) for c in e.children()], self)
+        return rebuild_with(e, [self.rebuild(c) for c in e.children()], self)
 
 
 DEFAULT = Simplifier()
@@ -503,7 +504,12 @@ def simplify(e: ArithLike, facts: Facts = NO_FACTS) -> ArithExpr:
     return Simplifier(facts).rebuild(e)
 
 
-def rebuild(e: ArithExpr, kids: list[ArithExpr], simplifier: Simplifier = DEFAULT) -> ArithExpr:
+# ======================================================================================================
+# Rebuilding with new children: substitution, replacement
+# ======================================================================================================
+
+
+def rebuild_with(e: ArithExpr, kids: list[ArithExpr], simplifier: Simplifier = DEFAULT) -> ArithExpr:
     """``e`` with its children (``e.children()``) replaced by ``kids``, simplified again by ``simplifier``."""
     return _REBUILD(e, kids, simplifier)
 
@@ -527,7 +533,7 @@ def substitute(e: ArithExpr, by_name: Mapping[str, ArithExpr]) -> ArithExpr:
     """``e`` with the variables named in ``by_name`` replaced, simplified again."""
     if isinstance(e, Var):
         return by_name.get(e.name, e)
-    return rebuild(e, [substitute(c, by_name) for c in e.children()])
+    return rebuild_with(e, [substitute(c, by_name) for c in e.children()])
 
 
 def replace_subterms(e: ArithExpr, mapping: Mapping[ArithExpr, ArithExpr]) -> ArithExpr:
@@ -538,7 +544,7 @@ def replace_subterms(e: ArithExpr, mapping: Mapping[ArithExpr, ArithExpr]) -> Ar
     kids = e.children()
     if not kids:
         return e
-    return rebuild(e, [replace_subterms(c, mapping) for c in kids])
+    return rebuild_with(e, [replace_subterms(c, mapping) for c in kids])
 
 
 def variables(exprs: Iterable[ArithExpr]) -> frozenset[Var]:
