@@ -30,6 +30,7 @@ from lift.dsl.combinators import (
 from lift.dsl.layouts import drop, reorder_stride, take
 from lift.dsl.printer import pretty, show
 from lift.dsl.serialize import from_json, to_json
+from lift.dsl.sources import value
 
 __all__ = [
     "drop",
@@ -63,5 +64,6 @@ __all__ = [
     "to_private",
     "transpose",
     "userfun",
+    "value",
     "zip",
 ]

@@ -48,6 +48,7 @@ from lift.dsl.ir import (
     fresh_name,
 )
 from lift.dsl.layout import Layout
+from lift.dsl.source import Source
 from lift.dsl.userfun_syntax import parse_python
 from lift.errors import LiftLimitError, LiftTypeError, LiftValueError
 from lift.types.arith import ArithExpr, Cst, Var, evaluate_array
@@ -288,6 +289,8 @@ class _Interpreter:
             return _lift(bound.value, bound.depth, depth)
         if isinstance(e, Literal):
             return _constant(e.value, e.type, depth)
+        if isinstance(e, Source):
+            return _lift(e.meaning(self.size), 0, depth)
         if isinstance(e, FunCall):
             if isinstance(e.f, Reduce):
                 operands = _dot_operands(e.f, e.args[0])

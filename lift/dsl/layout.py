@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from lift.dsl.ir import FunDecl
+from lift.dsl.ir import FunDecl, Literal
 from lift.types.arith import ArithExpr
 from lift.types.data import ArrayType, DataType
 from lift.types.smt import Constraint
@@ -52,6 +52,10 @@ class TypingContext(Protocol):
 
     def size(self, e: ArithExpr) -> ArithExpr:
         """``e`` simplified under the program's size facts."""
+        ...
+
+    def literal(self, e: Literal, expected: DataType | None, where: str) -> Literal:
+        """The constant ``e`` typed as ``expected`` (a type error naming ``where`` when it does not fit)."""
         ...
 
 

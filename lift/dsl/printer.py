@@ -34,6 +34,7 @@ from lift.dsl.ir import (
     walk,
 )
 from lift.dsl.layout import Layout
+from lift.dsl.source import Source
 from lift.errors import LiftError, LiftInternalError
 
 __all__ = ["listing", "pretty", "show"]
@@ -57,6 +58,8 @@ def _expr(e: Expr) -> str:
         return e.name
     if isinstance(e, Literal):
         return _literal(e)
+    if isinstance(e, Source):
+        return e.show()
     if isinstance(e, FunCall):
         f = e.f
         inlined = _inline_pipeline(e)

@@ -27,9 +27,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import lift.dsl.layouts  # noqa: F401  (registers the layout combinators before the schema lists them)
+import lift.dsl.layouts
+import lift.dsl.sources  # noqa: F401  (and the sources)
 from lift.dsl import ir
 from lift.dsl.layout import LAYOUTS
+from lift.dsl.source import SOURCES
 from lift.dsl.userfun_syntax import parse_function_source
 from lift.errors import LiftError, SerializationError
 from lift.types import arith, data
@@ -447,6 +449,15 @@ SCHEMA: dict[str, NodeSpec] = {
 }
 """Every class a program document may contain, by name."""
 
+# Every source (lift.dsl.source), from the kinds of its fields
+_SOURCE_FIELDS = {"literal": _LITERAL, "type": TYPE, "size": SIZE}
+SCHEMA.update(
+    {
+        cls.__name__: _spec("expr", _checked(cls), {k: _SOURCE_FIELDS[kind] for k, kind in cls.schema.items()})
+        for cls in SOURCES.values()
+    }
+)
+
 # Every layout combinator (lift.dsl.layout), from its fields: each one of its size arguments
 SCHEMA.update(
     {
@@ -466,6 +477,7 @@ _CLASSES: dict[str, type] = {
     **{n: getattr(data, n) for n in SCHEMA if hasattr(data, n)},
     **{n: getattr(arith, n) for n in SCHEMA if hasattr(arith, n)},
     **{cls.__name__: cls for cls in LAYOUTS.values()},
+    **{cls.__name__: cls for cls in SOURCES.values()},
 }
 
 

@@ -42,6 +42,7 @@ from lift.dsl.ir import (
 from lift.dsl.ir import output_space as _output_space
 from lift.dsl.layout import Layout
 from lift.dsl.levels import Level
+from lift.dsl.source import Source
 from lift.dsl.userfun_syntax import c_literal
 from lift.errors import LiftError, LiftInternalError, LiftLimitError
 from lift.ocl import views as v
@@ -245,6 +246,9 @@ class _Generator:
             return self.env[e.name]
         if isinstance(e, Literal):
             return v.ValueView(self.literal(e))
+        if isinstance(e, Source):
+            source = e
+            return v.SourceView(lambda indices: self.literal(source.element(indices)))
         assert isinstance(e, FunCall) and e.type is not None
         f = e.f
         if _scalar_function(f):

@@ -20,6 +20,7 @@ import numpy as np
 from lift.dsl.bind import bind_arguments, check_sizes
 from lift.dsl.ir import Fun, Map, Node, Pad, Stride, transform, walk
 from lift.dsl.layout import Layout
+from lift.dsl.source import Source
 from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
 from lift.ocl import device as dev
 from lift.ocl import launch
@@ -46,7 +47,7 @@ def specialise(prog: Fun, sizes: AbcMapping[str, int]) -> Fun:
         return n.subs(values)
 
     def node(n: Node) -> Node | None:
-        if isinstance(n, Layout):
+        if isinstance(n, (Layout, Source)):
             return n.with_sizes(subs)
         if isinstance(n, Pad):
             return n.replace(left=subs(n.left), right=subs(n.right))

@@ -30,6 +30,7 @@ __all__ = [
     "LayoutView",
     "LayoutWriteView",
     "MemView",
+    "SourceView",
     "Step",
     "View",
     "scalar_count",  # defined with the data types (the mapping model counts scalars too); kept here for ocl
@@ -196,6 +197,21 @@ class PadView(View):
         inside = self.inner.access([shifted, *rest])
         guard = Guard(i, self.left, self.left + self.size)
         return Select(guard, inside, self.value) if guard.tests() else inside
+
+
+@dataclass(frozen=True)
+class SourceView(View):
+    """An array every element of which is known statically (:class:`~lift.dsl.source.Source`): nothing is
+    stored; an access is the element's value."""
+
+    element: Callable[[list[ArithExpr]], Value] = field(compare=False)
+    """The value at an element's indices."""
+
+    def access(self, path: Sequence[Step]) -> Value:
+        indices = [s for s in path if isinstance(s, ArithExpr)]
+        if len(indices) != len(path):
+            raise LiftError(f"internal: a source's elements are scalars, found path {list(path)}")
+        return self.element(indices)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from lift.dsl.ir import (
     walk,
 )
 from lift.dsl.layout import Layout
+from lift.dsl.source import Source
 from lift.errors import LiftLimitError, LiftTypeError
 from lift.types.arith import ArithExpr, Cst, Facts, FloorDiv, Mod, Simplifier, Var, is_positive
 from lift.types.data import (
@@ -192,6 +193,8 @@ class _Checker:
             return Param(e.name, env[e.name])
         if isinstance(e, Literal):
             return self.literal(e, expected, "literal")
+        if isinstance(e, Source):
+            return e.typed(e.result(self))
         if isinstance(e, FunCall):
             hints = self.arg_hints(e.f, len(e.args))
             args = [self.expr(a, env, h) for a, h in zip(e.args, hints)]
@@ -401,10 +404,12 @@ def _tuple_of(t: DataType | None, value: tuple[object, ...]) -> bool:
     return isinstance(t, TupleType) and len(t.elems) == len(value)
 
 
-def _static_sizes(f: FunDecl) -> list[ArithExpr]:
-    """The size arguments of a combinator (``split(M)`` has ``M``)."""
+def _static_sizes(f: FunDecl | Source) -> list[ArithExpr]:
+    """The size arguments of a combinator (``split(M)`` has ``M``) or a source (the sizes of its type)."""
     if isinstance(f, Layout):
         return list(f.sizes())
+    if isinstance(f, Source):
+        return f.sizes()
     if isinstance(f, Pad):
         return [f.left, f.right]
     if isinstance(f, (Gather, Scatter)) and isinstance(f.idx, Stride):
@@ -416,7 +421,7 @@ def _check_size_variables(prog: Fun) -> None:
     """Every size variable a combinator mentions must be fixed by the parameters' types."""
     known = {v.name for t in prog.param_types for n in sizes_of(t) for v in n.free_vars()}
     for node in walk(prog):
-        if isinstance(node, FunDecl):
+        if isinstance(node, (FunDecl, Source)):
             for n in _static_sizes(node):
                 unknown = sorted(v.name for v in n.free_vars() if v.name not in known)
                 if unknown:
@@ -450,7 +455,7 @@ def _scalar_of(t: DataType) -> ScalarType | None:
     return t if isinstance(t, ScalarType) else None
 
 
-def _display(f: FunDecl) -> str:
+def _display(f: FunDecl | Source) -> str:
     """How a combinator is written in the DSL, for messages: ``split(4)``, ``slide(3, 1)``, ``map``."""
     from lift.dsl.printer import show
 
