@@ -25,7 +25,7 @@ combinator is one module: see :mod:`lift.dsl.layouts` for those that ship.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -115,6 +115,14 @@ class Layout(FunDecl):
 
     def __repr__(self) -> str:
         return self.show()
+
+    @classmethod
+    def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> Layout | None:
+        """An instance that applies to an argument of type ``t`` (constant sizes), its size arguments picked
+        from candidates by ``choose``: how random programs (:func:`lift.testing.programs`) use the layout, their
+        types then derived by :meth:`result` through the type checker. ``None`` when none applies; by default
+        the layout is not drawn (``split``, ``join``, ``transpose`` and ``slide`` have their own stages)."""
+        return None
 
     # ---- derived from the fields --------------------------------------------------------------------
     def sizes(self) -> tuple[ArithExpr, ...]:

@@ -50,10 +50,12 @@ from lift.dsl.ir import (
     UserFun,
     Zip,
 )
+from lift.dsl.layout import LAYOUTS, Layout
 from lift.errors import LiftError
 from lift.rewrite.rule import eta_reduce
 from lift.testing.retype import retype_userfun
 from lift.types.arith import Cst
+from lift.types.checker import typecheck
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, f32, f64, i32, i64, size, sizes_of
 
 __all__ = ["COMBINATORS", "STAGES", "inputs_for", "programs"]
@@ -72,8 +74,12 @@ COMBINATORS: tuple[str, ...] = (
     "scatter",
     "iterate",
     "id",
+    # every layout combinator that says how to draw itself (lift.dsl.layout.Layout.draw_for)
+    *(s for s, cls in LAYOUTS.items() if cls.draw_for.__func__ is not Layout.draw_for.__func__),  # type: ignore[attr-defined]
 )
 """The combinators ``programs(combinators=...)`` chooses from (``get`` comes with ``zip``)."""
+
+_OWN_STAGES = ("split", "join", "slide", "transpose")  # layouts with a stage of their own here
 
 MAX_MAGNITUDE = 2**20
 """No intermediate value exceeds this in absolute value: float32 represents every integer up to 2**24."""
@@ -82,10 +88,17 @@ INPUT_MAGNITUDE = 3
 MAX_RANK = 4
 """No intermediate array has more dimensions."""
 _DIMS = (4, 6, 8, 2, 3, 12, 16, 1, 5, 7)  # the first (simplest) is where Hypothesis shrinks to
-STAGES: tuple[str, ...] = (*COMBINATORS, "cartesian", "reduce_rows", "roundtrip")
-"""Every kind of stage, for ``programs(weights=...)``: a combinator, or one of three compound stages:
-``cartesian`` (a map of maps over every pair of elements), ``reduce_rows`` (a reduction of rows with an array
-accumulator) and ``roundtrip`` (a pair that cancels: ``split >> join``, ``transpose >> transpose``, …)."""
+STAGES: tuple[str, ...] = (
+    *(c for c in COMBINATORS if c not in LAYOUTS or c in _OWN_STAGES),
+    "layout",
+    "cartesian",
+    "reduce_rows",
+    "roundtrip",
+)
+"""Every kind of stage, for ``programs(weights=...)``: a combinator, ``layout`` (one of the layout combinators
+that draw themselves, such as ``take``), or one of three compound stages: ``cartesian`` (a map of maps over
+every pair of elements), ``reduce_rows`` (a reduction of rows with an array accumulator) and ``roundtrip`` (a
+pair that cancels: ``split >> join``, ``transpose >> transpose``, …)."""
 
 
 # ======================================================================================================
@@ -262,6 +275,8 @@ class _Generator:
             out.append("id")
         if self.allow("map") and isinstance(e, ScalarType) and rank < MAX_RANK:
             out.append("cartesian")
+        if any(s in LAYOUTS and self.allow(s) for s in COMBINATORS):
+            out.append("layout")
         if self.allow("reduce", "reduce_seq", "zip", "transpose", "join", "map") and isinstance(e, ArrayType):
             if isinstance(e.elem, ScalarType):
                 out.append("reduce_rows")
@@ -429,6 +444,17 @@ class _Generator:
         bound = v.bound * v.bound if choice == "squared" else v.bound
         zipped = _call(Zip(2), a, partner)
         return _Val(_call(Lambda((a,), zipped), v.expr), pair, bound)
+
+    def stage_layout(self, v: _Val, depth: int) -> _Val | None:
+        """One of the allowed layout combinators that draw themselves, drawn by its own rule, its result type
+        given by its own typing rule (through the type checker)."""
+        assert isinstance(v.type, ArrayType)
+        spelling = self.draw(st.sampled_from([s for s in COMBINATORS if s in LAYOUTS and self.allow(s)]))
+        layout = LAYOUTS[spelling].draw_for(v.type, lambda choices: self.draw(st.sampled_from(list(choices))))
+        if layout is None:
+            return None
+        result = typecheck(layout, v.type).result  # type: ignore[attr-defined]
+        return _Val(_call(layout, v.expr), result, v.bound)
 
     def stage_split(self, v: _Val, depth: int) -> _Val | None:
         assert isinstance(v.type, ArrayType)

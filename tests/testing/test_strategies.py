@@ -32,6 +32,7 @@ from lift.dsl.ir import (
     Zip,
     walk,
 )
+from lift.dsl.layout import LAYOUTS
 from lift.errors import LiftError
 from lift.testing import COMBINATORS, inputs_for, programs
 from lift.types import ArrayType
@@ -58,6 +59,12 @@ NODES: dict[str, Any] = {
     "user function": lambda n: isinstance(n, UserFun),
     "map of map": lambda n: isinstance(n, Map) and isinstance(n.f, Map),
     "map in a reduce": lambda n: isinstance(n, Reduce) and any(isinstance(m, Map) for m in walk(n.f)),
+    # every layout combinator that draws itself (take, drop, reorder_stride, …)
+    **{
+        s: (lambda n, c=cls: isinstance(n, c))
+        for s, cls in LAYOUTS.items()
+        if s not in ("split", "join", "slide", "transpose")
+    },
 }
 
 

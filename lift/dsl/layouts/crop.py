@@ -7,14 +7,14 @@ whole tiles, ``take`` the real elements back. Both are views: the kernel reads t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from lift.dsl.ir import size_arg
 from lift.dsl.layout import Layout, TypingContext
-from lift.types.arith import ArithExpr
+from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType, DataType
 from lift.types.smt import Constraint
 
@@ -51,6 +51,10 @@ class Take(Layout):
     def show(self) -> str:
         return f"take({self.n})"
 
+    @classmethod
+    def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> Take | None:
+        return Take(Cst(choose(range(1, int(t.size) + 1))))
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Drop(Layout):
@@ -78,6 +82,11 @@ class Drop(Layout):
 
     def show(self) -> str:
         return f"drop({self.n})"
+
+    @classmethod
+    def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> Drop | None:
+        n = int(t.size)
+        return Drop(Cst(choose(range(1, n)))) if n > 1 else None
 
 
 def take(n: ArithExpr | int) -> Take:

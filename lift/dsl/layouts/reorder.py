@@ -8,7 +8,7 @@ distinct banks. It is ``gather(stride(s))`` as one combinator: the same index fu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +50,12 @@ class ReorderStride(Layout):
 
     def show(self) -> str:
         return f"reorder_stride({self.s})"
+
+    @classmethod
+    def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> ReorderStride | None:
+        n = int(t.size)
+        factors = [s for s in range(2, n) if n % s == 0]
+        return ReorderStride(Cst(choose(factors))) if factors else None
 
 
 def reorder_stride(s: ArithExpr | int) -> ReorderStride:
