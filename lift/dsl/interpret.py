@@ -30,10 +30,8 @@ from lift.dsl.ir import (
     Fun,
     FunCall,
     FunDecl,
-    Gather,
     Get,
     Id,
-    IndexFun,
     Iterate,
     Lambda,
     Literal,
@@ -41,17 +39,15 @@ from lift.dsl.ir import (
     Pad,
     Param,
     Reduce,
-    Scatter,
     ToMem,
     UserFun,
     Zip,
-    fresh_name,
 )
 from lift.dsl.layout import Layout
 from lift.dsl.source import Source
 from lift.dsl.userfun_syntax import parse_python
 from lift.errors import LiftLimitError, LiftTypeError, LiftValueError
-from lift.types.arith import ArithExpr, Cst, Var, evaluate_array
+from lift.types.arith import ArithExpr
 from lift.types.data import ScalarType, TupleType
 
 __all__ = ["interpret"]
@@ -337,7 +333,7 @@ class _Interpreter:
             return self.reduce(f, v, n, env, depth)
         if isinstance(f, Layout):
             layout = f
-            return _leafmap(v, lambda a: layout.meaning(a, d, self.size))
+            return _leafmap(v, lambda a: layout.meaning(a, d, self.sizes))
         if isinstance(f, Pad):
             left, right = self.size(f.left), self.size(f.right)
 
@@ -352,13 +348,6 @@ class _Interpreter:
                 return np.pad(a, widths, mode="constant", constant_values=fill)
 
             return _leafmap(v, padded)
-        if isinstance(f, (Gather, Scatter)):
-            idx = _permutation(f.idx, n, self.sizes)
-            if isinstance(f, Scatter):
-                inverse = np.empty_like(idx)
-                inverse[idx] = np.arange(n)
-                idx = inverse
-            return _leafmap(v, lambda a: np.take(a, idx, axis=d))
         raise LiftTypeError(f"interpret: unknown function node {type(f).__name__}")
 
     def reduce(self, f: Reduce, v: Value, n: int, env: Mapping[str, _Bound], depth: int) -> Value:
@@ -442,11 +431,3 @@ def _concat(a: Value, b: Value, axis: int) -> Value:
     a = np.broadcast_to(a, shape + a.shape[axis:])
     b = np.broadcast_to(b, shape + b.shape[axis:])
     return np.concatenate([a, b], axis=axis)
-
-
-def _permutation(idx: IndexFun, n: int, sizes: Mapping[str, int]) -> np.ndarray:
-    """The index function on ``range(n)``, evaluated on all positions at once."""
-    position = fresh_name("i", set(sizes))
-    expr = idx.index(Var(position, 0, Cst(n)), Cst(n))
-    perm = np.asarray(evaluate_array(expr, {**sizes, position: np.arange(n)}), dtype=np.int64)
-    return np.broadcast_to(perm, (n,)).copy()

@@ -488,6 +488,10 @@ class IndexFun(Node):
         """``(expr, divisor)`` with ``expr % divisor == 0`` needed for this to be a permutation, if any."""
         return None
 
+    def inverse_index(self, i: ArithExpr, n: ArithExpr) -> ArithExpr:
+        """The position that maps to ``i``: the inverse permutation."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Reverse(IndexFun):
@@ -495,6 +499,9 @@ class Reverse(IndexFun):
 
     def index(self, i: ArithExpr, n: ArithExpr) -> ArithExpr:
         return n - 1 - i
+
+    def inverse_index(self, i: ArithExpr, n: ArithExpr) -> ArithExpr:
+        return self.index(i, n)  # its own inverse
 
     def __repr__(self) -> str:
         return "reverse"
@@ -513,30 +520,11 @@ class Stride(IndexFun):
     def requirement(self, n: ArithExpr) -> tuple[ArithExpr, ArithExpr] | None:
         return (n, self.s)
 
+    def inverse_index(self, i: ArithExpr, n: ArithExpr) -> ArithExpr:
+        return Stride(n // self.s).index(i, n)  # stride(s) is undone by stride(n / s)
+
     def __repr__(self) -> str:
         return f"stride({self.s})"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Gather(FunDecl):
-    """``gather(f)`` : ``out[i] = in[f(i)]``."""
-
-    idx: IndexFun
-    """The index function."""
-
-    def __repr__(self) -> str:
-        return f"Gather({self.idx!r})"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Scatter(FunDecl):
-    """``scatter(f)`` : ``out[f(i)] = in[i]``."""
-
-    idx: IndexFun
-    """The index function."""
-
-    def __repr__(self) -> str:
-        return f"Scatter({self.idx!r})"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -664,6 +652,7 @@ def size_arg(n: object, where: str, *, positive: bool = True) -> ArithExpr:
 # `from lift.dsl.ir import walk` keeps working (program_depth and walk are also used above, at call time).
 # The shape-changing layout combinators are declared, each once, with their rules (lift.dsl.layouts.shape); they
 # are IR nodes like the others, so they are imported here, after everything they build on is defined.
+from lift.dsl.layouts.permute import Gather, Scatter  # noqa: E402
 from lift.dsl.layouts.shape import Join, Slide, Split, Transpose  # noqa: E402
 from lift.dsl.traversal import (  # noqa: E402
     computes,

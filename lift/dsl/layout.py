@@ -25,7 +25,7 @@ combinator is one module: see :mod:`lift.dsl.layouts` for those that ship.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
@@ -75,12 +75,16 @@ class Layout(FunDecl):
     """The name users write (``take``); the JSON schema and the printer use it too."""
     consumes: ClassVar[int] = 1
     """How many leading indices of the result :meth:`read` maps (1: the outermost dimension only)."""
+    schema: ClassVar[dict[str, str]] = {}
+    """Each field's kind in a JSON document when it is not a size: ``index`` (an index function)."""
     writes: ClassVar[int] = 0
     """How many leading indices of the argument :meth:`write` maps; 0 when the layout cannot be written through
     (a computation whose result goes through it is stored first, then rearranged by a copy)."""
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if abstract:
+            return  # a base shared by a family of layouts (gather and scatter): its members are checked
         missing = [rule for rule in _RULES if getattr(cls, rule) is getattr(Layout, rule)]
         if missing or not cls.spelling:
             what = ", ".join(missing + ([] if cls.spelling else ["spelling"]))
@@ -94,9 +98,9 @@ class Layout(FunDecl):
         """The result type for an argument of type ``t`` (size facts recorded through ``check``)."""
         raise NotImplementedError
 
-    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
-        """The result for a numpy array whose dimension ``axis`` is the argument's outermost (``size``
-        evaluates a size argument)."""
+    def meaning(self, a: np.ndarray, axis: int, sizes: Mapping[str, int]) -> np.ndarray:
+        """The result for a numpy array whose dimension ``axis`` is the argument's outermost (``sizes`` binds
+        the program's size variables)."""
         raise NotImplementedError
 
     def read(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:

@@ -16,7 +16,6 @@ from lift.dsl.ir import (
     Fun,
     FunCall,
     FunDecl,
-    Gather,
     Get,
     Id,
     Iterate,
@@ -27,7 +26,6 @@ from lift.dsl.ir import (
     Pad,
     Param,
     Reduce,
-    Scatter,
     ToMem,
     UserFun,
     Zip,
@@ -118,8 +116,6 @@ def _fun(f: FunDecl, callee: bool = False) -> str:
         return "zip"
     if isinstance(f, Get):
         return f"get({f.i})"
-    if isinstance(f, (Gather, Scatter)):
-        return f"{type(f).__name__.lower()}({f.idx!r})"
     if isinstance(f, Iterate):
         return f"iterate({f.k}, {_fun(f.f)})"
     if isinstance(f, Id):

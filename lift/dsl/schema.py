@@ -419,8 +419,6 @@ SCHEMA: dict[str, NodeSpec] = {
     "Pad": _spec("fun", _checked(ir.Pad), {"left": _size(0), "right": _size(0), "value": optional(_LITERAL)}),
     "Zip": _spec("fun", _checked(ir.Zip), {"n": integer(2, MAX_COUNT)}),
     "Get": _spec("fun", _checked(ir.Get), {"i": _COUNT}),
-    "Gather": _spec("fun", _checked(ir.Gather), {"idx": INDEX}),
-    "Scatter": _spec("fun", _checked(ir.Scatter), {"idx": INDEX}),
     "Iterate": _spec("fun", _checked(ir.Iterate), {"k": integer(0, MAX_ITERATIONS), "f": FUN}),
     "Id": _spec("fun", _checked(ir.Id), {}),
     "ToMem": _spec("fun", _checked(ir.ToMem), {"space": _SPACE, "f": FUN}),
@@ -458,10 +456,15 @@ SCHEMA.update(
     }
 )
 
-# Every layout combinator (lift.dsl.layout), from its fields: each one of its size arguments
+# Every layout combinator (lift.dsl.layout), from its fields: size arguments unless its schema says otherwise
+_LAYOUT_FIELDS = {"size": _size(1), "index": INDEX}
 SCHEMA.update(
     {
-        cls.__name__: _spec("fun", _checked(cls), {f.name: _size(1) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
+        cls.__name__: _spec(
+            "fun",
+            _checked(cls),
+            {f.name: _LAYOUT_FIELDS[cls.schema.get(f.name, "size")] for f in dataclasses.fields(cls)},  # type: ignore[arg-type]
+        )
         for cls in LAYOUTS.values()
     }
 )

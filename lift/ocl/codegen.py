@@ -21,7 +21,6 @@ from lift.dsl.ir import (
     Fun,
     FunCall,
     FunDecl,
-    Gather,
     Get,
     Id,
     Iterate,
@@ -32,7 +31,6 @@ from lift.dsl.ir import (
     Pad,
     Param,
     Reduce,
-    Scatter,
     ToMem,
     UserFun,
     Zip,
@@ -295,11 +293,6 @@ class _Generator:
         if isinstance(f, Pad):
             value = None if f.value is None else self.literal(f.value)
             return v.PadView(a, f.left, t.size, value)
-        if isinstance(f, Gather):
-            n = t.size
-            return v.ReorderView(a, lambda i, idx=f.idx, n=n: idx.index(i, n))  # type: ignore[misc]
-        if isinstance(f, Scatter):
-            return v.ReorderView(a, v.inverse_index(f.idx, t.size))
         if isinstance(f, Map):
             elem_t = t.elem
             return v.FunView(a, lambda x, g=f.f, et=elem_t: self.view(g, [x], [et], None))  # type: ignore[misc]
@@ -505,10 +498,6 @@ class _Generator:
         assert isinstance(t, ArrayType)
         if isinstance(f, Layout):
             return v.LayoutWriteView(dest, f, t) if f.writes else None
-        if isinstance(f, Gather):
-            return v.ReorderView(dest, v.inverse_index(f.idx, t.size))
-        if isinstance(f, Scatter):
-            return v.ReorderView(dest, lambda i, idx=f.idx, n=t.size: idx.index(i, n))  # type: ignore[misc]
         return None
 
     def copy(self, src: v.View, dest: v.View, t: DataType) -> None:

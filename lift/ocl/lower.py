@@ -17,7 +17,6 @@ from lift.dsl.ir import (
     Fun,
     FunCall,
     FunDecl,
-    Gather,
     Id,
     Join,
     Lambda,
@@ -25,7 +24,6 @@ from lift.dsl.ir import (
     Node,
     Param,
     Reduce,
-    Scatter,
     Split,
     ToMem,
     computes,
@@ -138,7 +136,7 @@ def result_is_a_view(body: Expr) -> bool:
     rearrangement that cannot be written directly (``pad``, ``slide``, ``zip``, a component of a tuple)."""
     e = body
     while isinstance(e, FunCall) and not computes(e.f):
-        if not (isinstance(e.f, (Gather, Scatter)) or (isinstance(e.f, Layout) and e.f.writes)):
+        if not (isinstance(e.f, Layout) and e.f.writes):
             return True
         e = e.args[0]
     return isinstance(e, Param)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from lift.dsl.ir import IndexFun
 from lift.dsl.layout import Layout
 from lift.errors import LiftError
 from lift.ocl.plan import Buffer, Field, Guard, Load, Pack, Select, Value
@@ -249,20 +248,6 @@ class LayoutWriteView(View):
 
 
 @dataclass(frozen=True)
-class ReorderView(View):
-    """``gather(f)`` (``[i]`` ↦ ``[f(i)]``) and, with the inverse permutation, ``scatter(f)``."""
-
-    inner: View
-    """The reordered array."""
-    index: Callable[[ArithExpr], ArithExpr] = field(compare=False)
-    """The position read for position ``i``."""
-
-    def access(self, path: Sequence[Step]) -> Value:
-        (i,), rest = _split_path(path, "gather")
-        return self.inner.access([self.index(i), *rest])
-
-
-@dataclass(frozen=True)
 class FunView(View):
     """``map(g)`` of a data-rearranging ``g``: ``[i, …]`` ↦ ``g(self.inner[i])[…]``, built lazily."""
 
@@ -274,15 +259,3 @@ class FunView(View):
     def access(self, path: Sequence[Step]) -> Value:
         (i,), rest = _split_path(path, "map")
         return self.element(self.inner.at(i)).access(rest)
-
-
-def inverse_index(f: IndexFun, n: ArithExpr) -> Callable[[ArithExpr], ArithExpr]:
-    """The inverse permutation of ``f`` on ``n`` elements (``reverse`` is its own inverse; ``stride(s)`` has
-    inverse ``stride(n / s)``)."""
-    from lift.dsl.ir import Reverse, Stride
-
-    if isinstance(f, Reverse):
-        return lambda i: f.index(i, n)
-    if isinstance(f, Stride):
-        return lambda i: Stride(n // f.s).index(i, n)
-    raise LiftError(f"scatter({f!r}): no inverse known for this index function")

@@ -17,7 +17,6 @@ from lift.dsl.ir import (
     Fun,
     FunCall,
     FunDecl,
-    Gather,
     Get,
     Id,
     Iterate,
@@ -27,8 +26,6 @@ from lift.dsl.ir import (
     Pad,
     Param,
     Reduce,
-    Scatter,
-    Stride,
     ToMem,
     UserFun,
     Zip,
@@ -309,16 +306,6 @@ class _Checker:
                     raise LiftTypeError(f"{name}: a constant can only pad arrays of scalars, found {arr}")
                 value = self.literal(f.value, scalar, name)
             return Pad(f.left, f.right, value), ArrayType(arr.elem, self.size(f.left + arr.size + f.right))
-        if isinstance(f, (Gather, Scatter)):
-            req = f.idx.requirement(arr.size)
-            if req is not None:
-                self.require(
-                    Constraint(req[0] % req[1], "==", Cst(0)),
-                    name,
-                    f"expected an array whose size is divisible by {req[1]}, found {arr}",
-                    f"{_paren(req[0])} % {_paren(req[1])} == 0",
-                )
-            return f, arr
         raise LiftTypeError(f"unknown function node {type(f).__name__}")
 
     def array(self, t: DataType, name: str, message: str | None = None) -> ArrayType:
@@ -412,8 +399,6 @@ def _static_sizes(f: FunDecl | Source) -> list[ArithExpr]:
         return f.sizes()
     if isinstance(f, Pad):
         return [f.left, f.right]
-    if isinstance(f, (Gather, Scatter)) and isinstance(f.idx, Stride):
-        return [f.idx.s]
     return []
 
 

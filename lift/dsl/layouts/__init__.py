@@ -2,7 +2,21 @@
 package registers them."""
 
 from lift.dsl.layouts.crop import Drop, Take, drop, take
+from lift.dsl.layouts.permute import Gather, Scatter
 from lift.dsl.layouts.reorder import ReorderStride, reorder_stride
 from lift.dsl.layouts.shape import Join, Slide, Split, Transpose
 
-__all__ = ["Drop", "Join", "ReorderStride", "Slide", "Split", "Take", "Transpose", "drop", "reorder_stride", "take"]
+__all__ = [
+    "Drop",
+    "Gather",
+    "Join",
+    "ReorderStride",
+    "Scatter",
+    "Slide",
+    "Split",
+    "Take",
+    "Transpose",
+    "drop",
+    "reorder_stride",
+    "take",
+]

@@ -7,7 +7,7 @@ whole tiles, ``take`` the real elements back. Both are views: the kernel reads t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,8 +42,8 @@ class Take(Layout):
         )
         return ArrayType(t.elem, self.n)
 
-    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
-        return _along(a, axis, slice(0, size(self.n)))
+    def meaning(self, a: np.ndarray, axis: int, sizes: Mapping[str, int]) -> np.ndarray:
+        return _along(a, axis, slice(0, self.n.evaluate(sizes)))
 
     def read(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
         return indices
@@ -73,8 +73,8 @@ class Drop(Layout):
         )
         return ArrayType(t.elem, check.size(t.size - self.n))
 
-    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
-        return _along(a, axis, slice(size(self.n), None))
+    def meaning(self, a: np.ndarray, axis: int, sizes: Mapping[str, int]) -> np.ndarray:
+        return _along(a, axis, slice(self.n.evaluate(sizes), None))
 
     def read(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
         (i,) = indices

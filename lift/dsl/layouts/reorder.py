@@ -8,7 +8,7 @@ distinct banks. It is ``gather(stride(s))`` as one combinator: the same index fu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +39,8 @@ class ReorderStride(Layout):
         )
         return t
 
-    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
-        n, s = a.shape[axis], size(self.s)
+    def meaning(self, a: np.ndarray, axis: int, sizes: Mapping[str, int]) -> np.ndarray:
+        n, s = a.shape[axis], self.s.evaluate(sizes)
         positions = [(i % s) * (n // s) + i // s for i in range(n)]
         return np.take(a, positions, axis=axis)
 

@@ -7,7 +7,7 @@ writes its elements straight into their places in the destination, with no copy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +46,8 @@ class Split(Layout):
         )
         return ArrayType(ArrayType(t.elem, self.n), check.size(t.size // self.n))
 
-    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
-        k = size(self.n)
+    def meaning(self, a: np.ndarray, axis: int, sizes: Mapping[str, int]) -> np.ndarray:
+        k = self.n.evaluate(sizes)
         return a.reshape(a.shape[:axis] + (a.shape[axis] // k, k) + a.shape[axis + 1 :])
 
     def read(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
@@ -76,7 +76,7 @@ class Join(Layout):
         rows = check.array(t.elem, "join", f"join: expected an array of arrays, found {t}")
         return ArrayType(rows.elem, check.size(rows.size * t.size))
 
-    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
+    def meaning(self, a: np.ndarray, axis: int, sizes: Mapping[str, int]) -> np.ndarray:
         return a.reshape(a.shape[:axis] + (-1,) + a.shape[axis + 2 :])
 
     def read(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
@@ -112,7 +112,7 @@ class Transpose(Layout):
         rows = check.array(t.elem, "transpose", f"transpose: expected a 2-D array [[a]m]n, found {t}")
         return ArrayType(ArrayType(rows.elem, t.size), rows.size)
 
-    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
+    def meaning(self, a: np.ndarray, axis: int, sizes: Mapping[str, int]) -> np.ndarray:
         return np.swapaxes(a, axis, axis + 1)
 
     def read(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
@@ -150,8 +150,8 @@ class Slide(Layout):
         )
         return ArrayType(ArrayType(t.elem, self.size), check.size((t.size - self.size) // self.step + 1))
 
-    def meaning(self, a: np.ndarray, axis: int, size: Callable[[ArithExpr], int]) -> np.ndarray:
-        width, step = size(self.size), size(self.step)
+    def meaning(self, a: np.ndarray, axis: int, sizes: Mapping[str, int]) -> np.ndarray:
+        width, step = self.size.evaluate(sizes), self.step.evaluate(sizes)
         windows = sliding_window_view(a, width, axis=axis)
         windows = windows[(slice(None),) * axis + (slice(None, None, step),)]
         return np.moveaxis(windows, -1, axis + 1)
