@@ -63,6 +63,7 @@ __all__ = [
     "as_fundecl",
     "computes",
     "fresh_name",
+    "map_children",
     "map_labels",
     "name_maps",
     "output_space",
@@ -656,6 +657,7 @@ from lift.dsl.layouts.permute import Gather, Scatter  # noqa: E402
 from lift.dsl.layouts.shape import Join, Slide, Split, Transpose  # noqa: E402
 from lift.dsl.traversal import (  # noqa: E402
     computes,
+    map_children,
     map_labels,
     name_maps,
     output_space,

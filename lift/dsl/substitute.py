@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from lift.dsl.ir import Expr, Fun, Lambda, Node, Param, fresh_name, names_in
+from lift.dsl.traversal import map_children
 
 __all__ = [
     "alpha_equal",
@@ -155,19 +156,8 @@ def alpha_normalize(node: N) -> N:
                 inner[p.name] = next_name()
                 params.append(Param(inner[p.name], p.type))
             return n.replace(params=tuple(params), body=norm(n.body, inner))
-        changes: dict[str, Any] = {}
-        for name, value in n.fields().items():
-            if isinstance(n, Lambda) and name == "params":
-                continue  # the root program's parameters keep their names
-            if isinstance(value, Node):
-                new = norm(value, env)
-                if new is not value:
-                    changes[name] = new
-            elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
-                new_t = tuple(norm(v, env) if isinstance(v, Node) else v for v in value)
-                if any(a is not b for a, b in zip(new_t, value)):
-                    changes[name] = new_t
-        return n.replace(**changes) if changes else n
+        # the root program's parameters keep their names
+        return map_children(n, lambda child: norm(child, env), keep=("params",) if isinstance(n, Lambda) else ())
 
     return norm(node, {})  # type: ignore[return-value]
 

@@ -9,13 +9,14 @@ works as before). Every function reads nodes through their generic interface (``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from lift.dsl.ir import FunCall, FunDecl, Id, Iterate, Lambda, Map, Node, Reduce, ToMem, UserFun
 
 __all__ = [
     "computes",
+    "map_children",
     "map_labels",
     "name_maps",
     "output_space",
@@ -35,19 +36,27 @@ def walk(node: Node) -> Iterator[Node]:
         stack.extend(reversed(list(n.children())))
 
 
-def transform(node: Node, fn: Callable[[Node], Node | None]) -> Node:
-    """Rebuild the tree bottom-up; ``fn(n)`` may return a replacement for each rebuilt node (or ``None``)."""
+def map_children(node: Node, fn: Callable[[Node], Node], *, keep: Collection[str] = ()) -> Node:
+    """``node`` rebuilt from its class and its fields with ``fn`` applied to every child node (in a field, or in a
+    tuple field), except in the fields named in ``keep``; ``node`` itself when no child changed."""
     changes: dict[str, Any] = {}
     for name, value in node.fields().items():
+        if name in keep:
+            continue
         if isinstance(value, Node):
-            new = transform(value, fn)
+            new = fn(value)
             if new is not value:
                 changes[name] = new
         elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
-            new_t = tuple(transform(v, fn) if isinstance(v, Node) else v for v in value)
+            new_t = tuple(fn(v) if isinstance(v, Node) else v for v in value)
             if any(a is not b for a, b in zip(new_t, value)):
                 changes[name] = new_t
-    rebuilt = node.replace(**changes) if changes else node
+    return node.replace(**changes) if changes else node
+
+
+def transform(node: Node, fn: Callable[[Node], Node | None]) -> Node:
+    """Rebuild the tree bottom-up; ``fn(n)`` may return a replacement for each rebuilt node (or ``None``)."""
+    rebuilt = map_children(node, lambda child: transform(child, fn))
     out = fn(rebuilt)
     return rebuilt if out is None else out
 
