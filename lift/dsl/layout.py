@@ -112,6 +112,12 @@ class Layout(FunDecl):
         """How a user writes it."""
         raise NotImplementedError
 
+    def kept(self, indices: list[ArithExpr], t: ArrayType) -> tuple[ArithExpr, ArithExpr] | None:
+        """For a layout that keeps only some of its argument (``take``, ``drop``), written through: the range
+        ``[lo, hi)`` of the argument's outermost index whose elements are written (the others are computed and
+        dropped); ``None``: every element is written."""
+        return None
+
     def write(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
         """Where in the result the argument's element at leading ``indices`` goes (``writes`` of them): the view
         a computation writes through. Defined by the layouts with ``writes > 0``."""

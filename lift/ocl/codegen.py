@@ -52,6 +52,8 @@ from lift.ocl.plan import (
     Declare,
     Field,
     For,
+    Guard,
+    Guarded,
     Load,
     Loop,
     Pack,
@@ -380,6 +382,9 @@ class _Generator:
     def store(self, dest: v.View, value: Value, t: DataType) -> None:
         """``dest = value`` for a scalar or tuple ``t`` (tuples component by component)."""
         target = dest.access([])
+        guards: tuple[Guard, ...] = ()
+        while isinstance(target, Guarded):  # a place only some of whose elements are kept (take, drop)
+            guards, target = (*guards, target.guard), target.target
         if isinstance(target, Pack):
             assert isinstance(t, TupleType)
             if isinstance(value, Pack):
@@ -399,8 +404,8 @@ class _Generator:
                 )
             if target.buffer.role == "input":
                 raise LiftInternalError(f"a write to the input {target.buffer.name}")
-            self.emit(Store(target.buffer, target.index, value))
-        elif isinstance(target, (Variable, Field)):
+            self.emit(Store(target.buffer, target.index, value, Guard.merged(guards)))
+        elif isinstance(target, (Variable, Field)) and not guards:
             self.emit(Set(target, value))
         else:
             raise LiftInternalError(f"{self.name}: a computation's destination is not memory or a variable: {target}")

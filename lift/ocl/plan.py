@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from lift.dsl.levels import Level
-from lift.types.arith import ArithExpr, Var, is_nonneg
+from lift.types.arith import ArithExpr, Cst, Var, is_nonneg, maximum, minimum
 from lift.types.data import DataType, ScalarType, TupleType
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Field",
     "For",
     "Guard",
+    "Guarded",
     "Index",
     "Load",
     "Loop",
@@ -86,6 +87,21 @@ class Guard:
 
     def map(self, fn: Callable[[ArithExpr], ArithExpr]) -> Guard:
         return Guard(fn(self.value), fn(self.lo), fn(self.hi))
+
+    @staticmethod
+    def merged(guards: tuple[Guard, ...]) -> tuple[Guard, ...]:
+        """The same conditions with guards on values that differ by a constant folded into one (``1 <= i`` and
+        ``0 <= i - 1 < 7`` become ``1 <= i < 8``)."""
+        out: list[Guard] = []
+        for g in guards:
+            for k, h in enumerate(out):
+                shift = g.value - h.value
+                if isinstance(shift, Cst):  # lo <= h.value + shift < hi
+                    out[k] = Guard(h.value, maximum(h.lo, g.lo - shift), minimum(h.hi, g.hi - shift))
+                    break
+            else:
+                out.append(g)
+        return tuple(out)
 
     def tests(self) -> list[tuple[ArithExpr, str, ArithExpr]]:
         """The comparisons the guard needs (``lo <= value``, ``value < hi``), leaving out those that always
@@ -203,6 +219,17 @@ class Select(Value):
 
 
 @dataclass(frozen=True)
+class Guarded(Value):
+    """A place that is written only where ``guard`` holds (only as the target of a store: see
+    :class:`lift.ocl.views.LayoutWriteView`)."""
+
+    guard: Guard
+    """When the place is written."""
+    target: Value
+    """The place."""
+
+
+@dataclass(frozen=True)
 class Pack(Value):
     """A tuple assembled from its components."""
 
@@ -273,7 +300,8 @@ class Declare(Stmt):
 
 @dataclass(frozen=True)
 class Store(Stmt):
-    """``buffer[index] = value``."""
+    """``buffer[index] = value``, only where every guard holds (a result cropped by ``take``/``drop`` keeps
+    some of the elements computed)."""
 
     buffer: Buffer
     """The buffer written."""
@@ -281,6 +309,8 @@ class Store(Stmt):
     """The element index."""
     value: Value
     """The value stored."""
+    guards: tuple[Guard, ...] = ()
+    """Conditions under which the store happens (none: always)."""
     accesses: tuple[Access, ...] = field(default=(), compare=False)
     """The write, and the reads ``value`` makes."""
 
@@ -389,7 +419,7 @@ def accesses_of(stmt: Stmt, loops: tuple[Loop, ...]) -> tuple[Access, ...]:
 
     if isinstance(stmt, Store):
         reads(stmt.value, ())
-        found.append(Access(stmt.buffer, True, stmt.index, (), loops))
+        found.append(Access(stmt.buffer, True, stmt.index, stmt.guards, loops))
     elif isinstance(stmt, Set):
         reads(stmt.value, ())
     elif isinstance(stmt, Declare):
@@ -433,7 +463,8 @@ def map_indices(stmt: Stmt, fn: Callable[[ArithExpr], ArithExpr]) -> Stmt:
     if isinstance(stmt, Block):
         return Block(tuple(map_indices(s, fn) for s in stmt.stmts))
     if isinstance(stmt, Store):
-        return replace(stmt, index=fn(stmt.index), value=value(stmt.value))
+        guards = tuple(g.map(fn) for g in stmt.guards)
+        return replace(stmt, index=fn(stmt.index), value=value(stmt.value), guards=guards)
     if isinstance(stmt, Set):
         return replace(stmt, target=value(stmt.target), value=value(stmt.value))
     if isinstance(stmt, Declare):

@@ -102,7 +102,12 @@ class Printer:
                 init = f" = {self.value(s.init)}" if s.init is not None else ""
                 out.append(f"{pad}{qualifier}{type_name} {s.name}{size}{init};")
             elif isinstance(s, Store):
-                out.append(f"{pad}{s.buffer.name}[{self.index(s.index)}] = {self.value(s.value)};")
+                store = f"{s.buffer.name}[{self.index(s.index)}] = {self.value(s.value)};"
+                tests = [t for g in s.guards for t in g.tests()]
+                if tests:
+                    condition = " && ".join(f"{self.index(a)} {op} {self.index(b)}" for a, op, b in tests)
+                    store = f"if ({condition}) {store}"
+                out.append(f"{pad}{store}")
             elif isinstance(s, Set):
                 out.append(f"{pad}{self.value(s.target)} = {self.value(s.value)};")
             elif isinstance(s, For):

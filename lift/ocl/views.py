@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from lift.dsl.layout import Layout
 from lift.errors import LiftError
-from lift.ocl.plan import Buffer, Field, Guard, Load, Pack, Select, Value
+from lift.ocl.plan import Buffer, Field, Guard, Guarded, Load, Pack, Select, Value
 from lift.types.arith import ArithExpr, Cst, maximum, minimum
 from lift.types.data import ArrayType, DataType, TupleType, scalar_count
 
@@ -244,7 +244,12 @@ class LayoutWriteView(View):
 
     def access(self, path: Sequence[Step]) -> Value:
         head, rest = _split_path(path, self.layout.spelling, self.layout.writes)
-        return self.inner.access([*self.layout.write(head, self.type), *rest])
+        target = self.inner.access([*self.layout.write(head, self.type), *rest])
+        guard = self.layout.kept(head, self.type)
+        if guard is None:
+            return target
+        lo, hi = guard
+        return Guarded(Guard(head[0], lo, hi), target)
 
 
 @dataclass(frozen=True)

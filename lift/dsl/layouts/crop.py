@@ -51,6 +51,14 @@ class Take(Layout):
     def show(self) -> str:
         return f"take({self.n})"
 
+    writes = 1
+
+    def write(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
+        return indices
+
+    def kept(self, indices: list[ArithExpr], t: ArrayType) -> tuple[ArithExpr, ArithExpr] | None:
+        return (Cst(0), self.n)
+
     @classmethod
     def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> Take | None:
         return Take(Cst(choose(range(1, int(t.size) + 1))))
@@ -82,6 +90,15 @@ class Drop(Layout):
 
     def show(self) -> str:
         return f"drop({self.n})"
+
+    writes = 1
+
+    def write(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
+        (i,) = indices
+        return [i - self.n]
+
+    def kept(self, indices: list[ArithExpr], t: ArrayType) -> tuple[ArithExpr, ArithExpr] | None:
+        return (self.n, t.size)
 
     @classmethod
     def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> Drop | None:
