@@ -15,8 +15,6 @@ function combines halves in ``log2(n)`` vectorised steps. ``reduce_seq`` of anyt
 from __future__ import annotations
 
 import ast
-import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,7 +34,6 @@ from lift.dsl.ir import (
     Lambda,
     Literal,
     Map,
-    Pad,
     Param,
     Reduce,
     ToMem,
@@ -44,23 +41,17 @@ from lift.dsl.ir import (
     Zip,
 )
 from lift.dsl.layout import Layout
+from lift.dsl.limits import MEMORY_LIMIT_BYTES as MEMORY_LIMIT_BYTES  # documented here too
+from lift.dsl.limits import check_allocation, fitting
 from lift.dsl.source import Source
 from lift.dsl.userfun_syntax import parse_python
-from lift.errors import LiftLimitError, LiftTypeError, LiftValueError
+from lift.errors import LiftLimitError, LiftTypeError
 from lift.types.arith import ArithExpr
 from lift.types.data import ScalarType, TupleType
 
 __all__ = ["interpret"]
 
 Value = np.ndarray | tuple["Value", ...]
-
-
-def _default_memory_limit() -> int:
-    try:
-        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        physical = 16 * 2**30
-    return max(physical, 2**30) // 2
 
 
 def interpret(prog: Fun, *arrays: Any) -> Any:
@@ -104,35 +95,12 @@ def _materialise(result: Value) -> Any:
         # inputs are read-only views, so every view of one is too; a writable view of a computed value is
         # copied only when another component of the result shares its memory
         if not out.flags.writeable or any(np.may_share_memory(out, b) for b in done):
-            _check_allocation(out.shape, out.dtype.itemsize, "the result")
+            check_allocation(out.shape, out.dtype.itemsize, "the result")
             out = out.copy()
         done.append(out)
         return out
 
     return _leafmap(result, own)
-
-
-MEMORY_LIMIT_BYTES: int = _default_memory_limit()
-"""The largest array the interpreter allocates: half the host's physical memory (8 GiB when it cannot be
-read). A bigger intermediate raises ``LiftLimitError`` with its size before numpy tries to allocate it."""
-
-
-def _check_allocation(shape: tuple[int, ...], bytes_per_element: int, what: str) -> None:
-    """Refuse, with the numbers, an array over :data:`MEMORY_LIMIT_BYTES` before it is allocated."""
-    count = 1
-    for n in shape:
-        count *= int(n)  # Python integers: the product cannot overflow
-    nbytes = count * bytes_per_element
-    if nbytes > MEMORY_LIMIT_BYTES:
-        raise LiftLimitError(
-            f"interpret: {what} would allocate {nbytes} bytes ({_gib(nbytes)}, shape {tuple(shape)}), beyond the "
-            f"interpreter's limit of {MEMORY_LIMIT_BYTES} bytes ({_gib(MEMORY_LIMIT_BYTES)}, half the host's "
-            "memory: lift.dsl.interpret.MEMORY_LIMIT_BYTES); use smaller sizes"
-        )
-
-
-def _gib(nbytes: int) -> str:
-    return f"{nbytes / 2**30:.1f} GiB"
 
 
 def _show_sizes(sizes: Mapping[str, int]) -> str:
@@ -305,7 +273,7 @@ class _Interpreter:
                 args = list(args[0])
             # the arguments broadcast against each other (batch axes of size 1): the result may be far larger
             shape = np.broadcast_shapes(*(leaf.shape for arg in args for leaf in _leaves(arg)))
-            _check_allocation(shape, _bytes_of(f.result_type), f"user function {f.name}")
+            check_allocation(shape, _bytes_of(f.result_type), f"user function {f.name}")
             return f.translated.evaluate(*args)  # type: ignore[no-any-return,unused-ignore]
         if isinstance(f, Zip):
             return tuple(args)
@@ -334,20 +302,6 @@ class _Interpreter:
         if isinstance(f, Layout):
             layout = f
             return _leafmap(v, lambda a: layout.meaning(a, d, self.sizes))
-        if isinstance(f, Pad):
-            left, right = self.size(f.left), self.size(f.right)
-
-            def padded(a: np.ndarray) -> np.ndarray:
-                widths = [(0, 0)] * a.ndim
-                widths[d] = (left, right)
-                grown = a.shape[:d] + (a.shape[d] + left + right,) + a.shape[d + 1 :]
-                _check_allocation(grown, a.dtype.itemsize, f"pad({left}, {right}, ...)")
-                if f.value is None:
-                    return np.pad(a, widths, mode="edge")
-                fill = _fitting(f.value.value, a.dtype, f"pad({left}, {right}, {f.value.value!r})")
-                return np.pad(a, widths, mode="constant", constant_values=fill)
-
-            return _leafmap(v, padded)
         raise LiftTypeError(f"interpret: unknown function node {type(f).__name__}")
 
     def reduce(self, f: Reduce, v: Value, n: int, env: Mapping[str, _Bound], depth: int) -> Value:
@@ -390,24 +344,7 @@ def _constant(value: Any, t: Any, depth: int) -> Value:
     if isinstance(t, TupleType):
         return tuple(_constant(v, et, depth) for v, et in zip(value, t.elems))
     assert isinstance(t, ScalarType)
-    return np.full((1,) * depth, _fitting(value, t.dtype, f"the literal {value!r}"), dtype=t.dtype)
-
-
-def _fitting(value: Any, dtype: np.dtype[Any], where: str) -> Any:
-    """``value`` when ``dtype`` can hold it; a literal beyond the type's range is refused (NaN and infinities
-    are values of a float type, a finite float that would round to infinity is not)."""
-    if dtype.kind in "iu" and not isinstance(value, bool):
-        info = np.iinfo(dtype)
-        if not info.min <= value <= info.max:
-            raise LiftValueError(
-                f"interpret: {where} does not fit {dtype} (range {info.min} .. {info.max}); use a smaller value "
-                "or a wider type (i64)"
-            )
-    if dtype.kind == "f" and math.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
-        raise LiftValueError(
-            f"interpret: {where} is beyond the largest {dtype} ({np.finfo(dtype).max}); use a smaller value or f64"
-        )
-    return value
+    return np.full((1,) * depth, fitting(value, t.dtype, f"the literal {value!r}"), dtype=t.dtype)
 
 
 def _leaves(v: Any) -> list[np.ndarray]:

@@ -437,21 +437,6 @@ class Reduce(FunDecl):
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class Pad(FunDecl):
-    """``pad(left, right, value)`` : ``[a]m → [a]left+m+right``; ``value="clamp"`` repeats the edge element."""
-
-    left: ArithExpr
-    """Elements added before."""
-    right: ArithExpr
-    """Elements added after."""
-    value: Literal | None
-    """The scalar filling the new elements (of any shape), or ``None`` to clamp (repeat the edge)."""
-
-    def __repr__(self) -> str:
-        return f"Pad({self.left}, {self.right}, {self.value!r})"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
 class Zip(FunDecl):
     """``zip(a, b, …)`` : ``[a]n, [b]n, … → [(a, b, …)]n``."""
 
@@ -653,6 +638,7 @@ def size_arg(n: object, where: str, *, positive: bool = True) -> ArithExpr:
 # `from lift.dsl.ir import walk` keeps working (program_depth and walk are also used above, at call time).
 # The shape-changing layout combinators are declared, each once, with their rules (lift.dsl.layouts.shape); they
 # are IR nodes like the others, so they are imported here, after everything they build on is defined.
+from lift.dsl.layouts.padding import Pad  # noqa: E402
 from lift.dsl.layouts.permute import Gather, Scatter  # noqa: E402
 from lift.dsl.layouts.shape import Join, Slide, Split, Transpose  # noqa: E402
 from lift.dsl.traversal import (  # noqa: E402

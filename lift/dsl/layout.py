@@ -112,6 +112,11 @@ class Layout(FunDecl):
         """How a user writes it."""
         raise NotImplementedError
 
+    def fill(self, indices: list[ArithExpr], t: ArrayType) -> tuple[ArithExpr, ArithExpr, ArithExpr, Literal] | None:
+        """For a layout that adds constant elements (``pad``): ``(value, lo, hi, constant)``, the argument read
+        only where ``lo <= value < hi`` and the constant elsewhere; ``None``: every element is the argument's."""
+        return None
+
     def kept(self, indices: list[ArithExpr], t: ArrayType) -> tuple[ArithExpr, ArithExpr] | None:
         """For a layout that keeps only some of its argument (``take``, ``drop``), written through: the range
         ``[lo, hi)`` of the argument's outermost index whose elements are written (the others are computed and

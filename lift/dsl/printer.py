@@ -23,7 +23,6 @@ from lift.dsl.ir import (
     Literal,
     Map,
     Node,
-    Pad,
     Param,
     Reduce,
     ToMem,
@@ -109,9 +108,6 @@ def _fun(f: FunDecl, callee: bool = False) -> str:
         return f"{f.short_name()}({_fun(f.f)}, {_expr(f.init)})"
     if isinstance(f, Layout):
         return f.show()
-    if isinstance(f, Pad):
-        value = "'clamp'" if f.value is None else _literal(f.value)
-        return f"pad({f.left}, {f.right}, {value})"
     if isinstance(f, Zip):
         return "zip"
     if isinstance(f, Get):

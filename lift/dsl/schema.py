@@ -416,7 +416,6 @@ SCHEMA: dict[str, NodeSpec] = {
         name=None,
     ),
     "Reduce": _spec("fun", _checked(ir.Reduce), {"f": FUN, "init": EXPR, "seq": boolean}, seq=False),
-    "Pad": _spec("fun", _checked(ir.Pad), {"left": _size(0), "right": _size(0), "value": optional(_LITERAL)}),
     "Zip": _spec("fun", _checked(ir.Zip), {"n": integer(2, MAX_COUNT)}),
     "Get": _spec("fun", _checked(ir.Get), {"i": _COUNT}),
     "Iterate": _spec("fun", _checked(ir.Iterate), {"k": integer(0, MAX_ITERATIONS), "f": FUN}),
@@ -457,7 +456,7 @@ SCHEMA.update(
 )
 
 # Every layout combinator (lift.dsl.layout), from its fields: size arguments unless its schema says otherwise
-_LAYOUT_FIELDS = {"size": _size(1), "index": INDEX}
+_LAYOUT_FIELDS = {"size": _size(1), "index": INDEX, "count": _size(0), "fill": optional(_LITERAL)}
 SCHEMA.update(
     {
         cls.__name__: _spec(

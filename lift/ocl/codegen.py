@@ -28,7 +28,6 @@ from lift.dsl.ir import (
     Literal,
     Map,
     Node,
-    Pad,
     Param,
     Reduce,
     ToMem,
@@ -292,9 +291,6 @@ class _Generator:
         assert isinstance(t, ArrayType), f"{f} on {t}"
         if isinstance(f, Layout):
             return v.LayoutView(a, f, t)
-        if isinstance(f, Pad):
-            value = None if f.value is None else self.literal(f.value)
-            return v.PadView(a, f.left, t.size, value)
         if isinstance(f, Map):
             elem_t = t.elem
             return v.FunView(a, lambda x, g=f.f, et=elem_t: self.view(g, [x], [et], None))  # type: ignore[misc]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from lift.dsl.bind import bind_arguments, check_sizes
-from lift.dsl.ir import Fun, Map, Node, Pad, Stride, transform, walk
+from lift.dsl.ir import Fun, Map, Node, Stride, transform, walk
 from lift.dsl.layout import Layout
 from lift.dsl.source import Source
 from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
@@ -49,8 +49,6 @@ def specialise(prog: Fun, sizes: AbcMapping[str, int]) -> Fun:
     def node(n: Node) -> Node | None:
         if isinstance(n, (Layout, Source)):
             return n.with_sizes(subs)
-        if isinstance(n, Pad):
-            return n.replace(left=subs(n.left), right=subs(n.right))
         if isinstance(n, Stride):
             return Stride(subs(n.s))
         return None

@@ -17,9 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lift.dsl.layout import Layout
+from lift.dsl.layouts.padding import scalar_of
+from lift.dsl.userfun_syntax import c_literal
 from lift.errors import LiftError
-from lift.ocl.plan import Buffer, Field, Guard, Guarded, Load, Pack, Select, Value
-from lift.types.arith import ArithExpr, Cst, maximum, minimum
+from lift.ocl.plan import Buffer, Constant, Field, Guard, Guarded, Load, Pack, Select, Value
+from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType, DataType, TupleType, scalar_count
 
 __all__ = [
@@ -176,29 +178,6 @@ class UnzipView(View):
 
 
 @dataclass(frozen=True)
-class PadView(View):
-    """``pad(left, right, value)``: ``[i, …]`` ↦ ``[i - left, …]`` inside, the value (or the clamped edge) outside."""
-
-    inner: View
-    """The padded array."""
-    left: ArithExpr
-    """Elements added before."""
-    size: ArithExpr
-    """The size of the padded array (before padding)."""
-    value: Value | None
-    """The padding constant, or ``None`` to clamp."""
-
-    def access(self, path: Sequence[Step]) -> Value:
-        (i,), rest = _split_path(path, "pad")
-        shifted = i - self.left
-        if self.value is None:
-            return self.inner.access([maximum(0, minimum(shifted, self.size - 1)), *rest])
-        inside = self.inner.access([shifted, *rest])
-        guard = Guard(i, self.left, self.left + self.size)
-        return Select(guard, inside, self.value) if guard.tests() else inside
-
-
-@dataclass(frozen=True)
 class SourceView(View):
     """An array every element of which is known statically (:class:`~lift.dsl.source.Source`): nothing is
     stored; an access is the element's value."""
@@ -227,7 +206,17 @@ class LayoutView(View):
 
     def access(self, path: Sequence[Step]) -> Value:
         head, rest = _split_path(path, self.layout.spelling, self.layout.consumes)
-        return self.inner.access([*self.layout.read(head, self.type), *rest])
+        inside = self.inner.access([*self.layout.read(head, self.type), *rest])
+        fill = self.layout.fill(head, self.type)
+        if fill is None:
+            return inside
+        value, lo, hi, constant = fill
+        guard = Guard(value, lo, hi)
+        if not guard.tests():
+            return inside
+        scalar = scalar_of(self.type)
+        assert scalar is not None and not isinstance(constant.value, tuple)
+        return Select(guard, inside, Constant(c_literal(constant.value, scalar), scalar))
 
 
 @dataclass(frozen=True)

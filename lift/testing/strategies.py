@@ -79,7 +79,15 @@ COMBINATORS: tuple[str, ...] = (
 )
 """The combinators ``programs(combinators=...)`` chooses from (``get`` comes with ``zip``)."""
 
-_OWN_STAGES = ("split", "join", "slide", "transpose", "gather", "scatter")  # layouts with a stage of their own here
+_OWN_STAGES = (
+    "split",
+    "join",
+    "slide",
+    "transpose",
+    "gather",
+    "scatter",
+    "pad",
+)  # layouts with a stage of their own here
 
 MAX_MAGNITUDE = 2**20
 """No intermediate value exceeds this in absolute value: float32 represents every integer up to 2**24."""

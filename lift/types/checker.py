@@ -23,7 +23,6 @@ from lift.dsl.ir import (
     Lambda,
     Literal,
     Map,
-    Pad,
     Param,
     Reduce,
     ToMem,
@@ -298,14 +297,6 @@ class _Checker:
             return f.replace(f=elem_f), ArrayType(b, arr.size)
         if isinstance(f, Reduce):
             return self.reduce(f, arr, env)
-        if isinstance(f, Pad):
-            value = None
-            if f.value is not None:
-                scalar = _scalar_of(arr.elem)
-                if scalar is None:
-                    raise LiftTypeError(f"{name}: a constant can only pad arrays of scalars, found {arr}")
-                value = self.literal(f.value, scalar, name)
-            return Pad(f.left, f.right, value), ArrayType(arr.elem, self.size(f.left + arr.size + f.right))
         raise LiftTypeError(f"unknown function node {type(f).__name__}")
 
     def array(self, t: DataType, name: str, message: str | None = None) -> ArrayType:
@@ -397,8 +388,6 @@ def _static_sizes(f: FunDecl | Source) -> list[ArithExpr]:
         return list(f.sizes())
     if isinstance(f, Source):
         return f.sizes()
-    if isinstance(f, Pad):
-        return [f.left, f.right]
     return []
 
 

@@ -2,6 +2,7 @@
 package registers them."""
 
 from lift.dsl.layouts.crop import Drop, Take, drop, take
+from lift.dsl.layouts.padding import Pad
 from lift.dsl.layouts.permute import Gather, Scatter
 from lift.dsl.layouts.reorder import ReorderStride, reorder_stride
 from lift.dsl.layouts.shape import Join, Slide, Split, Transpose
@@ -10,6 +11,7 @@ __all__ = [
     "Drop",
     "Gather",
     "Join",
+    "Pad",
     "ReorderStride",
     "Scatter",
     "Slide",
