@@ -18,6 +18,7 @@ from lift.ocl.plan import (
     Declare,
     Field,
     For,
+    Guard,
     Index,
     Load,
     Pack,
@@ -65,6 +66,11 @@ class Printer:
     def index(self, e: ArithExpr) -> str:
         return c_index(e, self.minmax_type)
 
+    def condition(self, guards: tuple[Guard, ...]) -> str:
+        """The C test that every guard holds (empty when each always does)."""
+        tests = [t for g in guards for t in g.tests()]
+        return " && ".join(f"{self.index(a)} {op} {self.index(b)}" for a, op, b in tests)
+
     def value(self, v: Value) -> str:
         if isinstance(v, Constant):
             return v.text
@@ -75,10 +81,9 @@ class Printer:
         if isinstance(v, Call):
             return f"{v.function}({', '.join(self.value(a) for a in v.args)})"
         if isinstance(v, Select):
-            tests = v.guard.tests()
-            if not tests:
+            condition = self.condition((v.guard,))
+            if not condition:
                 return self.value(v.inside)
-            condition = " && ".join(f"{self.index(a)} {op} {self.index(b)}" for a, op, b in tests)
             return f"({condition} ? {self.value(v.inside)} : {self.value(v.outside)})"
         if isinstance(v, Pack):
             return f"({c_type(v.type)}){{{', '.join(self.value(p) for p in v.parts)}}}"
@@ -103,9 +108,8 @@ class Printer:
                 out.append(f"{pad}{qualifier}{type_name} {s.name}{size}{init};")
             elif isinstance(s, Store):
                 store = f"{s.buffer.name}[{self.index(s.index)}] = {self.value(s.value)};"
-                tests = [t for g in s.guards for t in g.tests()]
-                if tests:
-                    condition = " && ".join(f"{self.index(a)} {op} {self.index(b)}" for a, op, b in tests)
+                condition = self.condition(s.guards)
+                if condition:
                     store = f"if ({condition}) {store}"
                 out.append(f"{pad}{store}")
             elif isinstance(s, Set):
