@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from lift.dsl.ir import FunDecl, Literal
-from lift.types.arith import ArithExpr
+from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.data import ArrayType, DataType
 from lift.types.smt import Constraint
 
@@ -63,6 +63,11 @@ LAYOUTS: dict[str, type[Layout]] = {}
 """Every layout combinator, by its spelling (filled as the classes are defined; never changed afterwards)."""
 
 _RULES = ("result", "meaning", "read", "show")
+
+
+def parenthesised(e: ArithExpr) -> str:
+    """``e`` as it reads inside a larger formula in a message: bare when it is a name or a number."""
+    return str(e) if isinstance(e, (Cst, Var)) else f"({e})"
 
 
 class Layout(FunDecl):

@@ -446,23 +446,29 @@ SCHEMA: dict[str, NodeSpec] = {
 }
 """Every class a program document may contain, by name."""
 
-# Every source (lift.dsl.source), from the kinds of its fields
-_SOURCE_FIELDS = {"literal": _LITERAL, "type": TYPE, "size": SIZE}
+# Every source (lift.dsl.source) and layout combinator (lift.dsl.layout), from the kinds of its fields
+_FIELD_KINDS: dict[str, Decoder] = {
+    "size": _size(1),
+    "count": _size(0),
+    "index": INDEX,
+    "literal": _LITERAL,
+    "fill": optional(_LITERAL),
+    "type": TYPE,
+}
 SCHEMA.update(
     {
-        cls.__name__: _spec("expr", _checked(cls), {k: _SOURCE_FIELDS[kind] for k, kind in cls.schema.items()})
+        cls.__name__: _spec("expr", _checked(cls), {k: _FIELD_KINDS[kind] for k, kind in cls.schema.items()})
         for cls in SOURCES.values()
     }
 )
 
-# Every layout combinator (lift.dsl.layout), from its fields: size arguments unless its schema says otherwise
-_LAYOUT_FIELDS = {"size": _size(1), "index": INDEX, "count": _size(0), "fill": optional(_LITERAL)}
+# (a layout's fields are size arguments unless its schema says otherwise)
 SCHEMA.update(
     {
         cls.__name__: _spec(
             "fun",
             _checked(cls),
-            {f.name: _LAYOUT_FIELDS[cls.schema.get(f.name, "size")] for f in dataclasses.fields(cls)},  # type: ignore[arg-type]
+            {f.name: _FIELD_KINDS[cls.schema.get(f.name, "size")] for f in dataclasses.fields(cls)},  # type: ignore[arg-type]
         )
         for cls in LAYOUTS.values()
     }

@@ -17,12 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lift.dsl.layout import Layout
-from lift.dsl.layouts.padding import scalar_of
 from lift.dsl.userfun_syntax import c_literal
 from lift.errors import LiftError
 from lift.ocl.plan import Buffer, Constant, Field, Guard, Guarded, Load, Pack, Select, Value
 from lift.types.arith import ArithExpr, Cst
-from lift.types.data import ArrayType, DataType, TupleType, scalar_count
+from lift.types.data import ArrayType, DataType, TupleType, scalar_count, scalar_of
 
 __all__ = [
     "Buffer",

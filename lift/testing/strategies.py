@@ -79,7 +79,7 @@ COMBINATORS: tuple[str, ...] = (
 )
 """The combinators ``programs(combinators=...)`` chooses from (``get`` comes with ``zip``)."""
 
-_OWN_STAGES = (
+OWN_STAGE_LAYOUTS = (
     "split",
     "join",
     "slide",
@@ -97,7 +97,7 @@ MAX_RANK = 4
 """No intermediate array has more dimensions."""
 _DIMS = (4, 6, 8, 2, 3, 12, 16, 1, 5, 7)  # the first (simplest) is where Hypothesis shrinks to
 STAGES: tuple[str, ...] = (
-    *(c for c in COMBINATORS if c not in LAYOUTS or c in _OWN_STAGES),
+    *(c for c in COMBINATORS if c not in LAYOUTS or c in OWN_STAGE_LAYOUTS),
     "layout",
     "cartesian",
     "reduce_rows",

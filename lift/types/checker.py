@@ -33,7 +33,7 @@ from lift.dsl.ir import (
 from lift.dsl.layout import Layout
 from lift.dsl.source import Source
 from lift.errors import LiftLimitError, LiftTypeError
-from lift.types.arith import ArithExpr, Cst, Facts, FloorDiv, Mod, Simplifier, Var, is_positive
+from lift.types.arith import ArithExpr, Cst, Facts, FloorDiv, Mod, Simplifier, is_positive
 from lift.types.data import (
     ArrayType,
     DataType,
@@ -405,10 +405,6 @@ def _check_size_variables(prog: Fun) -> None:
                     )
 
 
-def _paren(e: ArithExpr) -> str:
-    return str(e) if isinstance(e, (Cst, Var)) else f"({e})"
-
-
 def _first_scalar(t: DataType, kind: type) -> ScalarType | None:
     """The first scalar in ``t`` (through arrays and tuples) that is a float (``kind=float``) or an integer."""
     if isinstance(t, ScalarType):
@@ -421,12 +417,6 @@ def _first_scalar(t: DataType, kind: type) -> ScalarType | None:
             if found is not None:
                 return found
     return None
-
-
-def _scalar_of(t: DataType) -> ScalarType | None:
-    while isinstance(t, ArrayType):
-        t = t.elem
-    return t if isinstance(t, ScalarType) else None
 
 
 def _display(f: FunDecl | Source) -> str:

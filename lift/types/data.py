@@ -31,6 +31,7 @@ __all__ = [
     "i32",
     "i64",
     "scalar_count",
+    "scalar_of",
     "size",
 ]
 
@@ -241,6 +242,13 @@ def byte_count(t: DataType) -> ArithExpr:
         return total
     assert isinstance(t, ScalarType), t
     return Cst(t.dtype.itemsize)
+
+
+def scalar_of(t: DataType) -> ScalarType | None:
+    """The scalar type at the bottom of ``t``'s arrays (``None`` when it is a tuple)."""
+    while isinstance(t, ArrayType):
+        t = t.elem
+    return t if isinstance(t, ScalarType) else None
 
 
 def scalar_count(t: DataType, component: tuple[int, ...] = ()) -> ArithExpr:

@@ -18,7 +18,7 @@ from lift.dsl.layout import Layout, TypingContext
 from lift.dsl.limits import check_allocation, fitting
 from lift.errors import LiftTypeError
 from lift.types.arith import ArithExpr, maximum, minimum
-from lift.types.data import ArrayType, DataType, ScalarType
+from lift.types.data import ArrayType, DataType, scalar_of
 
 __all__ = ["Pad"]
 
@@ -75,10 +75,3 @@ class Pad(Layout):
 
     def __repr__(self) -> str:
         return f"Pad({self.left}, {self.right}, {self.value!r})"
-
-
-def scalar_of(t: DataType) -> ScalarType | None:
-    """The scalar type at the bottom of ``t``'s arrays (``None`` for tuples)."""
-    while isinstance(t, ArrayType):
-        t = t.elem
-    return t if isinstance(t, ScalarType) else None

@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from lift.dsl.ir import IndexFun, fresh_name
-from lift.dsl.layout import Layout, TypingContext
+from lift.dsl.layout import Layout, TypingContext, parenthesised
 from lift.types.arith import ArithExpr, Cst, Var, evaluate_array
 from lift.types.data import ArrayType, DataType
 from lift.types.smt import Constraint
@@ -38,7 +38,7 @@ class _Permutation(Layout, abstract=True):
                 Constraint(expr % divisor, "==", Cst(0)),
                 self.show(),
                 f"expected an array whose size is divisible by {divisor}, found {t}",
-                f"{_paren(expr)} % {_paren(divisor)} == 0",
+                f"{parenthesised(expr)} % {parenthesised(divisor)} == 0",
             )
         return t
 
@@ -58,10 +58,6 @@ class _Permutation(Layout, abstract=True):
     def with_sizes(self, fn: Callable[[ArithExpr], ArithExpr]) -> Layout:
         changes = {k: fn(v) if isinstance(v, ArithExpr) else v for k, v in self.idx.fields().items()}
         return dataclasses.replace(self, idx=type(self.idx)(**changes))  # type: ignore[type-var]
-
-
-def _paren(e: ArithExpr) -> str:
-    return str(e) if isinstance(e, (Cst, Var)) else f"({e})"
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -13,17 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from lift.dsl.layout import Layout, TypingContext
+from lift.dsl.layout import Layout, TypingContext, parenthesised
 from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType, DataType
 from lift.types.smt import Constraint
 
 __all__ = ["Join", "Slide", "Split", "Transpose"]
-
-
-def _paren(e: ArithExpr) -> str:
-    text = str(e)
-    return text if text.isidentifier() or text.isdigit() else f"({text})"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -42,7 +37,7 @@ class Split(Layout):
             Constraint(t.size % self.n, "==", Cst(0)),
             self.show(),
             f"expected an array whose size is divisible by {self.n}, found {t}",
-            f"{_paren(t.size)} % {_paren(self.n)} == 0",
+            f"{parenthesised(t.size)} % {parenthesised(self.n)} == 0",
         )
         return ArrayType(ArrayType(t.elem, self.n), check.size(t.size // self.n))
 

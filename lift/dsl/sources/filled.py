@@ -17,7 +17,7 @@ from lift.dsl.layout import TypingContext
 from lift.dsl.source import Source
 from lift.errors import LiftTypeError
 from lift.types.arith import ArithExpr
-from lift.types.data import ArrayType, DataType, ScalarType, sizes_of
+from lift.types.data import ArrayType, DataType, scalar_of, sizes_of
 
 __all__ = ["Filled", "value"]
 
@@ -37,30 +37,24 @@ class Filled(Source):
     schema: ClassVar[dict[str, str]] = {"fill": "literal", "shape": "type"}
 
     def result(self, check: TypingContext) -> DataType:
-        scalar = _scalar_of(self.shape)
+        scalar = scalar_of(self.shape)
         if not isinstance(self.shape, ArrayType) or scalar is None:
             raise LiftTypeError(f"{self.show()}: expected an array type of scalars, found {self.shape}")
         check.literal(self.fill, scalar, self.show())
         return self.shape
 
     def meaning(self, size: Callable[[ArithExpr], int]) -> np.ndarray:
-        scalar = _scalar_of(self.shape)
+        scalar = scalar_of(self.shape)
         assert scalar is not None
         dims = tuple(size(n) for n in sizes_of(self.shape))
         return np.full(dims, self.fill.value, dtype=scalar.dtype)
 
     def element(self, indices: list[ArithExpr]) -> Literal:
-        scalar = _scalar_of(self.shape)
+        scalar = scalar_of(self.shape)
         return Literal(self.fill.value, scalar, scalar)
 
     def show(self) -> str:
         return f"value({self.fill.value!r}, {self.shape})"
-
-
-def _scalar_of(t: DataType) -> ScalarType | None:
-    while isinstance(t, ArrayType):
-        t = t.elem
-    return t if isinstance(t, ScalarType) else None
 
 
 def value(x: float | int | bool, t: DataType) -> Filled:
