@@ -79,15 +79,8 @@ COMBINATORS: tuple[str, ...] = (
 )
 """The combinators ``programs(combinators=...)`` chooses from (``get`` comes with ``zip``)."""
 
-OWN_STAGE_LAYOUTS = (
-    "split",
-    "join",
-    "slide",
-    "transpose",
-    "gather",
-    "scatter",
-    "pad",
-)  # layouts with a stage of their own here
+OWN_STAGE_LAYOUTS: tuple[str, ...] = ("split", "join", "slide", "transpose", "gather", "scatter", "pad")
+"""The layout combinators with a stage of their own here; the others are drawn by their ``Layout.draw_for``."""
 
 MAX_MAGNITUDE = 2**20
 """No intermediate value exceeds this in absolute value: float32 represents every integer up to 2**24."""
