@@ -27,7 +27,7 @@ import z3
 from lift.dsl.bind import check_sizes
 from lift.dsl.ir import Fun
 from lift.dsl.levels import ALL_LEVELS, AddressSpace, Level
-from lift.errors import LiftError, LiftLimitError, MappingError
+from lift.errors import LiftError, LiftLimitError, LiftTypeError, MappingError
 from lift.solve.backend import Backend, default_backend
 from lift.solve.device import describe
 from lift.solve.mapping import Mapping as LiftMapping
@@ -104,6 +104,11 @@ class MappingSpace:
         self.program = prog
         self.sizes = check_sizes(sizes, "mappings")  # positive 64-bit integers, or a LiftValueError
         self.device = describe(device)
+        if backend is not None and not all(callable(getattr(backend, m, None)) for m in ("refusal", "barrier_count")):
+            raise LiftTypeError(
+                f"mappings: backend= must have the methods refusal and barrier_count (lift.solve.backend.Backend), "
+                f"found {type(backend).__name__}; leave it out to use the OpenCL backend"
+            )
         self.backend = backend if backend is not None else default_backend()
         """Decides the rules on index expressions for each candidate (:mod:`lift.solve.backend`)."""
         self.structure: ProgramStructure = structure_of(prog, self.sizes)

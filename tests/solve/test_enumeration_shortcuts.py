@@ -17,6 +17,7 @@ import z3
 from lift import Array, f32, fun
 from lift.dsl import join, map, reduce, split, transpose, zip
 from lift.dsl.prelude import add, mult, square
+from lift.errors import LiftTypeError
 from lift.examples import load
 from lift.solve import MappingSpace
 from lift.solve.mapping import Mapping
@@ -67,3 +68,8 @@ def test_shortcuts_find_exactly_the_valid_mappings(prog: Any, sizes: dict[str, i
     assert fast, "the case has valid mappings: an empty list would compare nothing"
     assert len(fast) == len(set(fast)), "a mapping was listed twice"
     assert set(fast) == exhaustive(MappingSpace(prog, sizes))
+
+
+def test_a_backend_without_the_protocol_is_refused_where_given() -> None:
+    with pytest.raises(LiftTypeError, match=r"backend= must have the methods refusal and barrier_count"):
+        MappingSpace(two_products, {}, backend=object())  # type: ignore[arg-type]
