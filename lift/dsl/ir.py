@@ -17,7 +17,7 @@ import dataclasses
 import inspect
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -82,6 +82,19 @@ class Node:
 
     __slots__ = ()
 
+    registry: ClassVar[list[type[Node]]] = []
+    """Every node class a program can contain, in definition order (abstract bases such as ``Expr`` excluded)."""
+    on_register: ClassVar[list[Callable[[type[Node]], None]]] = []
+    """Checks run on every new node class before it is registered (the mappers' completeness check)."""
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return
+        for check in Node.on_register:
+            check(cls)
+        Node.registry.append(cls)
+
     def fields(self) -> dict[str, Any]:
         """Every field, by name: ``type(n)(**n.fields())`` rebuilds ``n``."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
@@ -119,7 +132,7 @@ class Node:
 # ======================================================================================================
 
 
-class Expr(Node):
+class Expr(Node, abstract=True):
     """An expression producing a value. ``x >> f`` applies ``f``; ``x[i]`` takes a tuple component."""
 
     __slots__ = ()
@@ -195,7 +208,7 @@ class FunCall(Expr):
 # ======================================================================================================
 
 
-class FunDecl(Node):
+class FunDecl(Node, abstract=True):
     """A function value: ``f(x)`` and ``x >> f`` apply it; ``f >> g`` and ``f << g`` compose."""
 
     __slots__ = ()
@@ -461,7 +474,7 @@ class Get(FunDecl):
         return f"Get({self.i})"
 
 
-class IndexFun(Node):
+class IndexFun(Node, abstract=True):
     """A reordering function for ``gather``/``scatter``: a permutation of ``range(n)``."""
 
     __slots__ = ()

@@ -70,7 +70,7 @@ def parenthesised(e: ArithExpr) -> str:
     return str(e) if isinstance(e, (Cst, Var)) else f"({e})"
 
 
-class Layout(FunDecl):
+class Layout(FunDecl, abstract=True):
     """A combinator that rearranges one array without computing; subclasses are frozen dataclasses whose fields
     are all size arguments (:class:`ArithExpr`)."""
 
@@ -87,15 +87,16 @@ class Layout(FunDecl):
     (a computation whose result goes through it is stored first, then rearranged by a copy)."""
 
     def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if abstract:
-            return  # a base shared by a family of layouts (gather and scatter): its members are checked
+        if abstract:  # a base shared by a family of layouts (gather and scatter): its members are checked
+            super().__init_subclass__(abstract=True, **kwargs)
+            return
         missing = [rule for rule in _RULES if getattr(cls, rule) is getattr(Layout, rule)]
         if missing or not cls.spelling:
             what = ", ".join(missing + ([] if cls.spelling else ["spelling"]))
             raise TypeError(f"layout combinator {cls.__name__}: no {what}; a Layout defines {', '.join(_RULES)}")
         if cls.spelling in LAYOUTS and LAYOUTS[cls.spelling].__qualname__ != cls.__qualname__:
             raise TypeError(f"layout combinator {cls.__name__}: the spelling {cls.spelling!r} is taken")
+        super().__init_subclass__(**kwargs)
         LAYOUTS[cls.spelling] = cls
 
     # ---- the rules every layout defines -----------------------------------------------------------------

@@ -29,7 +29,7 @@ SOURCES: dict[str, type[Source]] = {}
 _RULES = ("result", "meaning", "element", "show")
 
 
-class Source(Expr):
+class Source(Expr, abstract=True):
     """An expression that makes an array from its static arguments; subclasses are frozen dataclasses with a
     ``type`` field (not compared) that the type checker fills in."""
 
@@ -41,11 +41,11 @@ class Source(Expr):
     """Each field's kind in a JSON document: ``literal``, ``type`` or ``size``."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
         missing = [rule for rule in _RULES if getattr(cls, rule) is getattr(Source, rule)]
         if missing or not cls.spelling:
             what = ", ".join(missing + ([] if cls.spelling else ["spelling"]))
             raise TypeError(f"source {cls.__name__}: no {what}; a Source defines {', '.join(_RULES)}")
+        super().__init_subclass__(**kwargs)
         SOURCES[cls.spelling] = cls
 
     def result(self, check: TypingContext) -> DataType:
