@@ -110,7 +110,7 @@ class NodeMapper(Generic[R]):
         method = self.method_for(type(node))
         if method is None:
             raise TypeError(_missing_message(type(self), [type(node)]))
-        return method(self, node, *args, **kwargs)  # type: ignore[no-any-return]
+        return method(self, node, *args, **kwargs)  # type: ignore[no-any-return,unused-ignore]
 
 
 def _missing_message(mapper: type, kinds: list[type]) -> str:
