@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Self, TypeAlias
 
 import numpy as np
 
@@ -41,11 +42,48 @@ class Type:
 
     __slots__ = ()
 
+    def sizes(self) -> list[ArithExpr]:
+        """Every size expression in this type, outermost first (none in a scalar)."""
+        return []
+
+    def with_sizes(self, fn: Callable[[ArithExpr], ArithExpr]) -> Self:
+        """This type with every size ``n`` replaced by ``fn(n)`` (a scalar is itself)."""
+        return self
+
 
 class DataType(Type):
-    """Base class of the types of values: scalars, arrays and tuples."""
+    """Base class of the types of values: scalars, arrays and tuples.
+
+    Each kind answers the questions that walk a type (its bytes, its scalars, its shape) for itself."""
 
     __slots__ = ()
+
+    @property
+    def array_shape(self) -> tuple[ArithExpr, ...]:
+        """The sizes of the nested array dimensions, outermost first (``()`` for a scalar or a tuple)."""
+        return ()
+
+    @property
+    def innermost(self) -> DataType:
+        """The innermost non-array type: the element under every array dimension (itself for a non-array)."""
+        return self
+
+    def components(self) -> list[DataType]:
+        """The non-tuple types inside this type's (nested) tuples, in order (itself for a non-tuple)."""
+        return [self]
+
+    def scalar_type(self) -> ScalarType | None:
+        """The scalar type at the bottom of this type's arrays (``None`` when it is a tuple)."""
+        raise NotImplementedError(type(self).__name__)
+
+    def byte_count(self) -> ArithExpr:
+        """The bytes a value of this type occupies, each scalar at its own width (``[f64]N`` is ``8*N``)."""
+        raise NotImplementedError(type(self).__name__)
+
+    def scalar_count(self, component: tuple[int, ...] = ()) -> ArithExpr:
+        """How many scalars of one component (a path of tuple indices; all of them for ``()``) a value of this
+        type holds."""
+        raise NotImplementedError(type(self).__name__)
 
 
 @dataclass(frozen=True)
@@ -66,6 +104,15 @@ class ScalarType(DataType):
     @property
     def is_float(self) -> bool:
         return self.dtype.kind == "f"
+
+    def scalar_type(self) -> ScalarType:
+        return self
+
+    def byte_count(self) -> ArithExpr:
+        return Cst(self.dtype.itemsize)
+
+    def scalar_count(self, component: tuple[int, ...] = ()) -> ArithExpr:
+        return Cst(1)
 
     def __str__(self) -> str:
         return self.name
@@ -114,13 +161,35 @@ class ArrayType(DataType):
     @property
     def shape(self) -> tuple[ArithExpr, ...]:
         """The sizes of the nested array dimensions, outermost first (stops at a non-array element)."""
-        inner = self.elem.shape if isinstance(self.elem, ArrayType) else ()
-        return (self.size, *inner)
+        return self.array_shape
 
     @property
     def scalar(self) -> DataType:
         """The innermost non-array element type."""
-        return self.elem.scalar if isinstance(self.elem, ArrayType) else self.elem
+        return self.innermost
+
+    @property
+    def array_shape(self) -> tuple[ArithExpr, ...]:
+        return (self.size, *self.elem.array_shape)
+
+    @property
+    def innermost(self) -> DataType:
+        return self.elem.innermost
+
+    def sizes(self) -> list[ArithExpr]:
+        return [self.size, *self.elem.sizes()]
+
+    def with_sizes(self, fn: Callable[[ArithExpr], ArithExpr]) -> ArrayType:
+        return ArrayType(self.elem.with_sizes(fn), fn(self.size))
+
+    def scalar_type(self) -> ScalarType | None:
+        return self.elem.scalar_type()
+
+    def byte_count(self) -> ArithExpr:
+        return self.size * self.elem.byte_count()
+
+    def scalar_count(self, component: tuple[int, ...] = ()) -> ArithExpr:
+        return self.size * self.elem.scalar_count(component)
 
 
 @dataclass(frozen=True)
@@ -136,6 +205,32 @@ class TupleType(DataType):
     def __repr__(self) -> str:
         return "Tuple[" + ", ".join(repr(e) for e in self.elems) + "]"
 
+    def components(self) -> list[DataType]:
+        return [c for e in self.elems for c in e.components()]
+
+    def sizes(self) -> list[ArithExpr]:
+        return [s for e in self.elems for s in e.sizes()]
+
+    def with_sizes(self, fn: Callable[[ArithExpr], ArithExpr]) -> TupleType:
+        return TupleType(tuple(e.with_sizes(fn) for e in self.elems))
+
+    def scalar_type(self) -> None:
+        return None
+
+    def byte_count(self) -> ArithExpr:
+        total: ArithExpr = Cst(0)
+        for e in self.elems:
+            total = total + e.byte_count()
+        return total
+
+    def scalar_count(self, component: tuple[int, ...] = ()) -> ArithExpr:
+        if component:
+            return self.elems[component[0]].scalar_count(component[1:])
+        total: ArithExpr = Cst(0)  # every component together
+        for e in self.elems:
+            total = total + e.scalar_count()
+        return total
+
 
 @dataclass(frozen=True)
 class FunType(Type):
@@ -149,6 +244,12 @@ class FunType(Type):
     def __str__(self) -> str:
         ps = ", ".join(str(p) for p in self.params)
         return f"({ps}) -> {self.result}"
+
+    def sizes(self) -> list[ArithExpr]:
+        return [s for p in (*self.params, self.result) for s in p.sizes()]
+
+    def with_sizes(self, fn: Callable[[ArithExpr], ArithExpr]) -> FunType:
+        return FunType(tuple(p.with_sizes(fn) for p in self.params), self.result.with_sizes(fn))
 
 
 def _size_str(n: ArithExpr) -> str:
@@ -166,10 +267,11 @@ def _check_size(n: object, where: str) -> ArithExpr:
             f"{where}: a size must be an int or a size expression such as size('N'), found {type(n).__name__} {n!r}"
         )
     e = as_arith(n)
-    if isinstance(e, Cst) and e.value < 1:
-        raise LiftTypeError(f"{where}: a size must be at least 1, found {e.value}")
-    if isinstance(e, Cst) and e.value > MAX_SIZE:
-        raise LiftTypeError(f"{where}: a size must be at most {MAX_SIZE} (2**63 - 1), found {e.value}")
+    if isinstance(e, Cst):
+        if e.value < 1:
+            raise LiftTypeError(f"{where}: a size must be at least 1, found {e.value}")
+        if e.value > MAX_SIZE:
+            raise LiftTypeError(f"{where}: a size must be at most {MAX_SIZE} (2**63 - 1), found {e.value}")
     return e
 
 
@@ -222,56 +324,25 @@ def size(name: str) -> Var:
 
 def sizes_of(t: Type) -> list[ArithExpr]:
     """Every size expression in ``t``, outermost first."""
-    if isinstance(t, ArrayType):
-        return [t.size, *sizes_of(t.elem)]
-    if isinstance(t, TupleType):
-        return [s for e in t.elems for s in sizes_of(e)]
-    if isinstance(t, FunType):
-        return [s for p in (*t.params, t.result) for s in sizes_of(p)]
-    return []
+    return t.sizes()
 
 
 def byte_count(t: DataType) -> ArithExpr:
     """The bytes a value of type ``t`` occupies, each scalar at its own width (``[f64]N`` is ``8*N``)."""
-    if isinstance(t, ArrayType):
-        return t.size * byte_count(t.elem)
-    if isinstance(t, TupleType):
-        total: ArithExpr = Cst(0)
-        for e in t.elems:
-            total = total + byte_count(e)
-        return total
-    assert isinstance(t, ScalarType), t
-    return Cst(t.dtype.itemsize)
+    return t.byte_count()
 
 
 def scalar_of(t: DataType) -> ScalarType | None:
     """The scalar type at the bottom of ``t``'s arrays (``None`` when it is a tuple)."""
-    while isinstance(t, ArrayType):
-        t = t.elem
-    return t if isinstance(t, ScalarType) else None
+    return t.scalar_type()
 
 
 def scalar_count(t: DataType, component: tuple[int, ...] = ()) -> ArithExpr:
     """How many scalars of one component (a path of tuple indices; all of them for ``()``) a value of type
     ``t`` holds."""
-    if isinstance(t, ArrayType):
-        return t.size * scalar_count(t.elem, component)
-    if isinstance(t, TupleType):
-        if not component:  # every component together
-            total: ArithExpr = Cst(0)
-            for e in t.elems:
-                total = total + scalar_count(e)
-            return total
-        return scalar_count(t.elems[component[0]], component[1:])
-    return Cst(1)
+    return t.scalar_count(component)
 
 
 def map_sizes(t: Type, fn: Any) -> Any:
     """``t`` with every size ``n`` replaced by ``fn(n)``."""
-    if isinstance(t, ArrayType):
-        return ArrayType(map_sizes(t.elem, fn), fn(t.size))
-    if isinstance(t, TupleType):
-        return TupleType(tuple(map_sizes(e, fn) for e in t.elems))
-    if isinstance(t, FunType):
-        return FunType(tuple(map_sizes(p, fn) for p in t.params), map_sizes(t.result, fn))
-    return t
+    return t.with_sizes(fn)
