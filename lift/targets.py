@@ -51,6 +51,7 @@ import numpy as np
 from lift import examples
 from lift.dsl.interpret import interpret
 from lift.dsl.ir import Fun
+from lift.dsl.mapper import NodeMapper
 from lift.errors import LiftError, LiftInternalError, LiftLimitError, LiftTypeError, LiftValueError
 from lift.solve.mapping import Mapping
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, sizes_of
@@ -409,21 +410,33 @@ INT_INPUT_LIMIT = 8
 def random_inputs(program: Fun, sizes: AbcMapping[str, int], rng: np.random.Generator) -> tuple[Any, ...]:
     """One random argument per parameter of ``program`` at ``sizes``: floats uniform in ``[-1, 1)``, small
     integers, random booleans; an array of tuples as a tuple of arrays (as ``lift.interpret`` takes it)."""
-    return tuple(_random_value(t, (), sizes, rng) for t in program.param_types)
+    draw = _RandomValue(sizes, rng)
+    return tuple(draw(t, ()) for t in program.param_types)
 
 
-def _random_value(t: DataType, outer: tuple[int, ...], sizes: AbcMapping[str, int], rng: np.random.Generator) -> Any:
-    while isinstance(t, ArrayType):
-        outer = (*outer, t.size.evaluate(sizes))
-        t = t.elem
-    if isinstance(t, TupleType):
-        return tuple(_random_value(e, outer, sizes, rng) for e in t.elems)
-    assert isinstance(t, ScalarType)
-    if t.is_float:
-        return np.asarray(rng.uniform(-1.0, 1.0, size=outer), dtype=t.dtype)
-    if t.dtype.kind == "b":
-        return np.asarray(rng.random(size=outer) < 0.5)
-    return np.asarray(rng.integers(-INT_INPUT_LIMIT, INT_INPUT_LIMIT + 1, size=outer), dtype=t.dtype)
+@dataclass(frozen=True)
+class _RandomValue(NodeMapper[Any]):
+    """A random value of a data type, as numpy arrays of the shape ``outer`` of the arrays around it."""
+
+    covers = (DataType,)
+
+    sizes: AbcMapping[str, int]
+    """The values of the program's sizes."""
+    rng: np.random.Generator
+    """Where the values come from."""
+
+    def map_array_type(self, t: ArrayType, outer: tuple[int, ...]) -> Any:
+        return self(t.elem, (*outer, t.size.evaluate(self.sizes)))
+
+    def map_tuple_type(self, t: TupleType, outer: tuple[int, ...]) -> Any:
+        return tuple(self(e, outer) for e in t.elems)
+
+    def map_scalar_type(self, t: ScalarType, outer: tuple[int, ...]) -> Any:
+        if t.is_float:
+            return np.asarray(self.rng.uniform(-1.0, 1.0, size=outer), dtype=t.dtype)
+        if t.dtype.kind == "b":
+            return np.asarray(self.rng.random(size=outer) < 0.5)
+        return np.asarray(self.rng.integers(-INT_INPUT_LIMIT, INT_INPUT_LIMIT + 1, size=outer), dtype=t.dtype)
 
 
 def relative_error(result: Any, expected: Any) -> float:
@@ -449,7 +462,7 @@ def check_host_memory(program: Fun, sizes: AbcMapping[str, int]) -> None:
     """Refuse sizes whose inputs and result would not fit the host's free memory (interpreting needs them)."""
     from lift.ocl.launch import host_available_bytes
 
-    needed = sum(_bytes_of(t, sizes) for t in (*program.param_types, program.type.result))
+    needed = sum(t.byte_count().evaluate(sizes) for t in (*program.param_types, program.type.result))
     available = host_available_bytes()
     if available is not None and needed > available:
         raise LiftLimitError(
@@ -457,15 +470,3 @@ def check_host_memory(program: Fun, sizes: AbcMapping[str, int]) -> None:
             f"({needed / 2**30:.2f} GiB), more than the host's free memory, {available} bytes "
             f"({available / 2**30:.2f} GiB); use smaller sizes"
         )
-
-
-def _bytes_of(t: DataType, sizes: AbcMapping[str, int]) -> int:
-    """Bytes of a value of type ``t`` at ``sizes``."""
-    count = 1
-    while isinstance(t, ArrayType):
-        count *= t.size.evaluate(sizes)
-        t = t.elem
-    if isinstance(t, TupleType):
-        return count * sum(_bytes_of(e, sizes) for e in t.elems)
-    assert isinstance(t, ScalarType)
-    return count * np.dtype(t.dtype).itemsize
