@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import TypeVar, overload
 
 from lift.dsl.levels import Level
+from lift.dsl.mapper import NodeMapper
 from lift.types.arith import ArithExpr, Cst, Var, is_nonneg, maximum, minimum
 from lift.types.data import DataType, ScalarType, TupleType
 
@@ -265,6 +267,11 @@ class Stmt:
 
     accesses: tuple[Access, ...]
 
+    @property
+    def nested(self) -> tuple[Stmt, ...]:
+        """The statements it holds, in order: a block's, a loop body's (none for a simple statement)."""
+        return ()
+
 
 @dataclass(frozen=True)
 class Block(Stmt):
@@ -272,6 +279,10 @@ class Block(Stmt):
 
     stmts: tuple[Stmt, ...] = ()
     """The statements, in order."""
+
+    @property
+    def nested(self) -> tuple[Stmt, ...]:
+        return self.stmts
 
     @property
     def accesses(self) -> tuple[Access, ...]:  # type: ignore[override]
@@ -352,6 +363,10 @@ class For(Stmt):
         return self.loop.var.name
 
     @property
+    def nested(self) -> tuple[Stmt, ...]:
+        return self.body.stmts
+
+    @property
     def stop(self) -> ArithExpr:
         return self.loop.extent
 
@@ -373,108 +388,197 @@ class Barrier(Stmt):
 
 
 # ---- traversals ---------------------------------------------------------------------------------------
-def _statements(block: Block) -> Iterator[Stmt]:
-    for s in block.stmts:
+S = TypeVar("S", bound=Stmt)
+
+
+def _statements(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
+    for s in stmts:
         yield s
-        if isinstance(s, For):
-            yield from _statements(s.body)
-        elif isinstance(s, Block):
-            yield from _statements(s)
+        yield from _statements(s.nested)
+
+
+def _statements_of(block: Block, kind: type[S]) -> list[S]:
+    return [s for s in _statements(block.stmts) if isinstance(s, kind)]
 
 
 def loops_in(block: Block) -> list[For]:
     """Every loop of ``block``, outer loops before the loops they hold."""
-    return [s for s in _statements(block) if isinstance(s, For)]
+    return _statements_of(block, For)
 
 
 def barriers_in(block: Block) -> list[Barrier]:
     """The barriers of ``block``, in order (inside loops too)."""
-    return [s for s in _statements(block) if isinstance(s, Barrier)]
+    return _statements_of(block, Barrier)
 
 
 def accesses_in(block: Block) -> list[Access]:
     """Every access the statements of ``block`` make, each statement's once (loops hold their bodies')."""
-    return [a for s in _statements(block) if not isinstance(s, (For, Block)) for a in s.accesses]
+    # a block's or a loop's accesses are those of the statements it holds, which the walk visits too
+    return [a for s in _statements(block.stmts) if not s.nested for a in s.accesses]
 
 
 def accesses_of(stmt: Stmt, loops: tuple[Loop, ...]) -> tuple[Access, ...]:
     """The accesses a statement (not a loop) makes inside ``loops``: every load in its values (a load under a
     padding select only when the guard holds), and a store's write."""
-    found: list[Access] = []
+    found = _Accesses(loops)
+    found(stmt)
+    return tuple(found.accesses)
 
-    def reads(v: Value | None, guards: tuple[Guard, ...]) -> None:
-        if isinstance(v, Load):
-            found.append(Access(v.buffer, False, v.index, guards, loops))
-        elif isinstance(v, Call):
-            for a in v.args:
-                reads(a, guards)
-        elif isinstance(v, Select):
-            reads(v.inside, (*guards, v.guard))
-            reads(v.outside, guards)
-        elif isinstance(v, Pack):
-            for p in v.parts:
-                reads(p, guards)
-        elif isinstance(v, Field):
-            reads(v.value, guards)
 
-    if isinstance(stmt, Store):
-        reads(stmt.value, ())
-        found.append(Access(stmt.buffer, True, stmt.index, stmt.guards, loops))
-    elif isinstance(stmt, Set):
-        reads(stmt.value, ())
-    elif isinstance(stmt, Declare):
-        reads(stmt.init, ())
-    return tuple(found)
+class _Accesses(NodeMapper[None]):
+    """Collects the accesses of the statements and values it is called on; a value is given the guards of the
+    padding selects it is read under."""
+
+    covers = (Value, Stmt)
+
+    def __init__(self, loops: tuple[Loop, ...]) -> None:
+        self.loops = loops
+        """The loops around the statement."""
+        self.accesses: list[Access] = []
+        """What was found, in order."""
+
+    def map_load(self, v: Load, guards: tuple[Guard, ...]) -> None:
+        self.accesses.append(Access(v.buffer, False, v.index, guards, self.loops))
+
+    def map_call(self, v: Call, guards: tuple[Guard, ...]) -> None:
+        for a in v.args:
+            self(a, guards)
+
+    def map_select(self, v: Select, guards: tuple[Guard, ...]) -> None:
+        self(v.inside, (*guards, v.guard))
+        self(v.outside, guards)
+
+    def map_pack(self, v: Pack, guards: tuple[Guard, ...]) -> None:
+        for p in v.parts:
+            self(p, guards)
+
+    def map_field(self, v: Field, guards: tuple[Guard, ...]) -> None:
+        self(v.value, guards)
+
+    def _reads_nothing(self, v: Value, guards: tuple[Guard, ...]) -> None:
+        pass
+
+    map_constant = map_variable = map_guarded = map_index = _reads_nothing
+
+    def map_store(self, s: Store) -> None:
+        self(s.value, ())
+        self.accesses.append(Access(s.buffer, True, s.index, s.guards, self.loops))
+
+    def map_set(self, s: Set) -> None:
+        self(s.value, ())
+
+    def map_declare(self, s: Declare) -> None:
+        if s.init is not None:
+            self(s.init, ())
+
+    def _makes_none_itself(self, s: Stmt) -> None:
+        """A block or a loop: its accesses are those of the statements it holds, found where they are."""
+
+    map_block = map_for = map_barrier = _makes_none_itself
 
 
 def transform_loops(block: Block, fn: Callable[[For], For]) -> Block:
     """``block`` with every loop ``s`` (inner loops first) replaced by ``fn(s)``."""
+    return _LoopsRewritten(fn).block(block)
 
-    def rewrite(s: Stmt) -> Stmt:
-        if isinstance(s, For):
-            return fn(replace(s, body=transform_loops(s.body, fn)))
-        if isinstance(s, Block):
-            return transform_loops(s, fn)
+
+class _LoopsRewritten(NodeMapper[Stmt]):
+    """A statement with every loop ``s`` in it (inner loops first) replaced by ``fn(s)``."""
+
+    covers = (Stmt,)
+
+    def __init__(self, fn: Callable[[For], For]) -> None:
+        self.fn = fn
+        """The rewrite of one loop."""
+
+    def block(self, b: Block) -> Block:
+        return Block(tuple(self(s) for s in b.stmts))
+
+    def map_for(self, s: For) -> Stmt:
+        return self.fn(replace(s, body=self.block(s.body)))
+
+    def _unchanged(self, s: Stmt) -> Stmt:
         return s
 
-    return Block(tuple(rewrite(s) for s in block.stmts))
+    map_block = block
+    map_declare = map_store = map_set = map_barrier = _unchanged
 
 
+@overload
+def map_indices(stmt: Block, fn: Callable[[ArithExpr], ArithExpr]) -> Block: ...
+@overload
+def map_indices(stmt: Stmt, fn: Callable[[ArithExpr], ArithExpr]) -> Stmt: ...
 def map_indices(stmt: Stmt, fn: Callable[[ArithExpr], ArithExpr]) -> Stmt:
     """``stmt`` with ``fn`` applied to every index expression it prints (loads, stores, guards, array sizes,
     loop bounds), through loop bodies. The recorded accesses are kept as they were: they describe what the
     statement touches, which a rewrite of how an index is spelled does not change."""
+    return _StmtIndices(fn)(stmt)
 
-    def value(v: Value) -> Value:
-        if isinstance(v, Load):
-            return Load(v.buffer, fn(v.index))
-        if isinstance(v, Call):
-            return Call(v.function, tuple(value(a) for a in v.args), v.type)
-        if isinstance(v, Select):
-            return Select(v.guard.map(fn), value(v.inside), value(v.outside))
-        if isinstance(v, Pack):
-            return Pack(v.type, tuple(value(p) for p in v.parts))
-        if isinstance(v, Field):
-            return Field(value(v.value), v.k)
-        if isinstance(v, Index):
-            return Index(fn(v.expr))
+
+class _ValueIndices(NodeMapper[Value]):
+    """A value with ``fn`` applied to its index expressions (loads, padding guards, index values)."""
+
+    covers = (Value,)
+
+    def __init__(self, fn: Callable[[ArithExpr], ArithExpr]) -> None:
+        self.fn = fn
+        """The rewrite of one index expression."""
+
+    def map_load(self, v: Load) -> Value:
+        return Load(v.buffer, self.fn(v.index))
+
+    def map_call(self, v: Call) -> Value:
+        return Call(v.function, tuple(self(a) for a in v.args), v.type)
+
+    def map_select(self, v: Select) -> Value:
+        return Select(v.guard.map(self.fn), self(v.inside), self(v.outside))
+
+    def map_pack(self, v: Pack) -> Value:
+        return Pack(v.type, tuple(self(p) for p in v.parts))
+
+    def map_field(self, v: Field) -> Value:
+        return Field(self(v.value), v.k)
+
+    def map_index(self, v: Index) -> Value:
+        return Index(self.fn(v.expr))
+
+    def _unchanged(self, v: Value) -> Value:
         return v
 
-    if isinstance(stmt, Block):
-        return Block(tuple(map_indices(s, fn) for s in stmt.stmts))
-    if isinstance(stmt, Store):
-        guards = tuple(g.map(fn) for g in stmt.guards)
-        return replace(stmt, index=fn(stmt.index), value=value(stmt.value), guards=guards)
-    if isinstance(stmt, Set):
-        return replace(stmt, target=value(stmt.target), value=value(stmt.value))
-    if isinstance(stmt, Declare):
-        init = value(stmt.init) if stmt.init is not None else None
-        size = fn(stmt.size) if stmt.size is not None else None
-        return replace(stmt, init=init, size=size)
-    if isinstance(stmt, For):
-        body = map_indices(stmt.body, fn)
-        assert isinstance(body, Block)
-        hi = fn(stmt.loop.extent)
-        loop = replace(stmt.loop, var=Var(stmt.loop.var.name, stmt.loop.var.lo, hi))
-        return replace(stmt, loop=loop, body=body)
-    return stmt
+    # a guarded place is the target of a store, whose own guards and index the store rewrites
+    map_constant = map_variable = map_guarded = _unchanged
+
+
+class _StmtIndices(NodeMapper[Stmt]):
+    """A statement with ``fn`` applied to every index expression it prints, through loop bodies."""
+
+    covers = (Stmt,)
+
+    def __init__(self, fn: Callable[[ArithExpr], ArithExpr]) -> None:
+        self.fn = fn
+        """The rewrite of one index expression."""
+        self.value = _ValueIndices(fn)
+        """The same rewrite of values."""
+
+    def map_block(self, s: Block) -> Block:
+        return Block(tuple(self(x) for x in s.stmts))
+
+    def map_store(self, s: Store) -> Stmt:
+        guards = tuple(g.map(self.fn) for g in s.guards)
+        return replace(s, index=self.fn(s.index), value=self.value(s.value), guards=guards)
+
+    def map_set(self, s: Set) -> Stmt:
+        return replace(s, target=self.value(s.target), value=self.value(s.value))
+
+    def map_declare(self, s: Declare) -> Stmt:
+        init = self.value(s.init) if s.init is not None else None
+        size = self.fn(s.size) if s.size is not None else None
+        return replace(s, init=init, size=size)
+
+    def map_for(self, s: For) -> Stmt:
+        hi = self.fn(s.loop.extent)
+        loop = replace(s.loop, var=Var(s.loop.var.name, s.loop.var.lo, hi))
+        return replace(s, loop=loop, body=self.map_block(s.body))
+
+    def map_barrier(self, s: Barrier) -> Stmt:
+        return s
