@@ -4,7 +4,8 @@ labels of the maps that compute.
 
 The node classes are in :mod:`lift.dsl.ir`, which re-exports everything here (``from lift.dsl.ir import walk``
 works as before). Every function reads nodes through their generic interface (``children``, ``fields``,
-``replace``) except where a node's kind decides the answer (``computes``, ``output_space``, map labels).
+``replace``) except where a node's kind decides the answer: ``computes`` and ``output_space`` are mappers, one
+method per combinator (:mod:`lift.dsl.mapper`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from lift.dsl.ir import FunCall, FunDecl, Id, Iterate, Lambda, Map, Node, Reduce, ToMem, UserFun
+from lift.dsl.ir import FunCall, FunDecl, Get, Id, Iterate, Lambda, Map, Node, Reduce, ToMem, UserFun, Zip
+from lift.dsl.layout import Layout
+from lift.dsl.mapper import NodeMapper
 
 __all__ = [
     "computes",
@@ -85,31 +88,78 @@ def program_depth(node: Node) -> int:
     return depth
 
 
+class _Computes(NodeMapper[bool]):
+    """Whether applying a function computes values: each combinator says so once, here (a new combinator
+    must decide, or the mapper refuses it)."""
+
+    covers = (FunDecl,)
+
+    def map_user_fun(self, f: UserFun) -> bool:
+        return True
+
+    def map_reduce(self, f: Reduce) -> bool:
+        return True
+
+    def map_id(self, f: Id) -> bool:
+        return True  # a copy, a point where an intermediate is materialised
+
+    def map_to_mem(self, f: ToMem) -> bool:
+        return True
+
+    def map_map(self, f: Map) -> bool:
+        return self(f.f)
+
+    def map_iterate(self, f: Iterate) -> bool:
+        return self(f.f)
+
+    def map_lambda(self, f: Lambda) -> bool:
+        return any(isinstance(n, FunCall) and self(n.f) for n in walk(f.body))
+
+    def map_zip(self, f: Zip) -> bool:
+        return False
+
+    def map_get(self, f: Get) -> bool:
+        return False
+
+    def map_layout(self, f: Layout) -> bool:
+        return False
+
+
+_COMPUTES = _Computes()
+
+
 def computes(f: FunDecl) -> bool:
     """True when applying ``f`` computes values (a user function, a reduction or a copy is involved); False
     for functions that only rearrange data (``split``, ``map(transpose)``, ``λx. zip(x, x)``), which compile
     to index expressions rather than loops."""
-    if isinstance(f, (UserFun, Reduce, Id, ToMem)):
-        return True
-    if isinstance(f, (Map, Iterate)):
-        return computes(f.f)
-    if isinstance(f, Lambda):
-        return any(isinstance(n, FunCall) and computes(n.f) for n in walk(f.body))
-    return False
+    return _COMPUTES(f)
+
+
+class _OutputSpace(NodeMapper[str]):
+    """Where a function's result lives: as in Lift, where its innermost function writes it."""
+
+    covers = (FunDecl,)
+
+    def map_fun_decl(self, f: FunDecl) -> str:
+        return "global"  # unless some to_… says otherwise
+
+    def map_to_mem(self, f: ToMem) -> str:
+        return f.space
+
+    def map_map(self, f: Map) -> str:
+        return self(f.f)
+
+    def map_lambda(self, f: Lambda) -> str:
+        return self(f.body.f) if isinstance(f.body, FunCall) else "global"
+
+
+_OUTPUT_SPACE = _OutputSpace()
 
 
 def output_space(f: FunDecl) -> str:
     """Where the result of ``f`` lives: as in Lift, where its innermost function writes it (``map(to_local(g))``
     puts the whole map's result in local memory); global memory unless some ``to_…`` says otherwise."""
-    while True:
-        if isinstance(f, ToMem):
-            return f.space
-        if isinstance(f, Map):
-            f = f.f
-        elif isinstance(f, Lambda) and isinstance(f.body, FunCall):
-            f = f.body.f
-        else:
-            return "global"
+    return _OUTPUT_SPACE(f)
 
 
 def map_labels(prog: Node) -> list[tuple[Map, str]]:
@@ -150,12 +200,6 @@ def name_maps(prog: Node) -> Any:
             label = n.name if n.name is not None else f"map{count}"
             count += 1
             return n.replace(name=label, f=rebuild(n.f))
-        changes: dict[str, Any] = {}
-        for key, value in n.fields().items():
-            if isinstance(value, Node):
-                changes[key] = rebuild(value)
-            elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
-                changes[key] = tuple(rebuild(v) if isinstance(v, Node) else v for v in value)
-        return n.replace(**changes) if changes else n
+        return map_children(n, rebuild)
 
     return rebuild(prog)
