@@ -13,10 +13,12 @@ interface and keep their names.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from lift.dsl.ir import Expr, Fun, Lambda, Node, Param, fresh_name, names_in
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.traversal import map_children
 
 __all__ = [
@@ -32,27 +34,67 @@ __all__ = [
 N = TypeVar("N", bound=Node)
 
 
+class _FreeParams(NodeMapper[frozenset[str]]):
+    """The names of the parameters that occur free in a node."""
+
+    covers = (Node,)
+
+    def map_node(self, node: Node) -> frozenset[str]:
+        return frozenset().union(*(self(child) for child in node.children()))
+
+    def map_param(self, node: Param) -> frozenset[str]:
+        return frozenset({node.name})
+
+    def map_lambda(self, node: Lambda) -> frozenset[str]:
+        return self(node.body) - {p.name for p in node.params}
+
+
+_FREE_PARAMS = _FreeParams()
+
+
 def free_params(node: Node) -> frozenset[str]:
     """The names of the parameters that occur free in ``node``."""
-    if isinstance(node, Param):
-        return frozenset({node.name})
-    if isinstance(node, Lambda):
-        return free_params(node.body) - {p.name for p in node.params}
-    out: frozenset[str] = frozenset()
-    for child in node.children():
-        out |= free_params(child)
-    return out
+    return _FREE_PARAMS(node)
+
+
+class _Occurrences(NodeMapper[int]):
+    """How many times a parameter occurs free in a node: ``occurrences(node, name)``."""
+
+    covers = (Node,)
+
+    def map_node(self, node: Node, name: str) -> int:
+        return sum(self(c, name) for c in node.children())
+
+    def map_param(self, node: Param, name: str) -> int:
+        return int(node.name == name)
+
+    def map_lambda(self, node: Lambda, name: str) -> int:
+        if any(p.name == name for p in node.params):
+            return 0
+        return self(node.body, name)
+
+
+_OCCURRENCES = _Occurrences()
 
 
 def occurrences(node: Node, name: str) -> int:
     """How many times the parameter ``name`` occurs free in ``node``."""
-    if isinstance(node, Param):
-        return int(node.name == name)
-    if isinstance(node, Lambda):
-        if any(p.name == name for p in node.params):
-            return 0
-        return occurrences(node.body, name)
-    return sum(occurrences(c, name) for c in node.children())
+    return _OCCURRENCES(node, name)
+
+
+class _OccursUnderLambda(NodeMapper[bool]):
+    """Whether a parameter occurs free inside some lambda of a node."""
+
+    covers = (Node,)
+
+    def map_node(self, node: Node, name: str) -> bool:
+        return any(self(c, name) for c in node.children())
+
+    def map_lambda(self, node: Lambda, name: str) -> bool:
+        return not any(p.name == name for p in node.params) and occurrences(node.body, name) > 0
+
+
+_OCCURS_UNDER_LAMBDA = _OccursUnderLambda()
 
 
 def occurs_under_lambda(node: Node, name: str) -> bool:
@@ -61,9 +103,7 @@ def occurs_under_lambda(node: Node, name: str) -> bool:
     Substituting an expression there would evaluate it once per element instead of once: same meaning, more
     work. Rewrite builders use this to decide whether inlining an argument is cheap.
     """
-    if isinstance(node, Lambda):
-        return not any(p.name == name for p in node.params) and occurrences(node.body, name) > 0
-    return any(occurs_under_lambda(c, name) for c in node.children())
+    return _OCCURS_UNDER_LAMBDA(node, name)
 
 
 def substitute(node: N, mapping: Mapping[str, Expr]) -> N:
@@ -75,7 +115,7 @@ def substitute(node: N, mapping: Mapping[str, Expr]) -> N:
     if not mapping:
         return node
     avoid = frozenset().union(*(names_in(v) for v in mapping.values()))
-    return _subst(node, dict(mapping), avoid)  # type: ignore[return-value]
+    return _SUBST(node, dict(mapping), avoid)  # type: ignore[return-value]
 
 
 def rename(node: N, old: str, new: str) -> N:
@@ -83,11 +123,20 @@ def rename(node: N, old: str, new: str) -> N:
     return substitute(node, {old: Param(new)})
 
 
-def _subst(node: Node, mapping: dict[str, Expr], avoid: frozenset[str]) -> Node:
-    if isinstance(node, Param):
+class _Subst(NodeMapper[Node]):
+    """Simultaneous, capture-avoiding substitution (see :func:`substitute`): ``avoid`` holds the names the
+    replacements mention, which a renamed binder must not take."""
+
+    covers = (Node,)
+
+    def map_node(self, node: Node, mapping: dict[str, Expr], avoid: frozenset[str]) -> Node:
+        return map_children(node, lambda child: self(child, mapping, avoid))
+
+    def map_param(self, node: Param, mapping: dict[str, Expr], avoid: frozenset[str]) -> Node:
         replacement = mapping.get(node.name)
         return node if replacement is None else replacement
-    if isinstance(node, Lambda):
+
+    def map_lambda(self, node: Lambda, mapping: dict[str, Expr], avoid: frozenset[str]) -> Node:
         bound = {p.name for p in node.params}
         inner = {k: v for k, v in mapping.items() if k not in bound}
         live = free_params(node.body)
@@ -112,19 +161,36 @@ def _subst(node: Node, mapping: dict[str, Expr], avoid: frozenset[str]) -> Node:
                     new_params.append(p)
             params = tuple(new_params)
             # the new names are fresh in the body, so this renaming cannot capture anything itself
-            body = _subst(body, renames, avoid)
-        return node.replace(params=params, body=_subst(body, inner, avoid))
-    changes: dict[str, Any] = {}
-    for name, value in node.fields().items():
-        if isinstance(value, Node):
-            new = _subst(value, mapping, avoid)
-            if new is not value:
-                changes[name] = new
-        elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
-            new_t = tuple(_subst(v, mapping, avoid) if isinstance(v, Node) else v for v in value)
-            if any(a is not b for a, b in zip(new_t, value)):
-                changes[name] = new_t
-    return node.replace(**changes) if changes else node
+            body = self(body, renames, avoid)
+        return node.replace(params=params, body=self(body, inner, avoid))
+
+
+_SUBST = _Subst()
+
+
+class _Normalize(NodeMapper[Node]):
+    """Renames bound parameters ``v0, v1, …`` in pre-order, skipping the names in ``free``; ``env`` maps each
+    bound name in scope to its new name."""
+
+    covers = (Node,)
+
+    def __init__(self, free: frozenset[str]) -> None:
+        self.fresh = (name for name in (f"v{k}" for k in itertools.count()) if name not in free)
+
+    def map_node(self, n: Node, env: dict[str, str]) -> Node:
+        return map_children(n, lambda child: self(child, env))
+
+    def map_param(self, n: Param, env: dict[str, str]) -> Node:
+        name = env.get(n.name, n.name)
+        return n if name == n.name else Param(name, n.type)
+
+    def map_lambda(self, n: Lambda, env: dict[str, str]) -> Node:
+        inner = dict(env)
+        params = []
+        for p in n.params:
+            inner[p.name] = next(self.fresh)
+            params.append(Param(inner[p.name], p.type))
+        return n.replace(params=tuple(params), body=self(n.body, inner))
 
 
 def alpha_normalize(node: N) -> N:
@@ -134,32 +200,10 @@ def alpha_normalize(node: N) -> N:
     deduplication. The parameters of a root ``Fun`` (the program's interface) keep their names.
     """
     free = free_params(node)
-    if isinstance(node, Fun):
-        free |= {p.name for p in node.params}
-    counter = [0]
-
-    def next_name() -> str:
-        while True:
-            name = f"v{counter[0]}"
-            counter[0] += 1
-            if name not in free:
-                return name
-
-    def norm(n: Node, env: dict[str, str]) -> Node:
-        if isinstance(n, Param):
-            name = env.get(n.name, n.name)
-            return n if name == n.name else Param(name, n.type)
-        if isinstance(n, Lambda) and not (isinstance(n, Fun) and n is node):
-            inner = dict(env)
-            params = []
-            for p in n.params:
-                inner[p.name] = next_name()
-                params.append(Param(inner[p.name], p.type))
-            return n.replace(params=tuple(params), body=norm(n.body, inner))
-        # the root program's parameters keep their names
-        return map_children(n, lambda child: norm(child, env), keep=("params",) if isinstance(n, Lambda) else ())
-
-    return norm(node, {})  # type: ignore[return-value]
+    if isinstance(node, Fun):  # the root program's parameters are its interface: they keep their names
+        normalize = _Normalize(free | {p.name for p in node.params})
+        return map_children(node, lambda child: normalize(child, {}), keep=("params",))  # type: ignore[return-value]
+    return _Normalize(free)(node, {})  # type: ignore[return-value]
 
 
 def alpha_equal(a: Node, b: Node) -> bool:
