@@ -43,18 +43,20 @@ from lift.dsl.ir import (
     Reduce,
     ToMem,
     UserFun,
-    Zip,
     computes,
     fresh_name,
     map_labels,
     names_in,
     program_order,
     transform,
+    walk,
 )
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.printer import show
-from lift.dsl.substitute import free_params, rename
+from lift.dsl.substitute import rename
 from lift.errors import LiftError, LiftTypeError, RewriteError
-from lift.rewrite.rule import Bindings, Rule, proved
+from lift.rewrite.engine_nodes import param_name, plain_lambda, takes_every_argument
+from lift.rewrite.rule import Bindings, Rule, eta_reduce, proved
 from lift.types.checker import types_equal
 from lift.types.data import FunType
 from lift.types.smt import Constraint
@@ -93,45 +95,71 @@ class Site:
 # ======================================================================================================
 
 
-def expand(prog: Fun) -> tuple[Fun, frozenset[str]]:
-    """``prog`` with every non-lambda function in function position eta-expanded, and the names introduced."""
-    taken = set(names_in(prog))
-    introduced: set[str] = set()
+class _Expand(NodeMapper[Any]):
+    """A node with every non-lambda function in function position eta-expanded (a function for a function, an
+    expression for an expression), collecting the parameter names it introduces."""
 
-    def eta(f: FunDecl, arity: int) -> FunDecl:
+    covers = (FunDecl, Expr)
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = taken
+        """Every name in use: the names of new parameters avoid them."""
+        self.introduced: set[str] = set()
+        """The parameters of the expansions made so far."""
+
+    def eta(self, f: FunDecl, arity: int) -> FunDecl:
+        """``λeta…. f(eta…)`` for a function ``f`` that is not a lambda already."""
         if isinstance(f, Lambda):
             return f
         params = []
         for _ in range(arity):
-            name = fresh_name(ETA, taken)
-            taken.add(name)
-            introduced.add(name)
+            name = fresh_name(ETA, self.taken)
+            self.taken.add(name)
+            self.introduced.add(name)
             params.append(Param(name))
         return Lambda(tuple(params), FunCall(f, tuple(params)))
 
-    def fun(f: FunDecl) -> FunDecl:
-        if isinstance(f, Lambda):
-            return f.replace(body=expr(f.body))
-        if isinstance(f, Map):
-            return f.replace(f=eta(fun(f.f), 1))
-        if isinstance(f, Reduce):
-            return f.replace(f=eta(fun(f.f), 2), init=expr(f.init))
-        if isinstance(f, Iterate):
-            return f.replace(f=eta(fun(f.f), 1))
-        if isinstance(f, ToMem):
-            inner = fun(f.f)
-            # a user function or zip under to_*(…) takes as many arguments as the call gives it: unknown here
-            one_argument = not isinstance(inner, (Lambda, UserFun, Zip))
-            return f.replace(f=eta(inner, 1) if one_argument else inner)
+    # functions that apply a function: their function is a function position
+
+    def map_lambda(self, f: Lambda) -> Lambda:
+        return f.replace(body=self(f.body))
+
+    def map_map(self, f: Map) -> Map:
+        return f.replace(f=self.eta(self(f.f), 1))
+
+    def map_reduce(self, f: Reduce) -> Reduce:
+        return f.replace(f=self.eta(self(f.f), 2), init=self(f.init))
+
+    def map_iterate(self, f: Iterate) -> Iterate:
+        return f.replace(f=self.eta(self(f.f), 1))
+
+    def map_to_mem(self, f: ToMem) -> ToMem:
+        inner = self(f.f)
+        return f.replace(f=inner if takes_every_argument(inner) else self.eta(inner, 1))
+
+    # functions with no function inside
+
+    def _leaf(self, f: FunDecl) -> FunDecl:
         return f
 
-    def expr(e: Expr) -> Expr:
-        if isinstance(e, FunCall):
-            return FunCall(fun(e.f), tuple(expr(a) for a in e.args))
+    map_user_fun = map_zip = map_get = map_id = map_layout = _leaf
+
+    # expressions: only a call holds functions
+
+    def map_fun_call(self, e: FunCall) -> FunCall:
+        return FunCall(self(e.f), tuple(self(a) for a in e.args))
+
+    def _atom(self, e: Expr) -> Expr:
         return e
 
-    expanded = prog.replace(body=expr(prog.body))
-    return expanded, frozenset(introduced)
+    map_param = map_literal = map_source = _atom
+
+
+def expand(prog: Fun) -> tuple[Fun, frozenset[str]]:
+    """``prog`` with every non-lambda function in function position eta-expanded, and the names introduced."""
+    expansion = _Expand(set(names_in(prog)))
+    expanded = prog.replace(body=expansion(prog.body))
+    return expanded, frozenset(expansion.introduced)
 
 
 def contract(node: Node, introduced: frozenset[str]) -> Any:
@@ -140,54 +168,35 @@ def contract(node: Node, introduced: frozenset[str]) -> Any:
         return node
 
     def fn(n: Node) -> Node | None:
-        if isinstance(n, Lambda) and not isinstance(n, Fun) and all(p.name in introduced for p in n.params):
-            reduced = _eta_contract(n)
-            if reduced is not None:
+        lam = plain_lambda(n)
+        if lam is not None and all(p.name in introduced for p in lam.params):
+            reduced = eta_reduce(lam)
+            if reduced is not lam:
                 return reduced
         return None
 
     out = transform(node, fn)
-    leftover = [n for n in _walk_lambdas(out) if not isinstance(n, Fun) and any(p.name in introduced for p in n.params)]
-    if not leftover:
+    if not any(
+        (lam := plain_lambda(n)) is not None and any(p.name in introduced for p in lam.params) for n in walk(out)
+    ):
         return out
     # an expansion whose body a rule changed (``map(λeta. square(id(eta)))``): give it an ordinary name
     taken = set(names_in(out))
 
     def rename_fn(n: Node) -> Node | None:
-        if isinstance(n, Lambda) and not isinstance(n, Fun) and any(p.name in introduced for p in n.params):
-            lam: Lambda = n
-            for p in n.params:
-                if p.name in introduced:
-                    new = fresh_name("x", taken)
-                    taken.add(new)
-                    body = rename(lam.body, p.name, new)
-                    params = tuple(Param(new, q.type) if q.name == p.name else q for q in lam.params)
-                    lam = lam.replace(params=params, body=body)
-            return lam
-        return None
+        lam = plain_lambda(n)
+        if lam is None or not any(p.name in introduced for p in lam.params):
+            return None
+        for p in lam.params:
+            if p.name in introduced:
+                new = fresh_name("x", taken)
+                taken.add(new)
+                body = rename(lam.body, p.name, new)
+                params = tuple(Param(new, q.type) if q.name == p.name else q for q in lam.params)
+                lam = lam.replace(params=params, body=body)
+        return lam
 
     return transform(out, rename_fn)
-
-
-def _eta_contract(lam: Lambda) -> FunDecl | None:
-    body = lam.body
-    if not isinstance(body, FunCall) or len(body.args) != len(lam.params):
-        return None
-    names = [p.name for p in lam.params]
-    if not all(isinstance(a, Param) and a.name == n for a, n in zip(body.args, names)):
-        return None
-    if free_params(body.f) & set(names):
-        return None
-    return body.f
-
-
-def _walk_lambdas(node: Node) -> Iterator[Lambda]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Lambda):
-            yield n
-        stack.extend(n.children())
 
 
 # ======================================================================================================
@@ -236,20 +245,44 @@ def _roles(typed: Fun, introduced: frozenset[str], labels: dict[int, str]) -> di
     """What each parameter of an eta-expansion stands for, and whose: ``("element", "map0")``."""
     out: dict[str, tuple[str, str]] = {}
     for n in program_order(typed):
-        if isinstance(n, (Map, Reduce, Iterate, ToMem)) and isinstance(n.f, Lambda):
-            names = [p.name for p in n.f.params]
-            if not all(name in introduced for name in names):
-                continue
-            owner = labels.get(id(n)) or _short(n, introduced)
-            if isinstance(n, Map):
-                kinds = ["element"]
-            elif isinstance(n, Reduce):
-                kinds = ["accumulator", "element"]
-            else:
-                kinds = ["argument"] * len(names)
-            for name, kind in zip(names, kinds):
-                out[name] = (kind, owner)
+        applied = _applied_function(n)
+        if applied is None:
+            continue
+        lam = plain_lambda(applied[0])
+        if lam is None:
+            continue
+        names = [p.name for p in lam.params]
+        if not all(name in introduced for name in names):
+            continue
+        owner = labels.get(id(n)) or _short(n, introduced)
+        for name, kind in zip(names, applied[1]):
+            out[name] = (kind, owner)
     return out
+
+
+class _AppliedFunction(NodeMapper["tuple[FunDecl, tuple[str, ...]] | None"]):
+    """The function a combinator applies, with what each parameter of its eta-expansion stands for; ``None`` for
+    nodes that apply no function (an expansion has one parameter, two for a reduction's operator)."""
+
+    covers = (Node,)
+
+    def map_node(self, node: Node) -> None:
+        return None
+
+    def map_map(self, f: Map) -> tuple[FunDecl, tuple[str, ...]]:
+        return f.f, ("element",)
+
+    def map_reduce(self, f: Reduce) -> tuple[FunDecl, tuple[str, ...]]:
+        return f.f, ("accumulator", "element")
+
+    def map_iterate(self, f: Iterate) -> tuple[FunDecl, tuple[str, ...]]:
+        return f.f, ("argument",)
+
+    def map_to_mem(self, f: ToMem) -> tuple[FunDecl, tuple[str, ...]]:
+        return f.f, ("argument",)
+
+
+_applied_function = _AppliedFunction()
 
 
 def _short(node: Node, introduced: frozenset[str]) -> str:
@@ -257,35 +290,58 @@ def _short(node: Node, introduced: frozenset[str]) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _expressions(prep: _Prepared) -> Iterator[tuple[tuple[Step, ...], Expr, bool]]:
+Found = Iterator[tuple[tuple[Step, ...], Expr, bool]]
+"""Expressions with their paths and whether they lie in an ``iterate`` that runs more than once."""
+
+
+class _Expressions(NodeMapper[Found]):
+    """Every expression under a node with its path, in program order (see :func:`_expressions`)."""
+
+    covers = (FunDecl, Expr)
+
+    def map_fun_call(self, e: FunCall, path: tuple[Step, ...], repeated: bool) -> Found:
+        for i, a in enumerate(e.args):
+            yield from self(a, (*path, ("args", i)), repeated)
+        yield path, e, repeated
+        yield from self(e.f, (*path, ("f", None)), repeated)
+
+    def _leaf_expression(self, e: Expr, path: tuple[Step, ...], repeated: bool) -> Found:
+        yield path, e, repeated
+
+    map_param = map_literal = _leaf_expression
+
+    def map_source(self, e: Expr, path: tuple[Step, ...], repeated: bool) -> Found:
+        return iter(())  # a source value (``value(…)``) is left out: no rule rewrites one
+
+    def map_lambda(self, f: Lambda, path: tuple[Step, ...], repeated: bool) -> Found:
+        yield from self(f.body, (*path, ("body", None)), repeated)
+
+    def map_iterate(self, f: Iterate, path: tuple[Step, ...], repeated: bool) -> Found:
+        if f.k > 0:
+            yield from self(f.f, (*path, ("f", None)), repeated or f.k > 1)
+
+    def map_map(self, f: Map | ToMem, path: tuple[Step, ...], repeated: bool) -> Found:
+        yield from self(f.f, (*path, ("f", None)), repeated)
+
+    map_to_mem = map_map
+
+    def map_reduce(self, f: Reduce, path: tuple[Step, ...], repeated: bool) -> Found:
+        yield from self(f.init, (*path, ("init", None)), repeated)
+        yield from self(f.f, (*path, ("f", None)), repeated)
+
+    def _no_function_inside(self, f: FunDecl, path: tuple[Step, ...], repeated: bool) -> Found:
+        return iter(())
+
+    map_user_fun = map_zip = map_get = map_id = map_layout = _no_function_inside
+
+
+def _expressions(prep: _Prepared) -> Found:
     """Every expression of the typed, expanded program with its path, in program order.
 
     The flag says whether it lies in the body of an ``iterate`` that runs more than once (typed at its last
     iteration only). The bodies of ``iterate(0, f)`` never run and carry no types: they are skipped.
     """
-
-    def expr(e: Expr, path: tuple[Step, ...], repeated: bool) -> Iterator[tuple[tuple[Step, ...], Expr, bool]]:
-        if isinstance(e, FunCall):
-            for i, a in enumerate(e.args):
-                yield from expr(a, (*path, ("args", i)), repeated)
-            yield path, e, repeated
-            yield from fun(e.f, (*path, ("f", None)), repeated)
-        elif isinstance(e, (Param, Literal)):
-            yield path, e, repeated
-
-    def fun(f: FunDecl, path: tuple[Step, ...], repeated: bool) -> Iterator[tuple[tuple[Step, ...], Expr, bool]]:
-        if isinstance(f, Lambda):
-            yield from expr(f.body, (*path, ("body", None)), repeated)
-        elif isinstance(f, Iterate):
-            if f.k > 0:
-                yield from fun(f.f, (*path, ("f", None)), repeated or f.k > 1)
-        elif isinstance(f, (Map, ToMem)):
-            yield from fun(f.f, (*path, ("f", None)), repeated)
-        elif isinstance(f, Reduce):
-            yield from expr(f.init, (*path, ("init", None)), repeated)
-            yield from fun(f.f, (*path, ("f", None)), repeated)
-
-    yield from expr(prep.typed.body, (("body", None),), False)
+    return _Expressions()(prep.typed.body, (("body", None),), False)
 
 
 def _get(root: Node, path: tuple[Step, ...]) -> Node:
@@ -312,38 +368,63 @@ def _replace(root: Node, path: tuple[Step, ...], new: Node) -> Node:
     return root.replace(**{name: tuple(items)})
 
 
-def _what(prep: _Prepared, f: FunDecl) -> str:
-    if isinstance(f, Map):
+class _What(NodeMapper[str]):
+    """How a site's function is named in its description: a map by its label, a user function by its name."""
+
+    covers = (FunDecl,)
+
+    def map_map(self, f: Map, prep: _Prepared) -> str:
         return prep.labels.get(id(f)) or _short(f, prep.introduced)
-    if isinstance(f, (Reduce, Lambda, ToMem, Iterate)):
+
+    def _short_name(self, f: FunDecl, prep: _Prepared) -> str:
         return f.short_name()
-    if isinstance(f, UserFun):
+
+    map_reduce = map_lambda = map_to_mem = map_iterate = _short_name
+
+    def map_user_fun(self, f: UserFun, prep: _Prepared) -> str:
         return f.name
-    return show(f)
+
+    def _shown(self, f: FunDecl, prep: _Prepared) -> str:
+        return show(f)
+
+    map_zip = map_get = map_id = map_layout = _shown
 
 
-def _describe(prep: _Prepared, e: Expr) -> str:
+_what = _What()
+
+
+class _Describe(NodeMapper[str]):
     """``map1 at `x >> map(square)```; ``square in map0 at `square```; ``parameter x``; ``element of map0``."""
-    if isinstance(e, Param):
+
+    covers = (Expr,)
+
+    def map_param(self, e: Param, prep: _Prepared) -> str:
         if e.name in prep.roles:
             kind, owner = prep.roles[e.name]
             return f"{kind} of {owner}"
         return f"parameter {e.name}"
-    if isinstance(e, Literal):
+
+    def map_literal(self, e: Literal, prep: _Prepared) -> str:
         return f"literal {show(e)}"
-    assert isinstance(e, FunCall)
-    what = _what(prep, e.f)
-    shown: Node = e
-    if e.args and all(isinstance(a, Param) and a.name in prep.roles for a in e.args):
-        # the body of an eta-expansion: the function value itself, in the pattern that applies it
-        shown = e.f
-        last = e.args[-1]
-        assert isinstance(last, Param)
-        what = f"{what} in {prep.roles[last.name][1]}"
-    text = show(contract(shown, prep.introduced))
-    if len(text) > 72:
-        text = text[:69] + "..."
-    return f"{what} at `{text}`"
+
+    def map_source(self, e: Expr, prep: _Prepared) -> str:
+        return f"value {show(e)}"
+
+    def map_fun_call(self, e: FunCall, prep: _Prepared) -> str:
+        what = _what(e.f, prep)
+        shown: Node = e
+        roles = [prep.roles[name] for a in e.args if (name := param_name(a)) is not None and name in prep.roles]
+        if e.args and len(roles) == len(e.args):
+            # the body of an eta-expansion: the function value itself, in the pattern that applies it
+            shown = e.f
+            what = f"{what} in {roles[-1][1]}"
+        text = show(contract(shown, prep.introduced))
+        if len(text) > 72:
+            text = text[:69] + "..."
+        return f"{what} at `{text}`"
+
+
+_describe = _Describe()
 
 
 def _bindings(prep: _Prepared, values: dict[str, Any]) -> Bindings:
@@ -366,7 +447,7 @@ def candidate_sites(prog: Fun, rule: Rule) -> list[Site]:
             continue
         b = _bindings(prep, values)
         refusals = tuple(f"{c.name} fails: {c.explain(b)}" for c in rule.conditions if not c.holds(b))
-        site = Site(path, _describe(prep, e), refusals)
+        site = Site(path, _describe(e, prep), refusals)
         if repeated and not refusals:
             # matched at the last iteration's types only: the rewrite must hold at every iteration's
             try:
@@ -446,7 +527,7 @@ def _resolve(prog: Fun, rule: Rule, site: object, listing: Callable[[Fun, Rule],
 
 def _matched(prep: _Prepared, rule: Rule, site: Site) -> dict[str, Any]:
     node = _get(prep.typed, site.path)
-    if not isinstance(node, Expr) or _describe(prep, node) != site.description:
+    if not isinstance(node, Expr) or _describe(node, prep) != site.description:
         raise LiftError(f"{rule.name}: the site {site.description} is not a site of the program {prep.original.name}")
     values = rule.match(node)
     if values is None:
@@ -461,7 +542,6 @@ def _matched(prep: _Prepared, rule: Rule, site: Site) -> dict[str, Any]:
 def _rewrite(prep: _Prepared, rule: Rule, site: Site, b: Bindings) -> Fun:
     replacement = rule.build(b)
     body = _replace(prep.typed, site.path, replacement)
-    assert isinstance(body, Fun)
     new = contract(body, prep.introduced)
     new = Fun(new.params, new.body, prep.original.name, prep.original.param_types)
     _verify(prep, new, rule, site)

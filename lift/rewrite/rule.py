@@ -19,12 +19,10 @@ from typing import Any, TypeVar
 
 from lift.dsl.ir import (
     Expr,
-    Fun,
     FunCall,
     FunDecl,
     Get,
     Lambda,
-    Literal,
     Map,
     Node,
     Param,
@@ -32,10 +30,12 @@ from lift.dsl.ir import (
     fresh_name,
     transform,
 )
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.printer import show
 from lift.dsl.substitute import free_params, occurrences, occurs_under_lambda, substitute
+from lift.rewrite.engine_nodes import element_of, is_atom, param_name, pinned, plain_lambda
 from lift.types.arith import ArithExpr, Cst, simplify
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+from lift.types.data import DataType, TupleType
 from lift.types.smt import Constraint, facts_of, prove
 
 __all__ = [
@@ -185,40 +185,41 @@ def divides(n: ArithExpr, m: ArithExpr, facts: tuple[Constraint, ...]) -> bool:
 
 def is_array(t: DataType | None) -> bool:
     """True for an array type."""
-    return isinstance(t, ArrayType)
+    return t is not None and bool(t.array_shape)
+
+
+def _array_shape(e: Expr) -> tuple[ArithExpr, ...]:
+    return e.type.array_shape if e.type is not None else ()
 
 
 def length(e: Expr) -> ArithExpr | None:
     """The outermost size of a typed array expression (``None`` for other values)."""
-    return e.type.size if isinstance(e.type, ArrayType) else None
+    shape = _array_shape(e)
+    return shape[0] if shape else None
 
 
 def row_length(e: Expr) -> ArithExpr | None:
     """The size of the rows of a typed array of arrays (``None`` for other values)."""
-    t = e.type
-    if isinstance(t, ArrayType) and isinstance(t.elem, ArrayType):
-        return t.elem.size
-    return None
+    shape = _array_shape(e)
+    return shape[1] if len(shape) > 1 else None
 
 
 def unary_lambda(f: FunDecl) -> tuple[Param, Expr] | None:
     """``(x, body)`` for a one-parameter lambda ``λx. body`` (not a program)."""
-    if isinstance(f, Lambda) and not isinstance(f, Fun) and len(f.params) == 1:
-        return f.params[0], f.body
+    lam = plain_lambda(f)
+    if lam is not None and len(lam.params) == 1:
+        return lam.params[0], lam.body
     return None
 
 
 def eta_reduce(f: FunDecl) -> FunDecl:
     """``λx. g(x)`` with ``x`` not free in ``g`` is ``g``; any other function is itself."""
-    if isinstance(f, Lambda) and not isinstance(f, Fun) and isinstance(f.body, FunCall):
-        names = tuple(p.name for p in f.params)
-        args = f.body.args
-        if (
-            len(args) == len(names)
-            and all(isinstance(a, Param) and a.name == n for a, n in zip(args, names))
-            and not free_params(f.body.f) & set(names)
-        ):
-            return f.body.f
+    lam = plain_lambda(f)
+    if lam is not None and isinstance(lam.body, FunCall):
+        names = [p.name for p in lam.params]
+        g = lam.body.f
+        if [param_name(a) for a in lam.body.args] == names and not free_params(g) & set(names):
+            return g
     return f
 
 
@@ -229,21 +230,22 @@ def call(f: FunDecl, *args: Expr) -> Expr:
     the body and not inside a nested lambda (where it would be evaluated once per element). Otherwise the
     lambda stays applied (a *let*). Substitution is capture-avoiding.
     """
-    if isinstance(f, Lambda) and not isinstance(f, Fun) and len(f.params) == len(args):
+    lam = plain_lambda(f)
+    if lam is not None and len(lam.params) == len(args):
+        body = lam.body
         cheap = all(
-            isinstance(a, (Param, Literal))
-            or (occurrences(f.body, p.name) <= 1 and not occurs_under_lambda(f.body, p.name))
-            for p, a in zip(f.params, args)
+            is_atom(a) or (occurrences(body, p.name) <= 1 and not occurs_under_lambda(body, p.name))
+            for p, a in zip(lam.params, args)
         )
         if cheap:
-            return substitute(f.body, {p.name: pinned(a) for p, a in zip(f.params, args)})
+            return substitute(body, {p.name: pinned(a) for p, a in zip(lam.params, args)})
     return FunCall(f, tuple(args))
 
 
 def let(b: Bindings, value: Expr, base: str, body: Callable[[Expr], Expr]) -> Expr:
     """``body(value)``, with ``value`` bound once to a fresh parameter (``(λv. body(v))(value)``) unless it is a
     parameter already: a builder that uses a value twice must not compute it twice."""
-    if isinstance(value, Param):
+    if param_name(value) is not None:
         return body(value)
     (name,) = b.fresh(base)
     p = Param(name)
@@ -261,27 +263,24 @@ def call_on(f: FunDecl, x: Expr, elem: DataType | None) -> Expr:
 
 def element_type(e: Expr) -> DataType | None:
     """The element type of a typed array expression (``None`` for other values)."""
-    return e.type.elem if isinstance(e.type, ArrayType) else None
+    return element_of(e.type) if e.type is not None else None
 
 
-def pinned(e: Expr) -> Expr:
-    """A scalar literal with its checked type written into it, so that it keeps that type wherever it moves.
+class _Unnamed(NodeMapper[Node | None]):
+    """A labelled map without its label; ``None`` (keep the node, look inside) for every other node."""
 
-    (An unannotated literal such as ``0.0`` takes its type from its context; moved into a new context, e.g. the
-    initial value of a fused ``reduce_seq``, it could be read as ``f32`` where ``f64`` is meant.)
-    """
-    if isinstance(e, Literal) and e.scalar is None and isinstance(e.type, ScalarType):
-        return Literal(e.value, e.type)
-    return e
+    covers = (Node,)
+
+    def map_node(self, node: Node) -> None:
+        return None
+
+    def map_map(self, m: Map) -> Map | None:
+        return m.replace(name=None) if m.name is not None else None
 
 
 def unnamed(node: N) -> N:
     """``node`` without the user labels of its maps: a copy a rule adds must not repeat a label."""
-
-    def fn(n: Node) -> Node | None:
-        return n.replace(name=None) if isinstance(n, Map) and n.name is not None else None
-
-    return transform(node, fn)  # type: ignore[return-value]
+    return transform(node, _Unnamed())  # type: ignore[return-value]
 
 
 def uses(node: Node, p: Param) -> bool:
