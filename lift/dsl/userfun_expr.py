@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from typing import Any
 
@@ -36,7 +36,7 @@ from lift.dsl.userfun_syntax import (
 from lift.dsl.userfun_values import Const, Value, ValueRules, load, np_call, wrap
 from lift.types.data import DataType, ScalarType, TupleType, bool_
 
-__all__ = ["EXPRESSIONS", "ExprTranslator", "c_floor"]
+__all__ = ["BINARY", "CALLEES", "EXPRESSIONS", "LOGIC", "UNARY_OPERATORS", "ExprTranslator", "c_floor"]
 
 
 class ExprTranslator(ValueRules):
@@ -97,7 +97,7 @@ class ExprTranslator(ValueRules):
         return self.logic(node.op, [self.cond(v) for v in node.values], node)
 
     def attribute(self, node: ast.Attribute) -> Value:
-        if isinstance(node.value, ast.Name) and node.value.id == "math" and "math" not in self.locals:
+        if _names_math(node) and "math" not in self.locals:
             if node.attr in MATH_CONSTS:
                 return self.weak(MATH_CONSTS[node.attr], node)
             if node.attr in MATH:
@@ -120,24 +120,36 @@ class ExprTranslator(ValueRules):
     def binop(self, op: ast.operator, a: Value, b: Value, node: ast.AST) -> Value:
         if type(op) not in ARITH:
             self.unsupported(node, f"the operator '{OTHER_OPS.get(type(op), '?')}'", "use + - * / // % **")
-        sym, prec, fn = ARITH[type(op)]
+        sym, _, fn = ARITH[type(op)]
         t = self.common([a, b], node, f"the operator '{sym}'")
         if a.const is not None and b.const is not None:
             if isinstance(op, ast.Pow) and abs(b.const) > 4096:  # 10 ** 10 ** 10 would never finish
                 self.fail(node, "this constant power is too large")
             return self.fold(fn, [a.const, b.const], node)
-        if isinstance(op, ast.Div) and not t.is_float:
+        return BINARY[type(op)](self, op, a, b, t, node)
+
+    def infix(self, op: ast.operator, a: Value, b: Value, t: ScalarType, node: ast.AST) -> Value:
+        """``a op b`` as C writes it (``+``, ``-``, ``*`` and float ``/``)."""
+        sym, prec, _ = ARITH[type(op)]
+        a, b = self.convert(a, t, node), self.convert(b, t, node)
+        return Value(t, f"{wrap(a, prec)} {sym} {wrap(b, prec + 1)}", prec, ast.BinOp(a.py, op, b.py))
+
+    def true_division(self, op: ast.operator, a: Value, b: Value, t: ScalarType, node: ast.AST) -> Value:
+        if not t.is_float:
             self.unsupported(node, "'/' on integers", "use '//' for floor division, or float(a) / b")
-        if isinstance(op, (ast.FloorDiv, ast.Mod)) and t.is_float:
+        return self.infix(op, a, b, t, node)
+
+    def floor_division(self, op: ast.operator, a: Value, b: Value, t: ScalarType, node: ast.AST) -> Value:
+        """Python's ``//`` and ``%`` on integers, which round toward minus infinity (C truncates)."""
+        sym = ARITH[type(op)][0]
+        if t.is_float:
             self.unsupported(node, f"'{sym}' on floats", "use math.floor(a / b) or math.fmod(a, b)")
-        if isinstance(op, ast.Pow):
-            return self.power(a, b, t, node)
         bconst = b.const
         a, b = self.convert(a, t, node), self.convert(b, t, node)
-        py = ast.BinOp(a.py, op, b.py)
-        if isinstance(op, (ast.FloorDiv, ast.Mod)):
-            return Value(t, c_floor(isinstance(op, ast.Mod), a, b, bconst), ADD, py)
-        return Value(t, f"{wrap(a, prec)} {sym} {wrap(b, prec + 1)}", prec, py)
+        return Value(t, c_floor(sym == "%", a, b, bconst), ADD, ast.BinOp(a.py, op, b.py))
+
+    def power_operator(self, op: ast.operator, a: Value, b: Value, t: ScalarType, node: ast.AST) -> Value:
+        return self.power(a, b, t, node)
 
     def power(self, a: Value, b: Value, t: ScalarType, node: ast.AST) -> Value:
         if t.is_float:
@@ -153,17 +165,26 @@ class ExprTranslator(ValueRules):
         return x
 
     def unary(self, node: ast.UnaryOp) -> Value:
-        if isinstance(node.op, ast.Not):
-            x = self.cond(node.operand)
-            if x.const is not None:
-                return self.weak(not x.const, node)
-            return Value(bool_, "!" + wrap(x, UNARY), UNARY, np_call("logical_not", x.py))
+        return UNARY_OPERATORS[type(node.op)](self, node)
+
+    def negation(self, node: ast.UnaryOp) -> Value:
+        x = self.cond(node.operand)
+        if x.const is not None:
+            return self.weak(not x.const, node)
+        return Value(bool_, "!" + wrap(x, UNARY), UNARY, np_call("logical_not", x.py))
+
+    def bitwise_not(self, node: ast.UnaryOp) -> Value:
+        self.expr(node.operand)  # an unsupported construct inside is reported first, as the more specific error
+        self.unsupported(node, "the operator '~'", "user functions have no bitwise operators")
+
+    def plus(self, node: ast.UnaryOp) -> Value:
         x = self.expr(node.operand)
-        if isinstance(node.op, ast.Invert):
-            self.unsupported(node, "the operator '~'", "user functions have no bitwise operators")
         self.common([x], node, "unary minus/plus")
-        if isinstance(node.op, ast.UAdd):
-            return x
+        return x
+
+    def minus(self, node: ast.UnaryOp) -> Value:
+        x = self.expr(node.operand)
+        self.common([x], node, "unary minus/plus")
         if x.const is not None:
             return self.weak(-x.const, node)
         c = "-" + wrap(x, UNARY)
@@ -186,14 +207,14 @@ class ExprTranslator(ValueRules):
         return Value(bool_, f"{wrap(a, REL + 1)} {sym} {wrap(b, REL + 1)}", prec, py)
 
     def logic(self, op: ast.boolop, xs: list[Value], node: ast.AST) -> Value:
-        is_and = isinstance(op, ast.And)
+        sym, prec, numpy_fn, fold = LOGIC[type(op)]
         if all(x.const is not None for x in xs):
-            return self.weak((all if is_and else any)(x.const for x in xs), node)
+            return self.weak(fold(x.const for x in xs), node)
         xs = [self.fix(x, node) for x in xs]
         # && inside || gets parentheses too: legal C without them, but easier to read (and gcc asks for them)
-        c = (" && " if is_and else " || ").join(wrap(x, AND + 1) for x in xs)
-        py = reduce(lambda p, q: np_call("logical_and" if is_and else "logical_or", p, q), [x.py for x in xs])
-        return Value(bool_, c, AND if is_and else OR, py)
+        c = f" {sym} ".join(wrap(x, AND + 1) for x in xs)
+        py = reduce(lambda p, q: np_call(numpy_fn, p, q), [x.py for x in xs])
+        return Value(bool_, c, prec, py)
 
     def ifexp(self, node: ast.IfExp) -> Value:
         test, a, b = self.cond(node.test), self.expr(node.body), self.expr(node.orelse)
@@ -216,13 +237,9 @@ class ExprTranslator(ValueRules):
         f = node.func
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
             self.unsupported(node, "keyword or starred arguments", "pass arguments by position")
-        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math":
-            fname = f.attr
-            if fname not in MATH or "math" in self.locals:
-                self.unsupported(node, f"math.{fname}", f"the math functions available are {', '.join(MATH)}")
-        elif isinstance(f, ast.Name) and f.id not in self.locals and (f.id in MATH or f.id in BUILTINS):
-            fname = f.id
-        else:
+        callee = CALLEES.get(type(f))
+        fname = callee(self, f, node) if callee is not None else None
+        if fname is None:
             hint = "call only math functions, abs, min, max, float and int; inline other functions"
             self.unsupported(node, f"a call to '{ast.unparse(f)}'", hint)
         args = [self.expr(a) for a in node.args]
@@ -256,6 +273,19 @@ class ExprTranslator(ValueRules):
             return reduce(lambda p, q: Value(t, f"{cn}({p.c}, {q.c})", PRIMARY, np_call(nn, p.py, q.py)), xs)
         cn, nn, _ = MATH[fname]
         return Value(t, f"{cn}({', '.join(x.c for x in xs)})", PRIMARY, np_call(nn, *[x.py for x in xs]))
+
+    def math_callee(self, f: ast.Attribute, node: ast.Call) -> str | None:
+        """The function ``math.<name>`` calls (refused if math has no such function here); ``None`` for a method
+        call on something else."""
+        if not _names_math(f):
+            return None
+        if f.attr not in MATH or "math" in self.locals:
+            self.unsupported(node, f"math.{f.attr}", f"the math functions available are {', '.join(MATH)}")
+        return f.attr
+
+    def builtin_callee(self, f: ast.Name, node: ast.Call) -> str | None:
+        """The math function or builtin a plain name calls; ``None`` for a local or another function."""
+        return f.id if f.id not in self.locals and (f.id in MATH or f.id in BUILTINS) else None
 
     def subscript(self, node: ast.Subscript) -> Value:
         base = self.expr(node.value)
@@ -292,6 +322,44 @@ EXPRESSIONS: dict[type[ast.expr], Callable[[ExprTranslator, Any], Value]] = {
 }
 """The supported expressions: the method of :class:`ExprTranslator` that translates each kind of syntax node
 (any other kind is refused by :meth:`~lift.dsl.userfun_values.ValueRules.reject`)."""
+
+CALLEES: dict[type[ast.expr], Callable[[ExprTranslator, Any, ast.Call], str | None]] = {
+    ast.Attribute: ExprTranslator.math_callee,
+    ast.Name: ExprTranslator.builtin_callee,
+}
+"""How each kind of callee names the function called (``math.sqrt``, ``abs``); a call of any other kind, or
+one these answer ``None`` for, is refused."""
+
+BINARY: dict[type[ast.operator], Callable[[ExprTranslator, Any, Value, Value, ScalarType, ast.AST], Value]] = {
+    ast.Add: ExprTranslator.infix,
+    ast.Sub: ExprTranslator.infix,
+    ast.Mult: ExprTranslator.infix,
+    ast.Div: ExprTranslator.true_division,
+    ast.FloorDiv: ExprTranslator.floor_division,
+    ast.Mod: ExprTranslator.floor_division,
+    ast.Pow: ExprTranslator.power_operator,
+}
+"""How each arithmetic operator of :data:`~lift.dsl.userfun_syntax.ARITH` on typed operands (not both literals,
+which fold) is translated."""
+
+UNARY_OPERATORS: dict[type[ast.unaryop], Callable[[ExprTranslator, ast.UnaryOp], Value]] = {
+    ast.Not: ExprTranslator.negation,
+    ast.Invert: ExprTranslator.bitwise_not,
+    ast.UAdd: ExprTranslator.plus,
+    ast.USub: ExprTranslator.minus,
+}
+"""How each unary operator is translated (``~`` is refused)."""
+
+LOGIC: dict[type[ast.boolop], tuple[str, int, str, Callable[[Iterable[Any]], bool]]] = {
+    ast.And: ("&&", AND, "logical_and", all),
+    ast.Or: ("||", OR, "logical_or", any),
+}
+"""Each boolean operator: its C symbol and precedence, its numpy function and how literals fold."""
+
+
+def _names_math(node: ast.Attribute) -> bool:
+    """Whether ``node`` is ``math.<name>`` (the name ``math`` itself, before any attribute of something else)."""
+    return isinstance(node.value, ast.Name) and node.value.id == "math"
 
 
 def c_floor(is_mod: bool, a: Value, b: Value, bconst: Const | None) -> str:

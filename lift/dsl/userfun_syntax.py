@@ -10,13 +10,15 @@ import re
 import textwrap
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from types import CodeType
 from typing import Any
 
 import numpy as np
 
+from lift.dsl.mapper import NodeMapper
 from lift.errors import UserFunError
-from lift.types.data import DataType, ScalarType, TupleType, bool_, f32
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, bool_, f32
 
 _AST_LOCK = threading.RLock()
 """CPython 3.11 tracks the recursion depth of its conversions between Python and C syntax trees per interpreter,
@@ -47,11 +49,12 @@ def default_struct_name(t: TupleType) -> str:
 
 
 def struct_part(t: DataType) -> str:
-    if isinstance(t, ScalarType):
-        return t.c_name
-    if isinstance(t, TupleType):
-        return f"Tuple{len(t.elems)}_" + "_".join(struct_part(e) for e in t.elems)
-    raise UserFunError(f"user functions take scalars and tuples of scalars, found {t}")
+    """How ``t`` is spelled inside a struct name: a scalar by its C name, a nested tuple as ``Tuple<arity>_...``."""
+    return c_type(t, _nested_struct_name)
+
+
+def _nested_struct_name(t: TupleType) -> str:
+    return f"Tuple{len(t.elems)}_" + "_".join(struct_part(e) for e in t.elems)
 
 
 def struct_definition(t: TupleType, struct_name: Callable[[TupleType], str] = default_struct_name) -> str:
@@ -70,11 +73,27 @@ def required_structs(types: Iterable[DataType]) -> list[TupleType]:
 
 
 def c_type(t: DataType, struct_name: Callable[[TupleType], str]) -> str:
-    if isinstance(t, ScalarType):
+    """The C type of a user function's value of type ``t``: a scalar's C name, a tuple's struct name."""
+    return _CType(struct_name)(t)
+
+
+@dataclass(frozen=True)
+class _CType(NodeMapper[str]):
+    """The C type of each kind of data type a user function can hold (an array it cannot)."""
+
+    covers = (DataType,)
+
+    struct_name: Callable[[TupleType], str]
+    """How tuple types are named as structs."""
+
+    def map_scalar_type(self, t: ScalarType) -> str:
         return t.c_name
-    if isinstance(t, TupleType):
-        return struct_name(t)
-    raise UserFunError(f"user functions take scalars and tuples of scalars, found {t}")
+
+    def map_tuple_type(self, t: TupleType) -> str:
+        return self.struct_name(t)
+
+    def map_array_type(self, t: ArrayType) -> str:
+        raise UserFunError(f"user functions take scalars and tuples of scalars, found {t}")
 
 
 def parse_function_source(source: str, *, filename: str = "<userfun>", first_line: int = 1) -> ast.FunctionDef:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.userfun_expr import ExprTranslator
 from lift.dsl.userfun_syntax import (
     ARITH,
@@ -42,7 +43,7 @@ from lift.dsl.userfun_syntax import (
     required_structs,
     struct_definition,
 )
-from lift.dsl.userfun_values import Value, join_types, load, np_call, np_cast, scalars
+from lift.dsl.userfun_values import Value, join_types, load, np_call, np_cast
 from lift.errors import LiftTypeError, UserFunError
 from lift.types.data import DataType, ScalarType, TupleType, f32, f64, i32, i64
 
@@ -83,7 +84,7 @@ class _Translator(ExprTranslator):
         promote: dict[str, ScalarType],
     ) -> None:
         # the function's float and int types: what float literals, float(x) and int(x) mean here
-        leaves = [s for _, t in (*params, ("", result)) for s in scalars(t)]
+        leaves = [s for _, t in (*params, ("", result)) for s in t.components()]
         float_type = f32 if f32 in leaves else f64
         int_type = i32 if i32 in leaves or i64 not in leaves else i64
         super().__init__(fn, params, name, filename, first_line, struct_name, float_type, int_type)
@@ -115,10 +116,10 @@ class _Translator(ExprTranslator):
         if not self.name.isidentifier() or not self.name.isascii() or self.name in C_RESERVED:
             self.fail(self.fn, f"the name {self.name!r} cannot name an OpenCL C function")
         for p, t in (*self.params, ("the result", self.result)):
-            if not all(isinstance(s, ScalarType) for s in scalars(t)) or scalars(t) == []:
+            if not all(isinstance(s, ScalarType) for s in t.components()) or t.components() == []:
                 self.fail(self.fn, f"{p} has type {t}; user functions take and return scalars or tuples of them")
         for n in ast.walk(self.fn):
-            ident = n.id if isinstance(n, ast.Name) else n.arg if isinstance(n, ast.arg) else "x"
+            ident = IDENTIFIERS.get(type(n), lambda _: "x")(n)
             if not ident.isascii() or ident.startswith("_lift_"):
                 self.fail(n, f"the name {ident!r} cannot be used: C names are ASCII, and _lift_ is reserved")
 
@@ -191,17 +192,20 @@ class _Translator(ExprTranslator):
         return False
 
     def assign(self, target: ast.expr, x: Value, s: ast.stmt) -> None:
-        if isinstance(target, ast.Tuple):
-            if not isinstance(x.t, TupleType) or len(x.t.elems) != len(target.elts):
-                self.fail(s, f"cannot unpack a {x.t} value into {len(target.elts)} names")
-            reads = {n.id for n in ast.walk(getattr(s, "value", s)) if isinstance(n, ast.Name)}
-            if reads & {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}:
-                self.unsupported(s, "a tuple assignment that reads a name it assigns", "use a temporary")
-            for i, e in enumerate(target.elts):
-                self.assign(e, self.index(x, i), s)
-            return
-        if not isinstance(target, ast.Name):
+        assign = TARGETS.get(type(target))
+        if assign is None:
             self.unsupported(s, f"assignment to '{ast.unparse(target)}'", "assign to a local name")
+        assign(self, target, x, s)
+
+    def assign_tuple(self, target: ast.Tuple, x: Value, s: ast.stmt) -> None:
+        if not isinstance(x.t, TupleType) or len(x.t.elems) != len(target.elts):
+            self.fail(s, f"cannot unpack a {x.t} value into {len(target.elts)} names")
+        if _names(getattr(s, "value", s)) & _names(target):
+            self.unsupported(s, "a tuple assignment that reads a name it assigns", "use a temporary")
+        for i, e in enumerate(target.elts):
+            self.assign(e, self.index(x, i), s)
+
+    def assign_name(self, target: ast.Name, x: Value, s: ast.stmt) -> None:
         n, cn = target.id, self.cname(target.id)
         if n in self.types:
             self.check_promote(n, x.t)
@@ -228,17 +232,18 @@ class _Translator(ExprTranslator):
         t, res = self.types[n], self.binop(s.op, cur, rhs, s)
         self.check_promote(n, res.t)
         x = self.coerce(res, t, s, f"the new value of '{n}'")
-        sym = ARITH[type(s.op)][0]
-        if isinstance(t, ScalarType) and res.t == t and sym in ("+", "-", "*", "/"):  # C's `t op= e` fits
-            self.line(f"{cur.c} {sym}= {self.convert(rhs, t, s).c};")
+        sym, scalar = ARITH[type(s.op)][0], t.scalar_type()  # no scalar for a tuple
+        if scalar is not None and res.t == t and sym in ("+", "-", "*", "/"):  # C's `t op= e` fits
+            self.line(f"{cur.c} {sym}= {self.convert(rhs, scalar, s).c};")
         else:
             self.line(f"{cur.c} = {x.c};")
         self.py_assign(n, x, s)
 
     def check_promote(self, n: str, new: DataType) -> None:
-        if n in self.int_init and isinstance(new, ScalarType) and new.is_float:
-            if n not in self.promote or join_types(self.promote[n], new) != self.promote[n]:  # at most f32, then f64
-                raise _Promote(n, new if n not in self.promote else join_types(self.promote[n], new))
+        scalar = new.scalar_type()  # no scalar for a tuple
+        if n in self.int_init and scalar is not None and scalar.is_float:
+            if n not in self.promote or join_types(self.promote[n], scalar) != self.promote[n]:  # f32, then f64
+                raise _Promote(n, scalar if n not in self.promote else join_types(self.promote[n], scalar))
 
     def if_(self, s: ast.If) -> bool:
         test = self.cond(s.test)
@@ -306,9 +311,7 @@ class _Translator(ExprTranslator):
     # -- driver ----------------------------------------------------------------------------------------------
 
     def translate(self) -> TranslatedUserFun:
-        body = self.fn.body
-        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-            body = body[1:] if isinstance(body[0].value.value, str) else body  # the docstring
+        body = self.fn.body[1:] if ast.get_docstring(self.fn, clean=False) is not None else self.fn.body
         if not self.block(body):
             self.fail(body[-1] if body else self.fn, "the function can end without a return; return on every path")
         if not self.py_returned:
@@ -339,35 +342,63 @@ STATEMENTS: dict[type[ast.stmt], Callable[[_Translator, Any], bool]] = {
 """The supported statements: the method of the translator that translates each kind (it returns whether the
 statement returns on every path); any other kind is refused by name."""
 
+TARGETS: dict[type[ast.expr], Callable[[_Translator, Any, Value, ast.stmt], None]] = {
+    ast.Name: _Translator.assign_name,
+    ast.Tuple: _Translator.assign_tuple,
+}
+"""The targets an assignment can have: a local name, or a tuple of targets that unpacks a tuple value."""
+
+IDENTIFIERS: dict[type[ast.AST], Callable[[Any], str]] = {ast.Name: lambda n: n.id, ast.arg: lambda n: n.arg}
+"""The syntax nodes that name a local or a parameter, and their name."""
+
+
+def _names(tree: ast.AST) -> set[str]:
+    """Every name ``tree`` reads or assigns."""
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
 
 def _make_evaluate(
     fn: Callable[..., Any], name: str, param_types: Sequence[DataType], result: DataType
 ) -> Callable[..., Any]:
-    def arg(v: Any, t: DataType) -> Any:
-        if isinstance(t, TupleType):
-            if not isinstance(v, tuple) or len(v) != len(t.elems):
-                raise LiftTypeError(f"user function '{name}': expected a tuple of {len(t.elems)} arrays for {t}")
-            return tuple(arg(e, et) for e, et in zip(v, t.elems))
-        assert isinstance(t, ScalarType)
-        return np.asarray(v, dtype=t.dtype)  # the parameter's C type: float32 stays float32
-
-    def out(v: Any, t: DataType, shape: tuple[int, ...]) -> Any:
-        if isinstance(t, TupleType):
-            return tuple(out(e, et, shape) for e, et in zip(v, t.elems))
-        assert isinstance(t, ScalarType)
-        a = np.asarray(v).astype(t.dtype, copy=False)
-        return a if a.shape == shape else np.array(np.broadcast_to(a, shape))  # e.g. a constant result
-
     def evaluate(*args: Any) -> Any:
         if len(args) != len(param_types):
             raise LiftTypeError(f"user function '{name}' takes {len(param_types)} arguments, got {len(args)}")
-        vals = [arg(v, t) for v, t in zip(args, param_types)]
+        vals = [_ARGUMENT(t, v, name) for v, t in zip(args, param_types)]
         shape = np.broadcast_shapes(*(np.shape(s) for v in vals for s in _leaves(v)))
         with np.errstate(all="ignore"):  # C gives inf/NaN silently; np.where also computes the untaken branch
-            return out(fn(*vals), result, shape)
+            return _RESULT(result, fn(*vals), shape)
 
     evaluate.__name__ = evaluate.__qualname__ = name
     return evaluate
+
+
+class _Argument(NodeMapper[Any]):
+    """An argument of the numpy evaluator as the parameter's type has it: an array of the parameter's dtype (so
+    float32 stays float32), or a tuple of them for a tuple (user functions take no arrays: a partial mapper)."""
+
+    def map_tuple_type(self, t: TupleType, v: Any, name: str) -> Any:
+        if not isinstance(v, tuple) or len(v) != len(t.elems):
+            raise LiftTypeError(f"user function '{name}': expected a tuple of {len(t.elems)} arrays for {t}")
+        return tuple(self(et, e, name) for e, et in zip(v, t.elems))
+
+    def map_scalar_type(self, t: ScalarType, v: Any, name: str) -> Any:
+        return np.asarray(v, dtype=t.dtype)
+
+
+class _Result(NodeMapper[Any]):
+    """The evaluator's result as the result type has it, every array of the lanes' ``shape`` (a constant result
+    is broadcast)."""
+
+    def map_tuple_type(self, t: TupleType, v: Any, shape: tuple[int, ...]) -> Any:
+        return tuple(self(et, e, shape) for e, et in zip(v, t.elems))
+
+    def map_scalar_type(self, t: ScalarType, v: Any, shape: tuple[int, ...]) -> Any:
+        a = np.asarray(v).astype(t.dtype, copy=False)
+        return a if a.shape == shape else np.array(np.broadcast_to(a, shape))
+
+
+_ARGUMENT = _Argument()
+_RESULT = _Result()
 
 
 def _leaves(v: Any) -> list[Any]:

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.userfun_syntax import CONSTRUCTS, PRIMARY, UNARY, c_literal
 from lift.errors import UserFunError
 from lift.types.data import DataType, ScalarType, TupleType, bool_, f32, f64, i32, i64
@@ -56,9 +57,9 @@ def join_types(a: ScalarType, b: ScalarType) -> ScalarType:
     return i64 if i64 in (a, b) else i32
 
 
-def widens(src: DataType, dst: DataType) -> bool:
+def widens(src: ScalarType, dst: ScalarType) -> bool:
     """Whether ``src`` converts to ``dst`` without an explicit cast (int to float, or to a wider type)."""
-    if not (isinstance(src, ScalarType) and isinstance(dst, ScalarType)) or bool_ in (src, dst):
+    if bool_ in (src, dst):
         return src == dst
     return src == dst or (dst.is_float and (not src.is_float or dst == f64)) or (src, dst) == (i32, i64)
 
@@ -90,11 +91,6 @@ def literal(v: Const, t: ScalarType, const: Const | None = None) -> Value:
         value = bool(v) if t == bool_ else int(v) if not t.is_float else float(t.dtype.type(v))
     py = np_call(np_attr(t), ast.Constant(value))
     return Value(t, c, UNARY if c.startswith("-") else PRIMARY, py, const)
-
-
-def scalars(t: DataType) -> list[DataType]:
-    """The scalar types inside ``t``, in order (``t`` itself for a scalar)."""
-    return [s for e in t.elems for s in scalars(e)] if isinstance(t, TupleType) else [t]
 
 
 class ValueRules:
@@ -167,10 +163,13 @@ class ValueRules:
 
     def common(self, xs: Sequence[Value], node: ast.AST, what: str) -> ScalarType:
         """The type numeric operands are converted to; literals adapt to the typed operands."""
+        strong: list[ScalarType] = []
         for x in xs:
-            if not isinstance(x.t, ScalarType) or x.t == bool_:
+            scalar = x.t.scalar_type()  # None for a tuple (a user function holds no arrays)
+            if scalar is None or scalar == bool_:
                 self.fail(node, f"{what} needs numbers, found a {x.t} value")
-        strong = [x.t for x in xs if x.const is None and isinstance(x.t, ScalarType)]
+            if x.const is None:
+                strong.append(scalar)
         floats = any(isinstance(x.const, float) for x in xs)
         t = reduce(join_types, strong) if strong else self.F if floats else self.I
         return self.F if floats and not t.is_float else t
@@ -188,25 +187,7 @@ class ValueRules:
 
     def coerce(self, x: Value, t: DataType, node: ast.AST, what: str) -> Value:
         """``x`` as a value of the declared type ``t``, if the conversion is safe."""
-        if isinstance(t, TupleType):
-            if x.elems is not None and len(x.elems) == len(t.elems):
-                ys = [
-                    self.coerce(e, et, node, f"component {i} of {what}")
-                    for i, (e, et) in enumerate(zip(x.elems, t.elems))
-                ]
-                return self.tuple(ys, node, t)
-            if x.t != t:
-                self.fail(node, f"{what} has type {x.t} but {t} is expected")
-            return x
-        assert isinstance(t, ScalarType)
-        if isinstance(x.t, TupleType):
-            self.fail(node, f"{what} is a tuple {x.t} but {t} is expected")
-        if x.const is not None:
-            return self.commit(x.const, t, node)
-        if widens(x.t, t):
-            return self.convert(x, t, node, explicit=True)
-        fix = "int(...)" if not t.is_float else "float(...)"
-        self.fail(node, f"{what} has type {x.t} but {t} is declared; convert explicitly with {fix}")
+        return _Coercion(self, x, node, what)(t)
 
     # -- tuples ---------------------------------------------------------------------------------------------
 
@@ -235,3 +216,42 @@ class ValueRules:
             n = len(t.elems)
             return ast.Tuple([self.select(mask, parts[i], parts[n + i], e) for i, e in enumerate(t.elems)], ast.Load())
         return np_call("where", mask, a, b)
+
+
+@dataclass(frozen=True)
+class _Coercion(NodeMapper[Value]):
+    """One value as a value of a declared type, by the kind of that type (user functions hold no arrays: a
+    partial mapper)."""
+
+    rules: ValueRules
+    """The function's typing rules, which also report the errors."""
+    x: Value
+    """The value converted."""
+    node: ast.AST
+    """Where the conversion happens, for errors."""
+    what: str
+    """What the value is, for errors (``the returned value``)."""
+
+    def map_tuple_type(self, t: TupleType) -> Value:
+        x, node, what = self.x, self.node, self.what
+        if x.elems is not None and len(x.elems) == len(t.elems):
+            ys = [
+                self.rules.coerce(e, et, node, f"component {i} of {what}")
+                for i, (e, et) in enumerate(zip(x.elems, t.elems))
+            ]
+            return self.rules.tuple(ys, node, t)
+        if x.t != t:
+            self.rules.fail(node, f"{what} has type {x.t} but {t} is expected")
+        return x
+
+    def map_scalar_type(self, t: ScalarType) -> Value:
+        x, node, what = self.x, self.node, self.what
+        scalar = x.t.scalar_type()  # None for a tuple
+        if scalar is None:
+            self.rules.fail(node, f"{what} is a tuple {x.t} but {t} is expected")
+        if x.const is not None:
+            return self.rules.commit(x.const, t, node)
+        if widens(scalar, t):
+            return self.rules.convert(x, t, node, explicit=True)
+        fix = "int(...)" if not t.is_float else "float(...)"
+        self.rules.fail(node, f"{what} has type {x.t} but {t} is declared; convert explicitly with {fix}")
