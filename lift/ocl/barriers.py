@@ -97,8 +97,8 @@ class _Inserter:
             return body  # no next iteration
         # the next iteration: what follows the last barrier, against what precedes the first one
         stmts = list(body.stmts)
-        cut = max((k for k, x in enumerate(stmts) if isinstance(x, Barrier)), default=-1)
-        first = next((k for k, x in enumerate(stmts) if isinstance(x, Barrier)), len(stmts))
+        marks = [k for k, x in enumerate(stmts) if isinstance(x, Barrier)]
+        cut, first = (marks[-1], marks[0]) if marks else (-1, len(stmts))
         tail = [a for x in stmts[cut + 1 :] for a in x.accesses]
         head = [a for x in stmts[:first] for a in x.accesses]
         shared = {q.var.name for q, _ in context if q.level in ("seq", "wrg")}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import statistics
+from collections.abc import Callable
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ import numpy as np
 from lift.dsl.bind import bind_arguments, check_sizes
 from lift.dsl.ir import Fun, Map, Node, Stride, transform, walk
 from lift.dsl.layout import Layout
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.source import Source
 from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
 from lift.ocl import device as dev
@@ -34,7 +36,7 @@ from lift.ocl.printer import Printer
 from lift.solve.mapping import Mapping
 from lift.solve.rules import LEVELS_GO_TOGETHER, NDRANGE_DIMENSIONS
 from lift.types.arith import ArithExpr, Cst, Max, Min
-from lift.types.data import ArrayType, DataType, map_sizes
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, map_sizes
 
 __all__ = ["Built", "Kernel", "Profile", "build", "check_levels", "compile_program", "specialise"]
 
@@ -46,16 +48,30 @@ def specialise(prog: Fun, sizes: AbcMapping[str, int]) -> Fun:
     def subs(n: ArithExpr) -> ArithExpr:
         return n.subs(values)
 
-    def node(n: Node) -> Node | None:
-        if isinstance(n, (Layout, Source)):
-            return n.with_sizes(subs)
-        if isinstance(n, Stride):
-            return Stride(subs(n.s))
-        return None
-
-    body = transform(prog.body, node)
+    body = transform(prog.body, _WithSizes(subs))
     types = tuple(map_sizes(t, subs) for t in prog.param_types)
     return Fun(prog.params, body, prog.name, types)  # type: ignore[arg-type]
+
+
+class _WithSizes(NodeMapper[Node | None]):
+    """A node with its own sizes replaced by ``fn``'s values; ``None`` for a node with no size of its own (the
+    walk rebuilds it around its specialised children)."""
+
+    def __init__(self, fn: Callable[[ArithExpr], ArithExpr]) -> None:
+        self.fn = fn
+        """The substitution of one size."""
+
+    def map_layout(self, n: Layout) -> Node:
+        return n.with_sizes(self.fn)
+
+    def map_source(self, n: Source) -> Node:
+        return n.with_sizes(self.fn)
+
+    def map_stride(self, n: Stride) -> Node:
+        return Stride(self.fn(n.s))
+
+    def map_node(self, n: Node) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -464,16 +480,26 @@ def _leaves(value: Any, t: DataType) -> list[Any]:
 
 def _assemble(outputs: list[np.ndarray], t: DataType, env: dict[str, int]) -> Any:
     """The result arrays in the type's shape (a tuple of arrays for an array of tuples)."""
-    from lift.types.data import TupleType
+    return _Assembled(list(outputs), env)(t, ())
 
-    remaining = list(outputs)
 
-    def build(u: DataType, shape: tuple[int, ...]) -> Any:
-        while isinstance(u, ArrayType):
-            shape = (*shape, u.size.evaluate(env))
-            u = u.elem
-        if isinstance(u, TupleType):
-            return tuple(build(e, shape) for e in u.elems)
-        return remaining.pop(0).reshape(shape)
+class _Assembled(NodeMapper[Any]):
+    """The next result arrays shaped as a value of a type, inside arrays of the dimensions ``shape``: an array
+    type adds its size to them, a tuple type is a tuple of its components' results, a scalar takes one array."""
 
-    return build(t, ())
+    covers = (DataType,)
+
+    def __init__(self, outputs: list[np.ndarray], env: dict[str, int]) -> None:
+        self.remaining = outputs
+        """The result arrays not yet taken, in order."""
+        self.env = env
+        """The sizes' values."""
+
+    def map_array_type(self, t: ArrayType, shape: tuple[int, ...]) -> Any:
+        return self(t.elem, (*shape, t.size.evaluate(self.env)))
+
+    def map_tuple_type(self, t: TupleType, shape: tuple[int, ...]) -> Any:
+        return tuple(self(e, shape) for e in t.elems)
+
+    def map_scalar_type(self, t: ScalarType, shape: tuple[int, ...]) -> Any:
+        return self.remaining.pop(0).reshape(shape)

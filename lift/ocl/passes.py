@@ -24,8 +24,9 @@ import itertools
 from collections.abc import Collection
 from dataclasses import replace
 
+from lift.dsl.mapper import NodeMapper
 from lift.ocl.bounds import overflows
-from lift.ocl.plan import Block, Declare, For, Index, Stmt, map_indices, transform_loops
+from lift.ocl.plan import Block, Declare, For, Index, Stmt, map_indices, statements_in, transform_loops
 from lift.types.arith import ArithExpr, Cst, FloorDiv, Mod, Var, replace_subterms
 from lift.types.data import i64
 from lift.types.injective import digit_parts
@@ -115,12 +116,10 @@ def _unflattened(s: For, names: set[str]) -> For | None:
 
     replacement = {atom: value_of(d, m) for atom, (d, m) in atoms.items()}
     body = map_indices(s.body, lambda e: replace_subterms(e, replacement))
-    assert isinstance(body, Block)
-    for digit, _ in digits:  # least significant innermost
-        loop = replace(s.loop, var=digit)
-        body = Block((replace(s, loop=loop, body=body),))
-    (nest,) = body.stmts
-    assert isinstance(nest, For)
+    innermost, *outer = [replace(s, loop=replace(s.loop, var=digit)) for digit, _ in digits]
+    nest = replace(innermost, body=body)  # the least significant digit innermost
+    for loop in outer:
+        nest = replace(loop, body=Block((nest,)))
     return nest
 
 
@@ -143,44 +142,45 @@ def hoist_invariant_indices(body: Block, *, taken: Collection[str], wide: Collec
     return _Hoister(set(taken), set(wide)).block(body)
 
 
-class _Hoister:
+class _Hoister(NodeMapper[list[Stmt]]):
+    """A statement as the statements that replace it: a loop preceded by the values hoisted out of it."""
+
+    covers = (Stmt,)
+
     def __init__(self, taken: set[str], wide: set[str]) -> None:
         self.taken = taken
         self.wide = wide  # loop variables and hoisted values declared long
         self.narrow: set[str] = set()  # hoisted values declared int
 
     def block(self, block: Block) -> Block:
-        out: list[Stmt] = []
-        for s in block.stmts:
-            if isinstance(s, Block):
-                out.append(self.block(s))
-            elif isinstance(s, For):
-                out.extend(self.loop(s))
-            else:
-                out.append(s)
-        return Block(tuple(out))
+        return Block(tuple(x for s in block.stmts for x in self(s)))
 
-    def loop(self, s: For) -> list[Stmt]:
+    def map_block(self, s: Block) -> list[Stmt]:
+        return [self.block(s)]
+
+    def map_for(self, s: For) -> list[Stmt]:
         hoisted: list[Stmt] = []
         if not s.once:
             inside = _bound_inside(s)
-            invariant: dict[ArithExpr, ArithExpr] = {}
+            invariant: dict[ArithExpr, Var] = {}
             for e in _division_terms(s.body):
                 if not ({x.name for x in e.free_vars()} & inside) and e not in invariant:
                     invariant[e] = self.variable(e)
             if invariant:
                 for e, var in invariant.items():
-                    assert isinstance(var, Var)
                     index_type = "long" if self.is_wide(e) else "int"
                     (self.wide if index_type == "long" else self.narrow).add(var.name)
                     hoisted.append(Declare(var.name, i64, Index(e), index_type=index_type))
-                body = map_indices(s.body, lambda x: replace_subterms(x, invariant))
-                assert isinstance(body, Block)
-                s = replace(s, body=body)
+                s = replace(s, body=map_indices(s.body, lambda x: replace_subterms(x, invariant)))
         return [*hoisted, replace(s, body=self.block(s.body))]
 
+    def _kept(self, s: Stmt) -> list[Stmt]:
+        return [s]
+
+    map_declare = map_store = map_set = map_barrier = _kept
+
     def variable(self, e: ArithExpr) -> Var:
-        base = _name_of(e)
+        base = _NAME_OF(e)
         name, k = base, 0
         while name in self.taken:
             k += 1
@@ -199,46 +199,66 @@ class _Hoister:
 
 def _bound_inside(s: For) -> set[str]:
     """The loop's variable and every name its body binds (inner loop variables, declared variables)."""
-    names = {s.var}
-    todo: list[Stmt] = list(s.body.stmts)
-    while todo:
-        x = todo.pop()
-        if isinstance(x, For):
-            names.add(x.var)
-            todo.extend(x.body.stmts)
-        elif isinstance(x, Block):
-            todo.extend(x.stmts)
-        elif isinstance(x, Declare):
-            names.add(x.name)
-    return names
+    loops = {x.var for x in statements_in(s.body, For)}
+    return {s.var} | loops | {x.name for x in statements_in(s.body, Declare)}
 
 
 def _division_terms(body: Block) -> list[ArithExpr]:
     """The outermost divisions and remainders (by a constant or a size) in the index expressions of ``body``."""
     found: list[ArithExpr] = []
 
-    def visit(e: ArithExpr) -> None:
-        if isinstance(e, (FloorDiv, Mod)) and not isinstance(e.num, Cst):
-            found.append(e)
-            return
-        for c in e.children():
-            visit(c)
-
     def collect(e: ArithExpr) -> ArithExpr:
-        visit(e)
+        _DivisionTerms(found)(e)
         return e
 
     map_indices(body, collect)
     return found
 
 
-def _name_of(e: ArithExpr) -> str:
+class _DivisionTerms(NodeMapper[None]):
+    """Collects the outermost divisions and remainders of an expression whose dividend is not a constant."""
+
+    covers = (ArithExpr,)
+
+    def __init__(self, found: list[ArithExpr]) -> None:
+        self.found = found
+        """Where they go."""
+
+    def _division(self, e: FloorDiv | Mod) -> None:
+        if isinstance(e.num, Cst):
+            self._inside(e)
+        else:
+            self.found.append(e)
+
+    def _inside(self, e: ArithExpr) -> None:
+        for c in e.children():
+            self(c)
+
+    map_floor_div = map_mod = _division
+    map_cst = map_var = map_sum = map_prod = map_min = map_max = _inside
+
+
+class _Name(NodeMapper[str]):
     """A readable name for a hoisted value: ``gid2_div_56`` for ``gid2 / 56``, ``i_mod_3`` for ``i % 3``."""
-    if isinstance(e, (FloorDiv, Mod)):
-        op = "div" if isinstance(e, FloorDiv) else "mod"
-        return f"{_name_of(e.num)}_{op}_{_name_of(e.den)}"
-    if isinstance(e, Var):
+
+    covers = (ArithExpr,)
+
+    def map_floor_div(self, e: FloorDiv) -> str:
+        return f"{self(e.num)}_div_{self(e.den)}"
+
+    def map_mod(self, e: Mod) -> str:
+        return f"{self(e.num)}_mod_{self(e.den)}"
+
+    def map_var(self, e: Var) -> str:
         return e.name
-    if isinstance(e, Cst):
+
+    def map_cst(self, e: Cst) -> str:
         return str(e.value)
-    return "index"
+
+    def _index(self, e: ArithExpr) -> str:
+        return "index"
+
+    map_sum = map_prod = map_min = map_max = _index
+
+
+_NAME_OF = _Name()

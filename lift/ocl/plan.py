@@ -48,6 +48,7 @@ __all__ = [
     "barriers_in",
     "loops_in",
     "map_indices",
+    "statements_in",
     "transform_loops",
 ]
 
@@ -397,18 +398,19 @@ def _statements(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
         yield from _statements(s.nested)
 
 
-def _statements_of(block: Block, kind: type[S]) -> list[S]:
+def statements_in(block: Block, kind: type[S]) -> list[S]:
+    """The statements of class ``kind`` in ``block``, inside loops too, in order (a loop before what it holds)."""
     return [s for s in _statements(block.stmts) if isinstance(s, kind)]
 
 
 def loops_in(block: Block) -> list[For]:
     """Every loop of ``block``, outer loops before the loops they hold."""
-    return _statements_of(block, For)
+    return statements_in(block, For)
 
 
 def barriers_in(block: Block) -> list[Barrier]:
     """The barriers of ``block``, in order (inside loops too)."""
-    return _statements_of(block, Barrier)
+    return statements_in(block, Barrier)
 
 
 def accesses_in(block: Block) -> list[Access]:

@@ -8,6 +8,7 @@ thread id, barriers with their fences and why they are there.
 
 from __future__ import annotations
 
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.userfun_syntax import default_struct_name
 from lift.errors import LiftInternalError
 from lift.ocl.plan import (
@@ -19,17 +20,19 @@ from lift.ocl.plan import (
     Field,
     For,
     Guard,
+    Guarded,
     Index,
     Load,
     Pack,
     Select,
     Set,
+    Stmt,
     Store,
     Value,
     Variable,
 )
 from lift.types.arith import ArithExpr, print_arith
-from lift.types.data import DataType, ScalarType, TupleType
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType
 
 __all__ = ["Printer", "c_index", "c_type", "comment_text"]
 
@@ -49,19 +52,36 @@ def c_index(e: ArithExpr, minmax_type: str = "") -> str:
 
 def c_type(t: DataType) -> str:
     """The C name of a scalar or tuple type."""
-    if isinstance(t, TupleType):
-        return default_struct_name(t)
-    if isinstance(t, ScalarType):
+    return _C_TYPE(t)
+
+
+class _CType(NodeMapper[str]):
+    """The C name of a data type (an array has none: it is a buffer)."""
+
+    covers = (DataType,)
+
+    def map_scalar_type(self, t: ScalarType) -> str:
         return t.c_name
-    raise LiftInternalError(f"no C type for {t}: arrays are buffers, not values")
+
+    def map_tuple_type(self, t: TupleType) -> str:
+        return default_struct_name(t)
+
+    def map_array_type(self, t: ArrayType) -> str:
+        raise LiftInternalError(f"no C type for {t}: arrays are buffers, not values")
 
 
-class Printer:
-    """Prints plan values and statements; ``minmax_type`` casts the operands of index ``min``/``max`` (``long``
-    in a kernel with 64-bit indices)."""
+_C_TYPE = _CType()
+
+
+class Printer(NodeMapper[str]):
+    """Prints plan values (``printer(value)`` is its C text) and statements (:meth:`block`); ``minmax_type`` casts
+    the operands of index ``min``/``max`` (``long`` in a kernel with 64-bit indices)."""
+
+    covers = (Value,)
 
     def __init__(self, minmax_type: str = "") -> None:
         self.minmax_type = minmax_type
+        self._statement = _StatementPrinter(self)
 
     def index(self, e: ArithExpr) -> str:
         return c_index(e, self.minmax_type)
@@ -71,73 +91,93 @@ class Printer:
         tests = [t for g in guards for t in g.tests()]
         return " && ".join(f"{self.index(a)} {op} {self.index(b)}" for a, op, b in tests)
 
-    def value(self, v: Value) -> str:
-        if isinstance(v, Constant):
-            return v.text
-        if isinstance(v, Variable):
-            return v.name
-        if isinstance(v, Load):
-            return f"{v.buffer.name}[{self.index(v.index)}]"
-        if isinstance(v, Call):
-            return f"{v.function}({', '.join(self.value(a) for a in v.args)})"
-        if isinstance(v, Select):
-            condition = self.condition((v.guard,))
-            if not condition:
-                return self.value(v.inside)
-            return f"({condition} ? {self.value(v.inside)} : {self.value(v.outside)})"
-        if isinstance(v, Pack):
-            return f"({c_type(v.type)}){{{', '.join(self.value(p) for p in v.parts)}}}"
-        if isinstance(v, Field):
-            return f"{self.value(v.value)}._{v.k}"
-        if isinstance(v, Index):
-            return self.index(v.expr)
-        raise LiftInternalError(f"the printer has no rule for the value {type(v).__name__}")
-
     def block(self, block: Block, indent: int = 1) -> list[str]:
         """The lines of a block at the given indentation level."""
-        pad = "    " * indent
-        out: list[str] = []
-        for s in block.stmts:
-            if isinstance(s, Block):
-                out.extend(self.block(s, indent))
-            elif isinstance(s, Declare):
-                qualifier = "local " if s.space == "local" else "const " if s.index_type else ""
-                type_name = s.index_type or c_type(s.type)
-                size = f"[{self.index(s.size)}]" if s.size is not None else ""
-                init = f" = {self.value(s.init)}" if s.init is not None else ""
-                out.append(f"{pad}{qualifier}{type_name} {s.name}{size}{init};")
-            elif isinstance(s, Store):
-                store = f"{s.buffer.name}[{self.index(s.index)}] = {self.value(s.value)};"
-                condition = self.condition(s.guards)
-                if condition:
-                    store = f"if ({condition}) {store}"
-                out.append(f"{pad}{store}")
-            elif isinstance(s, Set):
-                out.append(f"{pad}{self.value(s.target)} = {self.value(s.value)};")
-            elif isinstance(s, For):
-                out.extend(self.loop(s, indent))
-            elif isinstance(s, Barrier):
-                fences = [f for f, on in (("CLK_LOCAL_MEM_FENCE", s.local), ("CLK_GLOBAL_MEM_FENCE", s.global_)) if on]
-                comment = f"  // {comment_text(s.reason)}" if s.reason else ""
-                out.append(f"{pad}barrier({' | '.join(fences)});{comment}")
-            else:
-                raise LiftInternalError(f"the printer has no rule for the statement {type(s).__name__}")
-        return out
+        return [line for s in block.stmts for line in self._statement(s, "    " * indent)]
 
-    def loop(self, s: For, indent: int) -> list[str]:
-        pad = "    " * indent
+    # ---- values ----------------------------------------------------------------------------------------
+    def map_constant(self, v: Constant) -> str:
+        return v.text
+
+    def map_variable(self, v: Variable) -> str:
+        return v.name
+
+    def map_load(self, v: Load) -> str:
+        return f"{v.buffer.name}[{self.index(v.index)}]"
+
+    def map_call(self, v: Call) -> str:
+        return f"{v.function}({', '.join(self(a) for a in v.args)})"
+
+    def map_select(self, v: Select) -> str:
+        condition = self.condition((v.guard,))
+        if not condition:
+            return self(v.inside)
+        return f"({condition} ? {self(v.inside)} : {self(v.outside)})"
+
+    def map_pack(self, v: Pack) -> str:
+        return f"({c_type(v.type)}){{{', '.join(self(p) for p in v.parts)}}}"
+
+    def map_field(self, v: Field) -> str:
+        return f"{self(v.value)}._{v.k}"
+
+    def map_index(self, v: Index) -> str:
+        return self.index(v.expr)
+
+    def map_guarded(self, v: Guarded) -> str:
+        # code generation turns a guarded place into the guards of the store that writes it
+        raise LiftInternalError(f"the printer has no rule for the value {type(v).__name__}")
+
+
+class _StatementPrinter(NodeMapper[list[str]]):
+    """The lines of a statement, each starting with the indentation ``pad``."""
+
+    covers = (Stmt,)
+
+    def __init__(self, printer: Printer) -> None:
+        self.printer = printer
+        """Prints the values and nested blocks."""
+
+    def map_block(self, s: Block, pad: str) -> list[str]:
+        return [line for x in s.stmts for line in self(x, pad)]
+
+    def map_declare(self, s: Declare, pad: str) -> list[str]:
+        p = self.printer
+        qualifier = "local " if s.space == "local" else "const " if s.index_type else ""
+        type_name = s.index_type or c_type(s.type)
+        size = f"[{p.index(s.size)}]" if s.size is not None else ""
+        init = f" = {p(s.init)}" if s.init is not None else ""
+        return [f"{pad}{qualifier}{type_name} {s.name}{size}{init};"]
+
+    def map_store(self, s: Store, pad: str) -> list[str]:
+        p = self.printer
+        store = f"{s.buffer.name}[{p.index(s.index)}] = {p(s.value)};"
+        condition = p.condition(s.guards)
+        if condition:
+            store = f"if ({condition}) {store}"
+        return [f"{pad}{store}"]
+
+    def map_set(self, s: Set, pad: str) -> list[str]:
+        return [f"{pad}{self.printer(s.target)} = {self.printer(s.value)};"]
+
+    def map_barrier(self, s: Barrier, pad: str) -> list[str]:
+        fences = [f for f, on in (("CLK_LOCAL_MEM_FENCE", s.local), ("CLK_GLOBAL_MEM_FENCE", s.global_)) if on]
+        comment = f"  // {comment_text(s.reason)}" if s.reason else ""
+        return [f"{pad}barrier({' | '.join(fences)});{comment}"]
+
+    def map_for(self, s: For, pad: str) -> list[str]:
+        inner = pad + "    "
         level = s.loop.at
         if level.is_parallel:
             start, step = f"{level.id_function}({level.dim})", f"{level.size_function}({level.dim})"
         else:
             start, step = "0", ""
-        stop = self.index(s.stop)
+        stop = self.printer.index(s.stop)
         if s.once:
             # loop variables are unique within a kernel, so a one-trip loop needs no scope of its own
             lines = [f"{pad}{s.index_type} {s.var} = {start};"]
             if not s.guard:
-                return lines + self.block(s.body, indent)
-            return [*lines, f"{pad}if ({s.var} < {stop}) {{", *self.block(s.body, indent + 1), f"{pad}}}"]
+                return lines + self.map_block(s.body, pad)
+            return [*lines, f"{pad}if ({s.var} < {stop}) {{", *self.map_block(s.body, inner), f"{pad}}}"]
         increment = f" += {step}" if step else "++"
         header = f"for ({s.index_type} {s.var} = {start}; {s.var} < {stop}; {s.var}{increment})"
-        return [f"{pad}{header} {{", *self.block(s.body, indent + 1), f"{pad}}}"]
+        return [f"{pad}{header} {{", *self.map_block(s.body, inner), f"{pad}}}"]
