@@ -205,14 +205,14 @@ def _bound_inside(s: For) -> set[str]:
 
 def _division_terms(body: Block) -> list[ArithExpr]:
     """The outermost divisions and remainders (by a constant or a size) in the index expressions of ``body``."""
-    found: list[ArithExpr] = []
+    terms = _DivisionTerms()
 
     def collect(e: ArithExpr) -> ArithExpr:
-        _DivisionTerms(found)(e)
+        terms(e)
         return e
 
     map_indices(body, collect)
-    return found
+    return terms.found
 
 
 class _DivisionTerms(NodeMapper[None]):
@@ -220,9 +220,9 @@ class _DivisionTerms(NodeMapper[None]):
 
     covers = (ArithExpr,)
 
-    def __init__(self, found: list[ArithExpr]) -> None:
-        self.found = found
-        """Where they go."""
+    def __init__(self) -> None:
+        self.found: list[ArithExpr] = []
+        """What was found, in order."""
 
     def _division(self, e: FloorDiv | Mod) -> None:
         if isinstance(e.num, Cst):
