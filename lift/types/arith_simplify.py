@@ -45,6 +45,7 @@ __all__ = [
     "is_positive",
     "maximum",
     "minimum",
+    "monomials",
     "rebuild_with",
     "replace_subterms",
     "simplify",
@@ -120,6 +121,12 @@ _TO_POLY: PerNodeKind[Poly] = PerNodeKind(
     },
 )
 _to_poly = _TO_POLY  # the hottest operation of the simplifier: no extra call around it
+
+
+def monomials(e: ArithExpr) -> dict[Monomial, int]:
+    """``e`` as a polynomial: each monomial (its atoms in canonical order, repeated for powers; ``()`` for the
+    constant term) with its non-zero integer coefficient."""
+    return _to_poly(e)
 
 
 def _monomial(coef: int, atoms: Monomial) -> ArithExpr:

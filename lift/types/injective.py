@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from lift.types.arith import ArithExpr, Cst, FloorDiv, Mod, Prod, Sum, Var
+from lift.types.arith import ArithExpr, Cst, FloorDiv, Max, Min, Mod, Prod, Sum, Var
+from lift.types.arith_nodes import PerNodeKind
+from lift.types.arith_simplify import monomials
 
 __all__ = ["digit_parts", "injective"]
 
@@ -41,16 +43,13 @@ def injective(index: ArithExpr, variables: Collection[Var]) -> bool:
         if v.lo != 0 or not isinstance(v.hi, Cst):
             return False
         ranges[v.name] = v.hi.value
-    terms = index.terms if isinstance(index, Sum) else (index,)
     digits: list[tuple[int, _Digit]] = []
-    for term in terms:
-        if isinstance(term, Cst):
+    for atoms, coefficient in monomials(index).items():
+        if not atoms:
             continue  # an offset moves every value alike
-        split = _coefficient(term)
-        if split is None:
-            return False
-        coefficient, atom = split
-        digit = _digit(atom, ranges)
+        if len(atoms) != 1:
+            return False  # a product of several atoms
+        digit = _digit(atoms[0], ranges)
         if digit is None or coefficient <= 0:
             return False
         if digit.size > 1:
@@ -58,31 +57,50 @@ def injective(index: ArithExpr, variables: Collection[Var]) -> bool:
     return _mixed_radix(digits) and _recovers_variables([d for _, d in digits], ranges)
 
 
-def _coefficient(term: ArithExpr) -> tuple[int, ArithExpr] | None:
-    """``c * atom`` as ``(c, atom)``, or ``None`` for a product of several atoms."""
-    if isinstance(term, Prod):
-        if len(term.factors) == 2 and isinstance(term.factors[0], Cst):
-            return term.factors[0].value, term.factors[1]
-        return None
-    return 1, term
-
-
 def digit_parts(atom: ArithExpr) -> tuple[Var, int, int | None] | None:
     """``(v, d, m)`` when ``atom`` is ``(v // d) % m`` for a variable ``v`` and positive constants (``d`` is 1
     for no division, ``m`` ``None`` for no remainder): one digit of ``v`` written in a mixed radix."""
-    modulus: int | None = None
-    if isinstance(atom, Mod):
-        if not isinstance(atom.den, Cst) or atom.den.value <= 0:
-            return None
-        modulus, atom = atom.den.value, atom.num
-    divisor = 1
-    if isinstance(atom, FloorDiv):
-        if not isinstance(atom.den, Cst) or atom.den.value <= 0:
-            return None
-        divisor, atom = atom.den.value, atom.num
-    if not isinstance(atom, Var):
+    return _DIGIT_PARTS(atom)
+
+
+def _quotient_digit(e: FloorDiv) -> tuple[Var, int, int | None] | None:
+    """``v // d``: a plain variable divided by a positive constant."""
+    divisor, inner = _positive_constant(e.den), digit_parts(e.num)
+    if divisor is None or inner is None or inner[1:] != (1, None):
         return None
-    return atom, divisor, modulus
+    return inner[0], divisor, None
+
+
+def _remainder_digit(e: Mod) -> tuple[Var, int, int | None] | None:
+    """``v % m`` or ``(v // d) % m``: a digit without a remainder, reduced modulo a positive constant."""
+    modulus, inner = _positive_constant(e.den), digit_parts(e.num)
+    if modulus is None or inner is None or inner[2] is not None:
+        return None
+    return inner[0], inner[1], modulus
+
+
+def _no_digit(e: ArithExpr) -> None:
+    return None
+
+
+_DIGIT_PARTS: PerNodeKind[tuple[Var, int, int | None] | None] = PerNodeKind(
+    "digit parts",
+    {
+        Cst: _no_digit,
+        Var: lambda v: (v, 1, None),
+        Sum: _no_digit,
+        Prod: _no_digit,
+        FloorDiv: _quotient_digit,
+        Mod: _remainder_digit,
+        Min: _no_digit,
+        Max: _no_digit,
+    },
+)
+
+
+def _positive_constant(e: ArithExpr) -> int | None:
+    """The value of ``e`` when it is a positive constant (a divisor or modulus a digit can have)."""
+    return e.value if isinstance(e, Cst) and e.value > 0 else None
 
 
 def _digit(atom: ArithExpr, ranges: dict[str, int]) -> _Digit | None:
