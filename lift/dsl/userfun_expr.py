@@ -220,7 +220,7 @@ class ExprTranslator(ValueRules):
         test, a, b = self.cond(node.test), self.expr(node.body), self.expr(node.orelse)
         if test.const is not None:
             return a if test.const else b
-        if isinstance(a.t, TupleType) or isinstance(b.t, TupleType):
+        if None in (a.t.scalar_type(), b.t.scalar_type()):  # a tuple branch (a user function holds no arrays)
             t: DataType = b.t if a.elems is not None and b.elems is None else a.t  # a literal adapts
             a, b = self.coerce(a, t, node, "this branch"), self.coerce(b, t, node, "this branch")
         elif bool_ in (a.t, b.t):
@@ -244,7 +244,7 @@ class ExprTranslator(ValueRules):
             self.unsupported(node, f"a call to '{ast.unparse(f)}'", hint)
         args = [self.expr(a) for a in node.args]
         if fname in ("float", "int"):
-            if len(args) != 1 or isinstance(args[0].t, TupleType):
+            if len(args) != 1 or args[0].t.scalar_type() is None:  # no number but a tuple
                 self.fail(node, f"{fname}() takes one number")
             x, t = args[0], self.F if fname == "float" else self.I
             if x.const is not None:

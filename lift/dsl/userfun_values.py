@@ -211,11 +211,23 @@ class ValueRules:
 
     def select(self, mask: ast.expr, a: ast.expr, b: ast.expr, t: DataType) -> ast.expr:
         """numpy ``a where mask else b``, componentwise for tuples."""
-        if isinstance(t, TupleType):
-            parts = [ast.Subscript(x, ast.Constant(i), ast.Load()) for x in (a, b) for i in range(len(t.elems))]
-            n = len(t.elems)
-            return ast.Tuple([self.select(mask, parts[i], parts[n + i], e) for i, e in enumerate(t.elems)], ast.Load())
+        return _SELECT(t, mask, a, b)
+
+
+class _Select(NodeMapper[ast.expr]):
+    """numpy ``a where mask else b`` for values of each kind of type (user functions hold no arrays: a partial
+    mapper)."""
+
+    def map_tuple_type(self, t: TupleType, mask: ast.expr, a: ast.expr, b: ast.expr) -> ast.expr:
+        parts = [ast.Subscript(x, ast.Constant(i), ast.Load()) for x in (a, b) for i in range(len(t.elems))]
+        n = len(t.elems)
+        return ast.Tuple([self(e, mask, parts[i], parts[n + i]) for i, e in enumerate(t.elems)], ast.Load())
+
+    def map_scalar_type(self, t: ScalarType, mask: ast.expr, a: ast.expr, b: ast.expr) -> ast.expr:
         return np_call("where", mask, a, b)
+
+
+_SELECT = _Select()
 
 
 @dataclass(frozen=True)
