@@ -15,7 +15,7 @@ function combines halves in ``log2(n)`` vectorised steps. ``reduce_seq`` of anyt
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -43,11 +43,12 @@ from lift.dsl.ir import (
 from lift.dsl.layout import Layout
 from lift.dsl.limits import MEMORY_LIMIT_BYTES as MEMORY_LIMIT_BYTES  # documented here too
 from lift.dsl.limits import check_allocation, fitting
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.source import Source
 from lift.dsl.userfun_syntax import parse_python
-from lift.errors import LiftLimitError, LiftTypeError
+from lift.errors import LiftInternalError, LiftLimitError, LiftTypeError
 from lift.types.arith import ArithExpr
-from lift.types.data import ScalarType, TupleType
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType
 
 __all__ = ["interpret"]
 
@@ -66,7 +67,7 @@ def interpret(prog: Fun, *arrays: Any) -> Any:
     typed = prog.typed
     values, sizes = bind_arguments(typed, arrays)
     # read-only views: the interpreter never writes into the caller's arrays (an attempt would raise)
-    inputs = [_leafmap(v, _read_only) for v in values]
+    inputs = [_leafmap(_read_only, v) for v in values]
     run = _Interpreter(sizes)
     env = {p.name: _Bound(v, 0) for p, v in zip(typed.program.params, inputs)}
     try:
@@ -100,7 +101,7 @@ def _materialise(result: Value) -> Any:
         done.append(out)
         return out
 
-    return _leafmap(result, own)
+    return _leafmap(own, result)
 
 
 def _show_sizes(sizes: Mapping[str, int]) -> str:
@@ -118,16 +119,22 @@ class _Bound:
 # ---- structure-of-arrays helpers -------------------------------------------------------------------------
 
 
-def _leafmap(v: Value, fn: Any) -> Value:
+def _leafmap(fn: Callable[..., np.ndarray], *values: Value) -> Value:
+    """``fn`` applied to the arrays at the same place in ``values`` (values of one tuple structure)."""
+    if isinstance(values[0], tuple):
+        return tuple(_leafmap(fn, *parts) for parts in zip(*values))  # type: ignore[arg-type,unused-ignore]
+    return fn(*values)
+
+
+def _leaves(v: Value) -> list[np.ndarray]:
     if isinstance(v, tuple):
-        return tuple(_leafmap(x, fn) for x in v)
-    return fn(v)
+        return [leaf for x in v for leaf in _leaves(x)]
+    return [np.asarray(v)]
 
 
-def _first_leaf(v: Value) -> np.ndarray:
-    while isinstance(v, tuple):
-        v = v[0]
-    return v
+def _outer_size(v: Value, depth: int) -> int:
+    """The length of the array ``v`` under ``depth`` batch axes: its axis ``depth``."""
+    return _leaves(v)[0].shape[depth]
 
 
 def _lift(v: Value, from_depth: int, to_depth: int) -> Value:
@@ -135,7 +142,7 @@ def _lift(v: Value, from_depth: int, to_depth: int) -> Value:
     if from_depth == to_depth:
         return v
     extra = (1,) * (to_depth - from_depth)
-    return _leafmap(v, lambda a: a.reshape(a.shape[:from_depth] + extra + a.shape[from_depth:]))
+    return _leafmap(lambda a: a.reshape(a.shape[:from_depth] + extra + a.shape[from_depth:]), v)
 
 
 def _full_axis(v: Value, axis: int, n: int) -> Value:
@@ -146,10 +153,46 @@ def _full_axis(v: Value, axis: int, n: int) -> Value:
             return a
         return np.broadcast_to(a, a.shape[:axis] + (n,) + a.shape[axis + 1 :])
 
-    return _leafmap(v, fix)
+    return _leafmap(fix, v)
+
+
+def _slice(v: Value, axis: int, start: int, stop: int) -> Value:
+    index = (slice(None),) * axis + (slice(start, stop),)
+    return _leafmap(lambda a: a[index], v)
+
+
+def _concat(a: Value, b: Value, axis: int) -> Value:
+    def join(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        shape = np.broadcast_shapes(x.shape[:axis], y.shape[:axis])
+        x = np.broadcast_to(x, shape + x.shape[axis:])
+        y = np.broadcast_to(y, shape + y.shape[axis:])
+        return np.concatenate([x, y], axis=axis)
+
+    return _leafmap(join, a, b)
+
+
+class _Constant(NodeMapper[Value]):
+    """A literal's value, by its type, under ``depth`` batch axes of size 1 (a tuple of arrays for a tuple)."""
+
+    covers = (DataType,)
+
+    def map_scalar_type(self, t: ScalarType, value: Any, depth: int) -> Value:
+        return np.full((1,) * depth, fitting(value, t.dtype, f"the literal {value!r}"), dtype=t.dtype)
+
+    def map_tuple_type(self, t: TupleType, value: Any, depth: int) -> Value:
+        return tuple(self(et, v, depth) for v, et in zip(value, t.elems))
+
+    def map_array_type(self, t: ArrayType, value: Any, depth: int) -> Value:
+        raise LiftInternalError(f"interpret: the literal {value!r} has the array type {t}; literals are scalars")
+
+
+_constant = _Constant()
 
 
 # ---- recognising dot products ---------------------------------------------------------------------------
+
+_BINARY_OPS = {"add": "+", "mul": "*"}
+"""The user functions recognised as addition and multiplication, by the operator their one statement uses."""
 
 
 @lru_cache(maxsize=256)
@@ -161,51 +204,79 @@ def _binary_op(f: FunDecl) -> str | None:
         return None
     if len(set(f.param_types) | {f.result_type}) != 1:
         return None
-    tree = parse_python(f.source).body[0]
-    assert isinstance(tree, ast.FunctionDef)
-    body = [s for s in tree.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or not isinstance(body[0].value, ast.BinOp):
+    definition = parse_python(f.source).body[0]
+    assert isinstance(definition, ast.FunctionDef)  # the source of a @userfun is one function definition
+    statements = definition.body[1:] if ast.get_docstring(definition) is not None else definition.body
+    if len(statements) != 1:
         return None
-    op = body[0].value
-    names = {n.id for n in (op.left, op.right) if isinstance(n, ast.Name)}
-    if names != set(f.param_names):
-        return None
-    return {ast.Add: "add", ast.Mult: "mul"}.get(type(op.op))
+    # the one statement, compared with each form it may take (either operand order)
+    x, y = f.param_names
+    forms = {
+        ast.dump(parse_python(f"return {a} {symbol} {b}").body[0]): op
+        for op, symbol in _BINARY_OPS.items()
+        for a, b in ((x, y), (y, x))
+    }
+    return forms.get(ast.dump(statements[0]))
 
 
-def _dot_operands(f: Reduce, arg: Expr) -> tuple[Expr, Expr] | None:
-    """The two arrays whose dot product ``f`` applied to ``arg`` computes, if it is one."""
-    if _binary_op(f.f) == "add" and isinstance(arg, FunCall) and isinstance(arg.f, Map):
-        inner = arg.f.f
-        zipped = arg.args[0]
-        if _binary_op(inner) == "mul" and isinstance(zipped, FunCall) and isinstance(zipped.f, Zip):
-            if zipped.f.n == 2:
-                return zipped.args[0], zipped.args[1]
-    if f.seq and isinstance(f.f, Lambda) and len(f.f.params) == 2 and isinstance(arg, FunCall):
-        if isinstance(arg.f, Zip) and arg.f.n == 2 and _is_acc_plus_product(f.f):
-            return arg.args[0], arg.args[1]
+@dataclass(frozen=True)
+class _Dot:
+    """A reduction recognised as the dot product of two arrays."""
+
+    left: Expr
+    """The first array."""
+    right: Expr
+    """The second array."""
+    add: FunDecl
+    """The user function that adds the sum to the reduction's initial value."""
+
+
+def _dot(f: Reduce, arg: Expr) -> _Dot | None:
+    """The dot product that ``f`` applied to ``arg`` computes, if it is one: ``reduce(add)`` of
+    ``map(mult)(zip(a, b))``, or ``reduce_seq(λacc, p. add(acc, mult(p[0], p[1])))`` of ``zip(a, b)``."""
+    if not isinstance(arg, FunCall):
+        return None
+    if _binary_op(f.f) == "add" and isinstance(arg.f, Map) and _binary_op(arg.f.f) == "mul":
+        zipped = _zipped_pair(arg.args[0])
+        return None if zipped is None else _Dot(*zipped, f.f)
+    if f.seq and isinstance(f.f, Lambda):
+        add = _acc_plus_product(f.f)
+        zipped = _zipped_pair(arg)
+        return None if add is None or zipped is None else _Dot(*zipped, add)
     return None
 
 
-def _is_acc_plus_product(lam: Lambda) -> bool:
-    """``lambda acc, p: add(acc, mult(p[0], p[1]))`` (either operand order)."""
+def _zipped_pair(e: Expr) -> tuple[Expr, Expr] | None:
+    """``(a, b)`` when ``e`` is ``zip(a, b)``."""
+    if isinstance(e, FunCall) and e.f == Zip(2):
+        a, b = e.args
+        return a, b
+    return None
+
+
+def _acc_plus_product(lam: Lambda) -> FunDecl | None:
+    """The addition when ``lam`` is ``lambda acc, p: add(acc, mult(p[0], p[1]))`` (either operand order)."""
+    if len(lam.params) != 2:
+        return None
     acc, p = lam.params
-    body = lam.body
-    if not (isinstance(body, FunCall) and _binary_op(body.f) == "add" and len(body.args) == 2):
-        return False
-    a, b = body.args
+    total = _binary_call(lam.body, "add")
+    if total is None:
+        return None
+    add, a, b = total
     if b == acc:
         a, b = b, a
-    if a != acc or not (isinstance(b, FunCall) and _binary_op(b.f) == "mul" and len(b.args) == 2):
-        return False
-    components = {_get_of_param(x) for x in b.args}
-    return components == {(0, p.name), (1, p.name)}
+    product = _binary_call(b, "mul")
+    if a != acc or product is None or set(product[1:]) != {p[0], p[1]}:
+        return None
+    return add
 
 
-def _get_of_param(x: Expr) -> tuple[int, str] | None:
-    """``(i, name)`` when ``x`` is ``name[i]`` for a parameter ``name``."""
-    if isinstance(x, FunCall) and isinstance(x.f, Get) and isinstance(x.args[0], Param):
-        return x.f.i, x.args[0].name
+def _binary_call(e: Expr, op: str) -> tuple[FunDecl, Expr, Expr] | None:
+    """The function and its two arguments when ``e`` applies a user function recognised as ``op`` (``add``,
+    ``mul``)."""
+    if isinstance(e, FunCall) and _binary_op(e.f) == op and len(e.args) == 2:
+        a, b = e.args
+        return e.f, a, b
     return None
 
 
@@ -240,7 +311,12 @@ def _contract(a: np.ndarray, b: np.ndarray, depth: int) -> np.ndarray:
 # ---- the interpreter ----------------------------------------------------------------------------------
 
 
-class _Interpreter:
+class _Interpreter(NodeMapper[Value]):
+    """The meaning of each node: an expression evaluated in an environment (``self(e, env, depth)``), a function
+    applied to argument values (``self(f, args, env, depth)``), both under ``depth`` batch axes."""
+
+    covers = (Expr, FunDecl)
+
     def __init__(self, sizes: Mapping[str, int]) -> None:
         self.sizes = dict(sizes)
 
@@ -248,71 +324,84 @@ class _Interpreter:
         return e.evaluate(self.sizes)
 
     def expr(self, e: Expr, env: Mapping[str, _Bound], depth: int) -> Value:
-        if isinstance(e, Param):
-            bound = env[e.name]
-            return _lift(bound.value, bound.depth, depth)
-        if isinstance(e, Literal):
-            return _constant(e.value, e.type, depth)
-        if isinstance(e, Source):
-            return _lift(e.meaning(self.size), 0, depth)
-        if isinstance(e, FunCall):
-            if isinstance(e.f, Reduce):
-                operands = _dot_operands(e.f, e.args[0])
-                if operands is not None:
-                    return self.dot(e.f, operands, env, depth)
-            return self.apply(e.f, [self.expr(a, env, depth) for a in e.args], env, depth)
-        raise LiftTypeError(f"interpret: unknown expression node {type(e).__name__}")
+        """The value of ``e`` under ``depth`` batch axes."""
+        return self(e, env, depth)
 
     def apply(self, f: FunDecl, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
         """``f`` applied to argument values under ``depth`` batch axes."""
-        if isinstance(f, Lambda):
-            inner = {**env, **{p.name: _Bound(v, depth) for p, v in zip(f.params, args)}}
-            return self.expr(f.body, inner, depth)
-        if isinstance(f, UserFun):
-            if len(args) == 1 and len(f.param_names) > 1:
-                args = list(args[0])
-            # the arguments broadcast against each other (batch axes of size 1): the result may be far larger
-            shape = np.broadcast_shapes(*(leaf.shape for arg in args for leaf in _leaves(arg)))
-            check_allocation(shape, _bytes_of(f.result_type), f"user function {f.name}")
-            return f.translated.evaluate(*args)  # type: ignore[no-any-return,unused-ignore]
-        if isinstance(f, Zip):
-            return tuple(args)
-        (v,) = args
-        if isinstance(f, Get):
-            assert isinstance(v, tuple)
-            return v[f.i]
-        if isinstance(f, Id):
-            return v
-        if isinstance(f, ToMem):
-            return self.apply(f.f, args, env, depth)
-        if isinstance(f, Iterate):
-            for _ in range(f.k):
-                v = self.apply(f.f, [v], env, depth)
-            return v
-        # every remaining pattern takes an array: its outermost dimension is axis `depth`
-        d = depth
-        n = _first_leaf(v).shape[d]
-        if isinstance(f, Map):
-            elem_args = [v]
-            if isinstance(f.f, UserFun) and len(f.f.param_names) > 1 and isinstance(v, tuple):
-                elem_args = list(v)
-            return _full_axis(self.apply(f.f, elem_args, env, depth + 1), depth, n)
-        if isinstance(f, Reduce):
-            return self.reduce(f, v, n, env, depth)
-        if isinstance(f, Layout):
-            layout = f
-            return _leafmap(v, lambda a: layout.meaning(a, d, self.sizes))
-        raise LiftTypeError(f"interpret: unknown function node {type(f).__name__}")
+        return self(f, args, env, depth)
 
-    def reduce(self, f: Reduce, v: Value, n: int, env: Mapping[str, _Bound], depth: int) -> Value:
+    # ---- expressions ----------------------------------------------------------------------------------
+    def map_param(self, e: Param, env: Mapping[str, _Bound], depth: int) -> Value:
+        bound = env[e.name]
+        return _lift(bound.value, bound.depth, depth)
+
+    def map_literal(self, e: Literal, env: Mapping[str, _Bound], depth: int) -> Value:
+        return _constant(e.type, e.value, depth)
+
+    def map_source(self, e: Source, env: Mapping[str, _Bound], depth: int) -> Value:
+        return _lift(e.meaning(self.size), 0, depth)
+
+    def map_fun_call(self, e: FunCall, env: Mapping[str, _Bound], depth: int) -> Value:
+        if isinstance(e.f, Reduce):
+            dot = _dot(e.f, e.args[0])
+            if dot is not None:
+                return self.dot(e.f, dot, env, depth)
+        return self.apply(e.f, [self.expr(a, env, depth) for a in e.args], env, depth)
+
+    # ---- functions ------------------------------------------------------------------------------------
+    def map_lambda(self, f: Lambda, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        inner = {**env, **{p.name: _Bound(v, depth) for p, v in zip(f.params, args)}}
+        return self.expr(f.body, inner, depth)
+
+    def map_user_fun(self, f: UserFun, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        if len(args) == 1 and len(f.param_names) > 1:  # mapped over tuples: the components are the arguments
+            args = list(args[0])
+        # the arguments broadcast against each other (batch axes of size 1): the result may be far larger
+        shape = np.broadcast_shapes(*(leaf.shape for arg in args for leaf in _leaves(arg)))
+        check_allocation(shape, int(f.result_type.byte_count().evaluate({})), f"user function {f.name}")
+        return f.translated.evaluate(*args)  # type: ignore[no-any-return,unused-ignore]
+
+    def map_zip(self, f: Zip, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        return tuple(args)
+
+    def map_get(self, f: Get, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        (v,) = args
+        return v[f.i]
+
+    def map_id(self, f: Id, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        (v,) = args
+        return v
+
+    def map_to_mem(self, f: ToMem, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        return self.apply(f.f, args, env, depth)
+
+    def map_iterate(self, f: Iterate, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        (v,) = args
+        for _ in range(f.k):
+            v = self.apply(f.f, [v], env, depth)
+        return v
+
+    # the patterns below take an array: its outermost dimension is axis `depth`
+    def map_map(self, f: Map, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        (v,) = args
+        return _full_axis(self.apply(f.f, [v], env, depth + 1), depth, _outer_size(v, depth))
+
+    def map_layout(self, f: Layout, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        (v,) = args
+        return _leafmap(lambda a: f.meaning(a, depth, self.sizes), v)
+
+    def map_reduce(self, f: Reduce, args: list[Value], env: Mapping[str, _Bound], depth: int) -> Value:
+        (v,) = args
+        n = _outer_size(v, depth)
         init = self.expr(f.init, env, depth)
         d = depth
         if f.seq:
             acc = init
             for i in range(n):
-                x = _leafmap(v, lambda a, i=i: np.take(a, i, axis=d))
+                x = _leafmap(lambda a, i=i: np.take(a, i, axis=d), v)
                 acc = self.apply(f.f, [acc, x], env, depth)
-            return _leafmap(acc, lambda a: np.expand_dims(a, d))
+            return _leafmap(lambda a: np.expand_dims(a, d), acc)
         # associative and commutative: combine halves, log2(n) vectorised steps
         while n > 1:
             half = n // 2
@@ -321,50 +410,14 @@ class _Interpreter:
             if n % 2:
                 both = _concat(both, _slice(v, d, 2 * half, n), d)
             v, n = both, half + n % 2
-        init1 = _leafmap(init, lambda a: np.expand_dims(a, d))
+        init1 = _leafmap(lambda a: np.expand_dims(a, d), init)
         return _full_axis(self.apply(f.f, [init1, v], env, depth + 1), d, 1)
 
-    def dot(self, f: Reduce, operands: tuple[Expr, Expr], env: Mapping[str, _Bound], depth: int) -> Value:
-        a = self.expr(operands[0], env, depth)
-        b = self.expr(operands[1], env, depth)
-        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+    def dot(self, f: Reduce, dot: _Dot, env: Mapping[str, _Bound], depth: int) -> Value:
+        """``f`` (a reduction recognised as ``dot``) computed as one contraction, then added to its initial value."""
+        a = np.asarray(self.expr(dot.left, env, depth))  # the operands are arrays of scalars
+        b = np.asarray(self.expr(dot.right, env, depth))
         summed = _contract(a, b, depth)
         init = self.expr(f.init, env, depth)
-        init1 = _leafmap(init, lambda x: np.expand_dims(x, depth))
-        add = f.f if isinstance(f.f, UserFun) else f.f.body.f  # type: ignore[attr-defined]
-        return self.apply(add, [init1, summed], env, depth + 1)
-
-
-def _slice(v: Value, axis: int, start: int, stop: int) -> Value:
-    index = (slice(None),) * axis + (slice(start, stop),)
-    return _leafmap(v, lambda a: a[index])
-
-
-def _constant(value: Any, t: Any, depth: int) -> Value:
-    if isinstance(t, TupleType):
-        return tuple(_constant(v, et, depth) for v, et in zip(value, t.elems))
-    assert isinstance(t, ScalarType)
-    return np.full((1,) * depth, fitting(value, t.dtype, f"the literal {value!r}"), dtype=t.dtype)
-
-
-def _leaves(v: Any) -> list[np.ndarray]:
-    if isinstance(v, tuple):
-        return [leaf for x in v for leaf in _leaves(x)]
-    return [np.asarray(v)]
-
-
-def _bytes_of(t: Any) -> int:
-    """Bytes per element of a scalar or tuple type."""
-    if isinstance(t, TupleType):
-        return sum(_bytes_of(e) for e in t.elems)
-    return int(t.dtype.itemsize) if isinstance(t, ScalarType) else 8
-
-
-def _concat(a: Value, b: Value, axis: int) -> Value:
-    if isinstance(a, tuple):
-        return tuple(_concat(x, y, axis) for x, y in zip(a, b))  # type: ignore[arg-type,unused-ignore]
-    assert isinstance(b, np.ndarray)
-    shape = np.broadcast_shapes(a.shape[:axis], b.shape[:axis])
-    a = np.broadcast_to(a, shape + a.shape[axis:])
-    b = np.broadcast_to(b, shape + b.shape[axis:])
-    return np.concatenate([a, b], axis=axis)
+        init1 = _leafmap(lambda x: np.expand_dims(x, depth), init)
+        return self.apply(dot.add, [init1, summed], env, depth + 1)
