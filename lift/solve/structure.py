@@ -7,8 +7,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lift.dsl.ir import Expr, Fun, FunCall, FunDecl, Iterate, Lambda, Map, Reduce, ToMem, computes, name_maps
+from lift.dsl.ir import (
+    Expr,
+    Fun,
+    FunCall,
+    FunDecl,
+    Iterate,
+    Lambda,
+    Map,
+    Node,
+    Reduce,
+    ToMem,
+    computes,
+    name_maps,
+    walk,
+)
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.printer import show
+from lift.solve.structure_nodes import computing_map, runs_alone, uncopied, whole_map
 from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType, DataType, byte_count, scalar_count
 
@@ -76,57 +92,84 @@ class ProgramStructure:
         return out
 
 
+class _Analysis(NodeMapper[None]):
+    """Records the computing maps of a typed program: how they nest, who consumes their outputs, and the
+    computations outside every map that no mapping can spread over threads.
+
+    An expression is visited with the nearest enclosing computing map (``parent``); a function with the type of
+    the argument it is applied to (``t``), ``parent``, and the map it is the whole function of (``perfect``).
+    """
+
+    covers = (Expr, FunDecl)
+
+    def __init__(self, env: Mapping[str, ArithExpr]) -> None:
+        self.env = env
+        """The sizes to substitute into extents (none: keep them symbolic)."""
+        self.sites: dict[str, dict[str, object]] = {}
+        """What is known of each map so far, by label."""
+        self.order: list[str] = []
+        """The labels of the computing maps, in program order."""
+        self.unmappable: list[str] = []
+        """The computations outside every map that every thread would run."""
+
+    def concrete(self, n: ArithExpr) -> ArithExpr:
+        return n.subs(self.env) if self.env else n
+
+    # expressions
+
+    def map_expr(self, e: Expr, parent: str | None) -> None:
+        return None  # a parameter, a literal or a source computes nothing
+
+    def map_fun_call(self, e: FunCall, parent: str | None) -> None:
+        consumes = computes(e.f)  # a rearrangement passes its arguments on; a computation reads them
+        for a in e.args:
+            self(a, parent)
+            for producer in _producers(a) if consumes else []:
+                self.sites.setdefault(producer, {})["consumer_of"] = True
+                self.sites[producer].setdefault("consumers", []).append(_consumer(e.f, parent))  # type: ignore[attr-defined]
+        if parent is None and runs_alone(uncopied(e.f)):
+            self.unmappable.append(show(e.f))
+        self(e.f, e.args[0].type if len(e.args) == 1 else None, parent, None)
+
+    # functions, with the type of their argument
+
+    def map_to_mem(self, f: ToMem, t: DataType | None, parent: str | None, perfect: str | None) -> None:
+        self(f.f, t, parent, perfect)
+
+    def map_map(self, f: Map, t: DataType | None, parent: str | None, perfect: str | None) -> None:
+        if not computes(f.f) or not isinstance(t, ArrayType):
+            return  # a view: no loop, and nothing computed inside
+        label = f.name or ""
+        self.order.append(label)
+        self.sites[label] = {"parent": parent, "extent": self.concrete(t.size), "perfect": perfect, "text": show(f)}
+        self(f.f, t.elem, label, label if whole_map(f.f) else None)
+
+    def map_lambda(self, f: Lambda, t: DataType | None, parent: str | None, perfect: str | None) -> None:
+        self(f.body, parent)
+
+    def _applies_its_function(
+        self, f: Reduce | Iterate, t: DataType | None, parent: str | None, perfect: str | None
+    ) -> None:
+        self(f.f, t, parent, None)
+
+    map_reduce = map_iterate = _applies_its_function
+
+    def _no_function_inside(self, f: FunDecl, t: DataType | None, parent: str | None, perfect: str | None) -> None:
+        return None
+
+    map_user_fun = map_zip = map_get = map_id = map_layout = _no_function_inside
+
+
 def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramStructure:
     """Analyse ``prog`` (sizes, when given, make extents and memory sizes concrete)."""
     named = name_maps(prog)
     typed = named.typed.program
-    env = {k: Cst(v) for k, v in (sizes or {}).items()}
-    sites: dict[str, dict[str, object]] = {}
-    order: list[str] = []
-    unmappable: list[str] = []
-
-    def concrete(n: ArithExpr) -> ArithExpr:
-        return n.subs(env) if env else n
-
-    def visit_fun(f: FunDecl, t: DataType | None, parent: str | None, perfect: str | None) -> None:
-        if isinstance(f, ToMem):
-            visit_fun(f.f, t, parent, perfect)
-        elif isinstance(f, Map) and computes(f.f) and isinstance(t, ArrayType):
-            label = f.name or ""
-            order.append(label)
-            sites[label] = {"parent": parent, "extent": concrete(t.size), "perfect": perfect, "text": show(f)}
-            inner = f.f
-            inner_perfect = None
-            if isinstance(inner, Map) or (isinstance(inner, ToMem) and isinstance(inner.f, Map)):
-                inner_perfect = label
-            elif isinstance(inner, Lambda) and len(inner.params) == 1 and isinstance(inner.body, FunCall):
-                body = inner.body
-                if body.args == (inner.params[0],) and isinstance(body.f, Map):
-                    inner_perfect = label
-            visit_fun(inner, t.elem, label, inner_perfect)
-        elif isinstance(f, Lambda):
-            visit_expr(f.body, parent)
-        elif isinstance(f, (Reduce, Iterate)):
-            visit_fun(f.f, t, parent, None)
-
-    def visit_expr(e: Expr, parent: str | None) -> None:
-        if not isinstance(e, FunCall):
-            return
-        consumes = computes(e.f)  # a rearrangement passes its arguments on; a computation reads them
-        for a in e.args:
-            visit_expr(a, parent)
-            for producer in _producers(a) if consumes else []:
-                sites.setdefault(producer, {})["consumer_of"] = True
-                sites[producer].setdefault("consumers", []).append(_consumer(e.f, parent))  # type: ignore[attr-defined]
-        f = e.f.f if isinstance(e.f, ToMem) else e.f
-        if parent is None and computes(f) and not isinstance(f, (Map, Lambda)):
-            unmappable.append(show(e.f))
-        visit_fun(e.f, e.args[0].type if len(e.args) == 1 else None, parent, None)
-
-    visit_expr(typed.body, None)
+    analysis = _Analysis({k: Cst(v) for k, v in (sizes or {}).items()})
+    analysis(typed.body, None)
+    sites, concrete = analysis.sites, analysis.concrete
     types = _output_types(typed)
     maps = []
-    for label in order:
+    for label in analysis.order:
         s = sites[label]
         t = types.get(label)
         elements = concrete(scalar_count(t)) if t is not None else Cst(1)
@@ -159,40 +202,72 @@ def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramSt
 
     for root in children.get(None, []):
         walk_chain(root, ())
-    return ProgramStructure(named, tuple(maps), tuple(chains), tuple(unmappable))
+    return ProgramStructure(named, tuple(maps), tuple(chains), tuple(analysis.unmappable))
 
 
 def _producers(e: Expr) -> list[str]:
     """The computing maps whose output ``e`` is, seen through rearrangements and lets."""
-    if not isinstance(e, FunCall):
+    return _PRODUCERS(e)
+
+
+class _Producers(NodeMapper[list[str]]):
+    """The computing maps whose output an expression is (see :func:`_producers`); a call asks its function,
+    given the call's arguments: a computing map gives its own output, a computing lambda its body's, a
+    rearrangement passes on its arguments', any other computation none."""
+
+    covers = (Expr, FunDecl)
+
+    def map_expr(self, e: Expr) -> list[str]:
         return []
-    f = e.f.f if isinstance(e.f, ToMem) else e.f
-    if isinstance(f, Map) and computes(f.f):
-        return [f.name] if f.name else []
-    if computes(f):
-        if isinstance(f, Lambda):
-            return _producers(f.body)
-        return []
-    return [p for a in e.args for p in _producers(a)]
+
+    def map_fun_call(self, e: FunCall) -> list[str]:
+        return self(uncopied(e.f), e.args)
+
+    def map_fun_decl(self, f: FunDecl, args: tuple[Expr, ...]) -> list[str]:
+        return [] if computes(f) else self.passed_on(args)
+
+    def map_map(self, f: Map, args: tuple[Expr, ...]) -> list[str]:
+        if computes(f.f):
+            return [f.name] if f.name else []
+        return self.passed_on(args)
+
+    def map_lambda(self, f: Lambda, args: tuple[Expr, ...]) -> list[str]:
+        return self(f.body) if computes(f) else self.passed_on(args)
+
+    def passed_on(self, args: tuple[Expr, ...]) -> list[str]:
+        return [p for a in args for p in self(a)]
+
+
+_PRODUCERS = _Producers()
 
 
 def _consumer(f: FunDecl, parent: str | None) -> str | None:
     """The map whose iterations read an intermediate, or ``None`` when the code enclosing the producer reads it
     (a reduction in the parent's body: the very threads that wrote it)."""
-    g = f.f if isinstance(f, ToMem) else f
-    if isinstance(g, Map) and computes(g.f) and g.name:
-        return g.name
-    return None
+    m = computing_map(uncopied(f))
+    return m.name if m is not None else None
 
 
 def _output_types(typed: Fun) -> dict[str, DataType]:
     """The output type of every computing map that is applied (its FunCall's type)."""
     out: dict[str, DataType] = {}
-    from lift.dsl.ir import walk
-
     for n in walk(typed):
-        if isinstance(n, FunCall) and n.type is not None:
-            f = n.f.f if isinstance(n.f, ToMem) else n.f
-            if isinstance(f, Map) and f.name:
-                out[f.name] = n.type
+        _OUTPUT_TYPE(n, out)
     return out
+
+
+class _OutputType(NodeMapper[None]):
+    """Records the type of a call of a computing map (through a ``to_*``) under the map's label."""
+
+    covers = (Node,)
+
+    def map_node(self, node: Node, out: dict[str, DataType]) -> None:
+        return None
+
+    def map_fun_call(self, e: FunCall, out: dict[str, DataType]) -> None:
+        m = computing_map(uncopied(e.f))
+        if m is not None and m.name and e.type is not None:
+            out[m.name] = e.type
+
+
+_OUTPUT_TYPE = _OutputType()
