@@ -1,6 +1,7 @@
 """Hypothesis strategies: random well-typed programs over the combinators, and random inputs for a program.
 
-``programs(...)`` builds a program stage by stage, knowing the concrete shape of the value at every point, so
+``programs(...)`` builds a program stage by stage, knowing the concrete shape of the value at every point (the
+type checker gives each stage's result type: the combinators' own typing rules, never a copy of them here), so
 that every stage's precondition holds by construction: ``split`` by a divisor of the length, ``slide`` windows
 no longer than the array, ``transpose`` and ``join`` only on arrays of arrays, a ``reduce`` only with a neutral
 initial value. Values stay integers of bounded magnitude (inputs in ``[-3, 3]``, every intermediate at most
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from math import prod
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from hypothesis import strategies as st
@@ -51,12 +52,25 @@ from lift.dsl.ir import (
     Zip,
 )
 from lift.dsl.layout import LAYOUTS, Layout
+from lift.dsl.mapper import NodeMapper
 from lift.errors import LiftError
 from lift.rewrite.rule import eta_reduce
 from lift.testing.retype import retype_userfun
-from lift.types.arith import Cst
+from lift.types.arith import ArithExpr, Cst
 from lift.types.checker import typecheck
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType, f32, f64, i32, i64, size, sizes_of
+from lift.types.data import (
+    ArrayType,
+    DataType,
+    FunType,
+    ScalarType,
+    TupleType,
+    f32,
+    f64,
+    i32,
+    i64,
+    size,
+    sizes_of,
+)
 
 __all__ = ["COMBINATORS", "STAGES", "inputs_for", "programs"]
 
@@ -130,6 +144,17 @@ class _Pool:
         """Larger than any value: the neutral element of ``minimum`` (and its negation of ``maximum``)."""
         return 2**24 if self.scalar.is_float else 2**30
 
+    @property
+    def pair(self) -> TupleType:
+        """A pair of scalars (every scalar of a random program is of the one scalar type)."""
+        return TupleType((self.scalar, self.scalar))
+
+    def rows_pair(self, t: TupleType) -> bool:
+        """Whether ``t`` is a pair of equally long rows of scalars."""
+        row = t.elems[0]
+        # a row holds as many scalars as it is long: it is the array of that many scalars
+        return t.elems == (row, row) and row == _arr(self.scalar, int(row.scalar_count()))
+
 
 def _pool(scalar: ScalarType) -> _Pool:
     fs = (prelude.add, prelude.subtract, prelude.mult, prelude.square, prelude.maximum, prelude.minimum)
@@ -161,34 +186,13 @@ class _Val:
 
     expr: Expr
     """The expression computing it."""
-    type: DataType
-    """Its type, with constant sizes (the concrete shape even where the program's types are symbolic)."""
+    type: ArrayType
+    """Its type, as the type checker gives it at constant sizes (the concrete shape even where the program's
+    types are symbolic). Every stage gives an array (a reduction an array of one element)."""
     bound: int
     """No scalar of it exceeds this in absolute value."""
     rows: int | None = None
     """The row length before the last ``join`` (a ``split`` by it undoes the ``join``)."""
-
-
-def _dims(t: DataType) -> list[int]:
-    out = []
-    while isinstance(t, ArrayType):
-        out.append(int(t.size))
-        t = t.elem
-    return out
-
-
-def _leaf(t: DataType) -> DataType:
-    while isinstance(t, ArrayType):
-        t = t.elem
-    return t
-
-
-def _count(t: DataType) -> int:
-    if isinstance(t, ArrayType):
-        return int(t.size) * _count(t.elem)
-    if isinstance(t, TupleType):
-        return sum(_count(e) for e in t.elems)
-    return 1
 
 
 def _arr(elem: DataType, n: int) -> ArrayType:
@@ -201,16 +205,98 @@ def _divisors(n: int) -> list[int]:
     return inner or sorted({1, n})
 
 
-def _pair_of_scalars(t: DataType) -> bool:
-    return isinstance(t, TupleType) and len(t.elems) == 2 and all(isinstance(e, ScalarType) for e in t.elems)
-
-
 def _call(f: FunDecl, *args: Expr) -> FunCall:
     return FunCall(f, tuple(args))
 
 
+_NEEDS: dict[str, tuple[str, ...]] = {
+    "cartesian": ("map",),
+    "reduce_rows": ("reduce", "reduce_seq", "zip", "transpose", "join", "map"),
+    "layout": (),  # checks its own (the allowed layouts that draw themselves)
+    "roundtrip": (),  # likewise (Generator.roundtrips)
+}
+"""The combinators each compound kind of stage uses; any other kind needs the combinator of its name."""
+
+_EVERY_ARRAY = frozenset({"pad", "gather", "scatter", "iterate", "id"})
+"""The kinds of stage that apply to every array, whatever its element and rank."""
+
+
+class _ElementStages(NodeMapper[frozenset[str]]):
+    """The kinds of stage an array admits because of its element type, by the element type's class."""
+
+    covers = (DataType,)
+
+    def __init__(self, gen: _Generator) -> None:
+        self.gen = gen
+
+    def map_scalar_type(self, e: ScalarType, depth: int) -> frozenset[str]:
+        return frozenset({"map", "reduce", "reduce_seq", "zip", "cartesian"})
+
+    def map_array_type(self, e: ArrayType, depth: int) -> frozenset[str]:
+        out = {"join", "transpose", "zip"}
+        if depth < self.gen.opts.max_depth:  # a map of a nested pipeline
+            out.add("map")
+        if e.elem == self.gen.pool.scalar:  # rows of scalars, summed as vectors
+            out.add("reduce_rows")
+        return frozenset(out)
+
+    def map_tuple_type(self, e: TupleType, depth: int) -> frozenset[str]:
+        if e == self.gen.pool.pair:
+            return frozenset({"map", "reduce_seq"})
+        if self.gen.pool.rows_pair(e) and self.gen.allow("zip"):  # rows added by a map over their zip
+            return frozenset({"map"})
+        return frozenset()
+
+
+class _Functions(NodeMapper[tuple[FunDecl, int] | None]):
+    """A random function on values of one type, by the type's class, with the bound on the magnitude of its
+    result (``None`` where there is none); its result type is the type checker's."""
+
+    covers = (DataType,)
+
+    def __init__(self, gen: _Generator) -> None:
+        self.gen = gen
+
+    def map_scalar_type(self, e: ScalarType, b: int, depth: int) -> tuple[FunDecl, int] | None:
+        gen, P = self.gen, self.gen.pool
+        choice = gen.draw(st.sampled_from(["square", "double", "relu", "decrement"]))
+        v = gen.param("v")
+        if choice == "square" and b * b <= MAX_MAGNITUDE:
+            return P.square, b * b
+        if choice == "double":
+            return Lambda((v,), _call(P.add, v, v)), 2 * b
+        if choice == "decrement":
+            return Lambda((v,), _call(P.subtract, v, P.lit(1))), b + 1
+        # relu, also where squaring would exceed the magnitude bound
+        return Lambda((v,), _call(P.maximum, v, P.lit(0))), b
+
+    def map_tuple_type(self, e: TupleType, b: int, depth: int) -> tuple[FunDecl, int] | None:
+        gen, P = self.gen, self.gen.pool
+        if e == P.pair:
+            choice = gen.draw(st.sampled_from(["add", "mult", "subtract", "maximum", "mixed"]))
+            if choice == "mixed":
+                p = gen.param("p")
+                return Lambda((p,), _call(P.add, _call(Get(0), p), _call(P.square, _call(Get(1), p)))), b + b * b
+            return getattr(P, choice), b * b if choice == "mult" else 2 * b
+        if P.rows_pair(e):
+            p = gen.param("p")
+            op = gen.draw(st.sampled_from(["add", "subtract"]))
+            return Lambda((p,), _call(Map(getattr(P, op)), _call(Zip(2), _call(Get(0), p), _call(Get(1), p)))), 2 * b
+        return None
+
+    def map_array_type(self, e: ArrayType, b: int, depth: int) -> tuple[FunDecl, int] | None:
+        if depth >= self.gen.opts.max_depth:
+            return None
+        p = self.gen.param("r")
+        inner = self.gen.pipeline(_Val(p, e, b), depth + 1, max(1, self.gen.opts.max_stages // 2))
+        return eta_reduce(Lambda((p,), inner.expr)), inner.bound
+
+
 class _Generator:
-    """One program's construction: Hypothesis's ``draw`` and a counter for fresh parameter names."""
+    """One program's construction: Hypothesis's ``draw`` and a counter for fresh parameter names.
+
+    A stage builds its expression; the type checker gives its result type (the combinators' own typing rules,
+    never a copy of them here)."""
 
     def __init__(self, draw: st.DrawFn, opts: _Options, second: _Val | None) -> None:
         self.draw = draw
@@ -218,6 +304,8 @@ class _Generator:
         self.pool = opts.pool
         self.second = second
         self.names = 0
+        self.element_stages = _ElementStages(self)
+        self.functions = _Functions(self)
 
     def param(self, base: str) -> Param:
         self.names += 1
@@ -226,13 +314,22 @@ class _Generator:
     def allow(self, *names: str) -> bool:
         return all(n in self.opts.combinators for n in names)
 
-    def fits(self, t: DataType, bound: int) -> bool:
-        return len(_dims(t)) <= MAX_RANK and _count(t) <= self.opts.max_elems and bound <= MAX_MAGNITUDE
+    def fits(self, t: ArrayType, bound: int) -> bool:
+        return (
+            len(t.array_shape) <= MAX_RANK and int(t.scalar_count()) <= self.opts.max_elems and bound <= MAX_MAGNITUDE
+        )
+
+    @staticmethod
+    def apply(f: FunDecl, bound: int, *args: _Val, rows: int | None = None) -> _Val:
+        """``f`` applied to ``args``, its result type given by the type checker."""
+        result = cast(FunType, typecheck(f, *(a.type for a in args))).result
+        assert isinstance(result, ArrayType), result  # see _Val.type
+        return _Val(_call(f, *(a.expr for a in args)), result, bound, rows)
 
     # ---- pipelines and stages --------------------------------------------------------------------------
     def pipeline(self, v: _Val, depth: int, max_stages: int, min_stages: int = 1) -> _Val:
         for _ in range(self.draw(st.integers(min(min_stages, max_stages), max(1, max_stages)))):
-            kinds = self.kinds(v, depth)
+            kinds = self.kinds(v.type, depth)
             if not kinds:
                 break
             weighted = [k for k in kinds for _ in range(self.opts.weights.get(k, 1))]
@@ -242,56 +339,29 @@ class _Generator:
                 v = new
         return v
 
-    def kinds(self, v: _Val, depth: int) -> list[str]:
-        t = v.type
-        if not isinstance(t, ArrayType):
-            return []
-        e, rank = t.elem, len(_dims(t))
-        out = []
-        if self.allow("map") and self.can_map(e, depth):
-            out.append("map")
-        if self.allow("reduce") and isinstance(e, ScalarType):
-            out.append("reduce")
-        if self.allow("reduce_seq") and (isinstance(e, ScalarType) or _pair_of_scalars(e)):
-            out.append("reduce_seq")
-        if self.allow("split") and rank < MAX_RANK:
-            out.append("split")
-        if self.allow("join") and isinstance(e, ArrayType):
-            out.append("join")
-        if self.allow("transpose") and isinstance(e, ArrayType):
-            out.append("transpose")
-        if self.allow("zip") and not isinstance(e, TupleType):
-            out.append("zip")
-        if self.allow("slide") and rank < MAX_RANK:
-            out.append("slide")
-        if self.allow("pad"):
-            out.append("pad")
-        if self.allow("gather"):
-            out.append("gather")
-        if self.allow("scatter"):
-            out.append("scatter")
-        if self.allow("iterate"):
-            out.append("iterate")
-        if self.allow("id"):
-            out.append("id")
-        if self.allow("map") and isinstance(e, ScalarType) and rank < MAX_RANK:
-            out.append("cartesian")
-        if any(s in LAYOUTS and self.allow(s) for s in COMBINATORS):
-            out.append("layout")
-        if self.allow("reduce", "reduce_seq", "zip", "transpose", "join", "map") and isinstance(e, ArrayType):
-            if isinstance(e.elem, ScalarType):
-                out.append("reduce_rows")
+    def kinds(self, t: ArrayType, depth: int) -> list[str]:
+        """The kinds of stage that apply to a value of type ``t`` with the allowed combinators."""
+        admitted = _EVERY_ARRAY | self.element_stages(t.elem, depth)
+        if len(t.array_shape) < MAX_RANK:
+            admitted |= {"split", "slide"}
+        if self.layouts():
+            admitted |= {"layout"}
         if self.roundtrips(t):
-            out.append("roundtrip")
-        return out
+            admitted |= {"roundtrip"}
+        return [k for k in STAGES if k in admitted and self.allow(*_NEEDS.get(k, (k,)))]
+
+    def layouts(self) -> list[str]:
+        """The allowed layout combinators that draw themselves."""
+        return [s for s in COMBINATORS if s in LAYOUTS and s not in OWN_STAGE_LAYOUTS and self.allow(s)]
 
     def roundtrips(self, t: ArrayType) -> list[str]:
         out = []
-        if self.allow("split", "join") and len(_dims(t)) < MAX_RANK:
+        rank = len(t.array_shape)
+        if self.allow("split", "join") and rank < MAX_RANK:
             out.append("split_join")
-        if self.allow("split", "join") and isinstance(t.elem, ArrayType):
+        if self.allow("split", "join") and rank > 1:
             out.append("join_split")
-        if self.allow("transpose") and isinstance(t.elem, ArrayType):
+        if self.allow("transpose") and rank > 1:
             out.append("transpose_transpose")
         if self.allow("gather", "scatter"):
             out += ["gather_scatter", "scatter_gather"]
@@ -299,85 +369,28 @@ class _Generator:
 
     def stage_roundtrip(self, v: _Val, depth: int) -> _Val | None:
         """Two stages that cancel out: the data moves, the value does not change."""
-        assert isinstance(v.type, ArrayType)
         kind = self.draw(st.sampled_from(self.roundtrips(v.type)))
-        n = int(v.type.size)
+        n, b = int(v.type.size), v.bound
         if kind == "split_join":
             d = self.draw(st.sampled_from(_divisors(n)))
-            return _Val(_call(Join(), _call(Split(Cst(d)), v.expr)), v.type, v.bound)
+            return self.apply(Join(), b, self.apply(Split(Cst(d)), b, v))
         if kind == "join_split":
-            assert isinstance(v.type.elem, ArrayType)
-            return _Val(_call(Split(v.type.elem.size), _call(Join(), v.expr)), v.type, v.bound)
+            return self.apply(Split(v.type.array_shape[1]), b, self.apply(Join(), b, v))
         if kind == "transpose_transpose":
-            return _Val(_call(Transpose(), _call(Transpose(), v.expr)), v.type, v.bound)
+            return self.apply(Transpose(), b, self.apply(Transpose(), b, v))
         idx = self.index_function(n)
         first, then = (Gather, Scatter) if kind == "gather_scatter" else (Scatter, Gather)
-        return _Val(_call(then(idx), _call(first(idx), v.expr)), v.type, v.bound)
-
-    def can_map(self, e: DataType, depth: int) -> bool:
-        if isinstance(e, ScalarType) or _pair_of_scalars(e):
-            return True
-        if isinstance(e, ArrayType):
-            return depth < self.opts.max_depth
-        return self.rows_pair(e) is not None and self.allow("zip")
-
-    @staticmethod
-    def rows_pair(e: DataType) -> ArrayType | None:
-        """For a pair of equally long rows of scalars, the row type."""
-        if isinstance(e, TupleType) and len(e.elems) == 2:
-            a, b = e.elems
-            if isinstance(a, ArrayType) and isinstance(b, ArrayType) and a.size == b.size:
-                if isinstance(a.elem, ScalarType) and a.elem == b.elem:
-                    return a
-        return None
+        return self.apply(then(idx), b, self.apply(first(idx), b, v))
 
     def stage_map(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
-        found = self.function(v.type.elem, v.bound, depth)
+        found = self.functions(v.type.elem, v.bound, depth)
         if found is None:
             return None
-        f, out, bound = found
-        return _Val(_call(Map(f), v.expr), _arr(out, int(v.type.size)), bound)
-
-    def function(self, e: DataType, b: int, depth: int) -> tuple[FunDecl, DataType, int] | None:
-        """A random function on values of type ``e`` of magnitude at most ``b``: the function, its result type
-        and the bound on its result."""
-        P = self.pool
-        if isinstance(e, ScalarType):
-            choice = self.draw(st.sampled_from(["square", "double", "relu", "decrement"]))
-            v = self.param("v")
-            if choice == "square" and b * b <= MAX_MAGNITUDE:
-                return P.square, e, b * b
-            if choice == "double":
-                return Lambda((v,), _call(P.add, v, v)), e, 2 * b
-            if choice == "decrement":
-                return Lambda((v,), _call(P.subtract, v, P.lit(1))), e, b + 1
-            # relu, also where squaring would exceed the magnitude bound
-            return Lambda((v,), _call(P.maximum, v, P.lit(0))), e, b
-        if _pair_of_scalars(e):
-            assert isinstance(e, TupleType)
-            choice = self.draw(st.sampled_from(["add", "mult", "subtract", "maximum", "mixed"]))
-            if choice == "mixed":
-                p = self.param("p")
-                body = _call(P.add, _call(Get(0), p), _call(P.square, _call(Get(1), p)))
-                return Lambda((p,), body), e.elems[0], b + b * b
-            bound = b * b if choice == "mult" else 2 * b
-            return getattr(P, choice), e.elems[0], bound
-        rows = self.rows_pair(e)
-        if rows is not None:
-            p = self.param("p")
-            op = self.draw(st.sampled_from(["add", "subtract"]))
-            body = _call(Map(getattr(P, op)), _call(Zip(2), _call(Get(0), p), _call(Get(1), p)))
-            return Lambda((p,), body), rows, 2 * b
-        if isinstance(e, ArrayType) and depth < self.opts.max_depth:
-            p = self.param("r")
-            inner = self.pipeline(_Val(p, e, b), depth + 1, max(1, self.opts.max_stages // 2))
-            return eta_reduce(Lambda((p,), inner.expr)), inner.type, inner.bound
-        return None
+        f, bound = found
+        return self.apply(Map(f), bound, v)
 
     def stage_reduce(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
-        P, n, e = self.pool, int(v.type.size), v.type.elem
+        P, n = self.pool, int(v.type.size)
         choice = self.draw(st.sampled_from(["add", "maximum", "minimum", "add_lambda"]))
         if choice == "add_lambda":  # not a recognised binary user function: the interpreter's generic path
             a, c = self.param("u"), self.param("w")
@@ -386,54 +399,48 @@ class _Generator:
             f = getattr(P, choice)
         init = {"maximum": -P.big, "minimum": P.big}.get(choice, 0)
         bound = n * v.bound if choice in ("add", "add_lambda") else v.bound
-        return _Val(_call(Reduce(f, P.lit(init)), v.expr), _arr(e, 1), bound)
+        return self.apply(Reduce(f, P.lit(init)), bound, v)
 
     def stage_reduce_seq(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
-        P, n, e, b = self.pool, int(v.type.size), v.type.elem, v.bound
+        P, n, b = self.pool, int(v.type.size), v.bound
         acc = self.param("acc")
-        if _pair_of_scalars(e):
+        if v.type.elem == P.pair:
             p = self.param("p")
             dot = _call(P.add, acc, _call(P.mult, _call(Get(0), p), _call(Get(1), p)))
-            return _Val(_call(Reduce(Lambda((acc, p), dot), P.lit(0), True), v.expr), _arr(P.scalar, 1), n * b * b)
+            return self.apply(Reduce(Lambda((acc, p), dot), P.lit(0), True), n * b * b, v)
         choice = self.draw(st.sampled_from(["add", "squares", "maximum"]))
         if choice == "squares":
             x = self.param("v")
             step = Lambda((acc, x), _call(P.add, acc, _call(P.square, x)))
-            return _Val(_call(Reduce(step, P.lit(0), True), v.expr), _arr(e, 1), n * b * b)
+            return self.apply(Reduce(step, P.lit(0), True), n * b * b, v)
         if choice == "maximum":
-            return _Val(_call(Reduce(P.maximum, P.lit(-P.big), True), v.expr), _arr(e, 1), b)
-        return _Val(_call(Reduce(P.add, P.lit(0), True), v.expr), _arr(e, 1), n * b)
+            return self.apply(Reduce(P.maximum, P.lit(-P.big), True), b, v)
+        return self.apply(Reduce(P.add, P.lit(0), True), n * b, v)
 
     def stage_reduce_rows(self, v: _Val, depth: int) -> _Val | None:
         """Rows summed with a vector addition; the zero row comes from the data: a reduction whose
         accumulator is an array initialised by an expression."""
-        assert isinstance(v.type, ArrayType) and isinstance(v.type.elem, ArrayType)
         P, n = self.pool, int(v.type.size)
         a, r1, r2, acc, x = (self.param(s) for s in ("a", "s", "t", "acc", "v"))
         vadd = Lambda((r1, r2), _call(Map(P.add), _call(Zip(2), r1, r2)))
         keep = Lambda((acc, x), acc)
         zeros = _call(Join(), _call(Map(Reduce(keep, P.lit(0), True)), _call(Transpose(), a)))
-        body = _call(Reduce(vadd, zeros), a)
-        return _Val(_call(Lambda((a,), body), v.expr), _arr(v.type.elem, 1), n * v.bound)
+        return self.apply(Lambda((a,), _call(Reduce(vadd, zeros), a)), n * v.bound, v)
 
     def stage_zip(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
-        e = v.type.elem
         options = ["same"]
         if self.allow("gather"):
             options.append("reversed")
         if self.allow("scatter"):
             options.append("scattered")
-        if self.allow("map") and isinstance(e, ScalarType):
+        if self.allow("map") and v.type.elem == self.pool.scalar:
             options.append("squared")
         if self.second is not None and depth == 0 and self.second.type == v.type:
             options.append("second")
         choice = self.draw(st.sampled_from(options))
-        pair = _arr(TupleType((e, e)), int(v.type.size))
         if choice == "second":
             assert self.second is not None
-            return _Val(_call(Zip(2), v.expr, self.second.expr), pair, max(v.bound, self.second.bound))
+            return self.apply(Zip(2), max(v.bound, self.second.bound), v, self.second)
         a = self.param("a")
         partner: Expr = a
         if choice == "reversed":
@@ -443,107 +450,84 @@ class _Generator:
         elif choice == "squared":
             partner = _call(Map(self.pool.square), a)
         bound = v.bound * v.bound if choice == "squared" else v.bound
-        zipped = _call(Zip(2), a, partner)
-        return _Val(_call(Lambda((a,), zipped), v.expr), pair, bound)
+        return self.apply(Lambda((a,), _call(Zip(2), a, partner)), bound, v)
 
     def stage_layout(self, v: _Val, depth: int) -> _Val | None:
-        """One of the allowed layout combinators that draw themselves, drawn by its own rule, its result type
-        given by its own typing rule (through the type checker)."""
-        assert isinstance(v.type, ArrayType)
-        spelling = self.draw(st.sampled_from([s for s in COMBINATORS if s in LAYOUTS and self.allow(s)]))
+        """One of the allowed layout combinators that draw themselves, drawn by its own rule."""
+        spelling = self.draw(st.sampled_from(self.layouts()))
         layout = LAYOUTS[spelling].draw_for(v.type, lambda choices: self.draw(st.sampled_from(list(choices))))
-        if layout is None:
-            return None
-        result = typecheck(layout, v.type).result  # type: ignore[attr-defined]
-        return _Val(_call(layout, v.expr), result, v.bound)
+        return None if layout is None else self.apply(layout, v.bound, v)
 
     def stage_split(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
         n = int(v.type.size)
         if v.rows is not None and n % v.rows == 0 and self.draw(st.booleans()):
             d = v.rows  # undo the join just before
         else:
             d = self.draw(st.sampled_from(_divisors(n)))
-        return _Val(_call(Split(Cst(d)), v.expr), _arr(_arr(v.type.elem, d), n // d), v.bound)
+        return self.apply(Split(Cst(d)), v.bound, v)
 
     def stage_join(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType) and isinstance(v.type.elem, ArrayType)
-        n, m = int(v.type.size), int(v.type.elem.size)
-        return _Val(_call(Join(), v.expr), _arr(v.type.elem.elem, n * m), v.bound, rows=m)
+        return self.apply(Join(), v.bound, v, rows=int(v.type.array_shape[1]))
 
     def stage_transpose(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType) and isinstance(v.type.elem, ArrayType)
-        n, m = int(v.type.size), int(v.type.elem.size)
-        return _Val(_call(Transpose(), v.expr), _arr(_arr(v.type.elem.elem, n), m), v.bound)
+        return self.apply(Transpose(), v.bound, v)
 
     def stage_slide(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
-        n = int(v.type.size)
-        width = self.draw(st.integers(1, min(n, 4)))
+        width = self.draw(st.integers(1, min(int(v.type.size), 4)))
         step = self.draw(st.integers(1, 3))
-        count = (n - width) // step + 1
-        return _Val(_call(Slide(Cst(width), Cst(step)), v.expr), _arr(_arr(v.type.elem, width), count), v.bound)
+        return self.apply(Slide(Cst(width), Cst(step)), v.bound, v)
 
     def stage_pad(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
         left, right = self.draw(st.integers(0, 2)), self.draw(st.integers(0, 2))
-        constant = isinstance(_leaf(v.type), ScalarType) and self.draw(st.booleans())
-        pad = Pad(Cst(left), Cst(right), self.pool.lit(0) if constant else None)
-        return _Val(_call(pad, v.expr), _arr(v.type.elem, int(v.type.size) + left + right), v.bound)
+        # a constant fills scalars (of elements of any shape); arrays of tuples are padded by clamping
+        constant = v.type.scalar_type() is not None and self.draw(st.booleans())
+        return self.apply(Pad(Cst(left), Cst(right), self.pool.lit(0) if constant else None), v.bound, v)
 
     def index_function(self, n: int) -> IndexFun:
         s = self.draw(st.sampled_from([0, *(d for d in _divisors(n) if d not in (1, n))]))
         return Reverse() if s == 0 else Stride(Cst(s))
 
     def stage_gather(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
-        return _Val(_call(Gather(self.index_function(int(v.type.size))), v.expr), v.type, v.bound)
+        return self.apply(Gather(self.index_function(int(v.type.size))), v.bound, v)
 
     def stage_scatter(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
-        return _Val(_call(Scatter(self.index_function(int(v.type.size))), v.expr), v.type, v.bound)
+        return self.apply(Scatter(self.index_function(int(v.type.size))), v.bound, v)
 
     def stage_id(self, v: _Val, depth: int) -> _Val | None:
-        return _Val(_call(Id(), v.expr), v.type, v.bound)
+        return self.apply(Id(), v.bound, v)
 
     def stage_cartesian(self, v: _Val, depth: int) -> _Val | None:
         """Every pair of elements multiplied: a map of maps over two arrays (here the same one)."""
-        assert isinstance(v.type, ArrayType)
-        n = int(v.type.size)
         a, u, w = self.param("a"), self.param("u"), self.param("w")
         inner = Lambda((u,), _call(Map(Lambda((w,), _call(self.pool.mult, u, w))), a))
-        body = _call(Map(inner), a)
-        return _Val(_call(Lambda((a,), body), v.expr), _arr(v.type, n), v.bound * v.bound)
+        return self.apply(Lambda((a,), _call(Map(inner), a)), v.bound * v.bound, v)
 
     def stage_iterate(self, v: _Val, depth: int) -> _Val | None:
-        assert isinstance(v.type, ArrayType)
-        P, n, e = self.pool, int(v.type.size), v.type.elem
+        P, n, scalars = self.pool, int(v.type.size), v.type.elem == self.pool.scalar
         k = self.draw(st.integers(0, 3))
         options = []
         if self.allow("gather"):
             options.append("reverse")
         if self.allow("pad"):
             options.append("clamp")
-        if self.allow("map") and isinstance(e, ScalarType):
+        if self.allow("map") and scalars:
             options.append("relu")
-        if self.allow("split", "map", "reduce", "join") and isinstance(e, ScalarType) and n % 2**k == 0:
+        if self.allow("split", "map", "reduce", "join") and scalars and n % 2**k == 0:
             options.append("halve")
         if not options:
             return None
         choice = self.draw(st.sampled_from(options))
         if choice == "reverse":
-            return _Val(_call(Iterate(k, Gather(Reverse())), v.expr), v.type, v.bound)
+            return self.apply(Iterate(k, Gather(Reverse())), v.bound, v)
         if choice == "clamp":
             left, right = self.draw(st.integers(0, 1)), self.draw(st.integers(0, 1))
-            grown = _arr(e, n + k * (left + right))
-            return _Val(_call(Iterate(k, Pad(Cst(left), Cst(right), None)), v.expr), grown, v.bound)
+            return self.apply(Iterate(k, Pad(Cst(left), Cst(right), None)), v.bound, v)
         if choice == "relu":
             x = self.param("v")
-            relu = Map(Lambda((x,), _call(P.maximum, x, P.lit(0))))
-            return _Val(_call(Iterate(k, relu), v.expr), v.type, v.bound)
+            return self.apply(Iterate(k, Map(Lambda((x,), _call(P.maximum, x, P.lit(0))))), v.bound, v)
         p = self.param("h")
         halve = _call(Join(), _call(Map(Reduce(P.add, P.lit(0))), _call(Split(Cst(2)), p)))
-        return _Val(_call(Iterate(k, Lambda((p,), halve)), v.expr), _arr(e, n // 2**k), v.bound * 2**k)
+        return self.apply(Iterate(k, Lambda((p,), halve)), v.bound * 2**k, v)
 
 
 def programs(
@@ -596,18 +580,18 @@ def programs(
     def build(draw: st.DrawFn) -> Fun:
         if sizes is not None:
             shape = list(sizes.values())
-            annotated: list[Any] = [size(name) for name in sizes]
+            annotated: list[ArithExpr] = [size(name) for name in sizes]
         else:
             shape = [draw(st.sampled_from(dims_choice)) for _ in range(draw(st.sampled_from(ranks)))]
             while prod(shape) > max_elems and max(shape) > 1:
                 shape[shape.index(max(shape))] //= 2
-            annotated = list(shape)
-        concrete: DataType = dtype
-        declared: DataType = dtype
-        for n, a in zip(reversed(shape), reversed(annotated)):
-            concrete = _arr(concrete, n)
-            declared = ArrayType(declared, a if not isinstance(a, int) else Cst(a))
+            annotated = [Cst(n) for n in shape]
         params = tuple(Param(name) for name in ("x", "y")[:inputs])
+        if not shape:  # scalar inputs: no stage applies
+            return Fun(params, params[0], "random_program", (dtype,) * inputs)
+        concrete, declared = _arr(dtype, shape[-1]), ArrayType(dtype, annotated[-1])
+        for n, a in zip(reversed(shape[:-1]), reversed(annotated[:-1])):
+            concrete, declared = _arr(concrete, n), ArrayType(declared, a)
         second = _Val(params[1], concrete, INPUT_MAGNITUDE) if inputs == 2 else None
         gen = _Generator(draw, opts, second)
         result = gen.pipeline(_Val(params[0], concrete, INPUT_MAGNITUDE), 0, max_stages, min_stages)
@@ -628,17 +612,27 @@ def _nonzero(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _data(t: DataType, outer: tuple[int, ...], sizes: Mapping[str, int], magnitude: int) -> st.SearchStrategy[Any]:
-    """Numpy data for a value of type ``t`` under ``outer`` array dimensions (arrays of tuples as tuples)."""
-    while isinstance(t, ArrayType):
-        outer = (*outer, t.size.evaluate(sizes))
-        t = t.elem
-    if isinstance(t, TupleType):
-        return st.tuples(*(_data(e, outer, sizes, magnitude) for e in t.elems))
-    assert isinstance(t, ScalarType)
-    dtype = t.dtype
-    ints = hnp.arrays(np.int64, outer, elements=st.integers(-magnitude, magnitude))
-    return ints.map(lambda a: _nonzero(a).astype(dtype))
+class _InputData(NodeMapper[st.SearchStrategy[Any]]):
+    """Numpy data for a value of a type, under the array dimensions around it (arrays of tuples as tuples of
+    arrays), by the type's class."""
+
+    covers = (DataType,)
+
+    def map_array_type(
+        self, t: ArrayType, outer: tuple[int, ...], sizes: Mapping[str, int], magnitude: int
+    ) -> st.SearchStrategy[Any]:
+        return self(t.elem, (*outer, t.size.evaluate(sizes)), sizes, magnitude)
+
+    def map_tuple_type(
+        self, t: TupleType, outer: tuple[int, ...], sizes: Mapping[str, int], magnitude: int
+    ) -> st.SearchStrategy[Any]:
+        return st.tuples(*(self(e, outer, sizes, magnitude) for e in t.elems))
+
+    def map_scalar_type(
+        self, t: ScalarType, outer: tuple[int, ...], sizes: Mapping[str, int], magnitude: int
+    ) -> st.SearchStrategy[Any]:
+        ints = hnp.arrays(np.int64, outer, elements=st.integers(-magnitude, magnitude))
+        return ints.map(lambda a: _nonzero(a).astype(t.dtype))
 
 
 def inputs_for(
@@ -659,5 +653,5 @@ def inputs_for(
     for c in prog.constraints:
         if not c.holds(env):
             raise LiftError(f"inputs_for: {prog.name} needs {c}, which fails at sizes {env}")
-    parts = [_data(t, (), env, magnitude) for t in prog.param_types]
+    parts = [_InputData()(t, (), env, magnitude) for t in prog.param_types]
     return st.tuples(*parts)
