@@ -10,20 +10,47 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from lift.dsl.ir import Fun, Literal, Node, UserFun, transform
-from lift.types.data import ArrayType as _ArrayType
-from lift.types.data import DataType, ScalarType, TupleType, f32, f64
+from lift.dsl.mapper import NodeMapper
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, f32, f64
 
 __all__ = ["retype", "retype_userfun", "widen"]
 
 
-def _retype_data(t: DataType, mapping: Mapping[ScalarType, ScalarType]) -> DataType:
-    if isinstance(t, ScalarType):
+class _RetypeData(NodeMapper[DataType]):
+    """A data type with its scalar types replaced, by the type's class."""
+
+    covers = (DataType,)
+
+    def map_scalar_type(self, t: ScalarType, mapping: Mapping[ScalarType, ScalarType]) -> DataType:
         return mapping.get(t, t)
-    if isinstance(t, _ArrayType):
-        return _ArrayType(_retype_data(t.elem, mapping), t.size)
-    if isinstance(t, TupleType):
-        return TupleType(tuple(_retype_data(e, mapping) for e in t.elems))
-    return t
+
+    def map_array_type(self, t: ArrayType, mapping: Mapping[ScalarType, ScalarType]) -> DataType:
+        return ArrayType(self(t.elem, mapping), t.size)
+
+    def map_tuple_type(self, t: TupleType, mapping: Mapping[ScalarType, ScalarType]) -> DataType:
+        return TupleType(tuple(self(e, mapping) for e in t.elems))
+
+
+_retype_data = _RetypeData()
+
+
+class _RetypeNode(NodeMapper[Node | None]):
+    """The replacement of one node of a program (``None``: the node is rebuilt from its retyped children), by
+    the node's class: user functions and typed literals change."""
+
+    def map_user_fun(self, f: UserFun, mapping: Mapping[ScalarType, ScalarType]) -> Node | None:
+        return retype_userfun(f, mapping)
+
+    def map_literal(self, lit: Literal, mapping: Mapping[ScalarType, ScalarType]) -> Node | None:
+        if lit.scalar is not None and lit.scalar in mapping:
+            return Literal(lit.value, mapping[lit.scalar])
+        return None
+
+    def map_node(self, n: Node, mapping: Mapping[ScalarType, ScalarType]) -> Node | None:
+        return None
+
+
+_retype_node = _RetypeNode()
 
 
 @lru_cache(maxsize=256)
@@ -49,14 +76,7 @@ def retype(prog: Fun, mapping: Mapping[ScalarType, ScalarType]) -> Fun:
     literals take their type from the context, as always.
     """
 
-    def fn(n: Node) -> Node | None:
-        if isinstance(n, UserFun):
-            return retype_userfun(n, mapping)
-        if isinstance(n, Literal) and n.scalar is not None and n.scalar in mapping:
-            return Literal(n.value, mapping[n.scalar])
-        return None
-
-    out = transform(prog, fn)
+    out = transform(prog, lambda n: _retype_node(n, mapping))
     assert isinstance(out, Fun)
     return Fun(out.params, out.body, out.name, tuple(_retype_data(t, mapping) for t in prog.param_types))
 
