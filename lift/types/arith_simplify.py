@@ -403,16 +403,11 @@ class Simplifier:
 
     # ---- floor division and modulo ------------------------------------------------------------------
     def floordiv(self, num: ArithExpr, den: ArithExpr) -> ArithExpr:
-        if isinstance(den, Cst):
-            if den.value <= 0:
-                raise LiftValueError(
-                    f"size expression {num} // {den.value}: the divisor must be a positive integer (sizes and "
-                    f"strides are positive), found {den.value}"
-                )
-            if den.value == 1:
-                return num
-            if isinstance(num, Cst):
-                return Cst(num.value // den.value)
+        divisor = _constant_divisor(num, "//", den)
+        if divisor == 1:
+            return num
+        if divisor is not None and isinstance(num, Cst):
+            return Cst(num.value // divisor)
         if num == den:
             return Cst(1)
         if isinstance(num, FloorDiv) and is_positive(den) and is_positive(num.den):
@@ -430,26 +425,19 @@ class Simplifier:
         return FloorDiv(num, den)
 
     def mod(self, num: ArithExpr, den: ArithExpr) -> ArithExpr:
-        if isinstance(den, Cst):
-            if den.value <= 0:
-                raise LiftValueError(
-                    f"size expression {num} % {den.value}: the divisor must be a positive integer (sizes and "
-                    f"strides are positive), found {den.value}"
-                )
-            if den.value == 1:
-                return Cst(0)
-            if isinstance(num, Cst):
-                return Cst(num.value % den.value)
+        divisor = _constant_divisor(num, "%", den)
+        if divisor == 1:
+            return Cst(0)
+        if divisor is not None and isinstance(num, Cst):
+            return Cst(num.value % divisor)
         if self.divides(den, num):
             return Cst(0)
         _, rest = self._split_multiples(num, den)
-        if isinstance(den, Cst):
-            rest = {m: c % den.value for m, c in rest.items() if c % den.value}
+        if divisor is not None:  # then the rest is in [0, divisor) and returned just below
+            rest = {m: c % divisor for m, c in rest.items() if c % divisor}
         rest_e = _from_poly(rest)
         if is_nonneg(rest_e) and is_nonneg(den - rest_e - 1):
             return rest_e
-        if isinstance(rest_e, Cst) and isinstance(den, Cst):
-            return Cst(rest_e.value % den.value)
         if isinstance(rest_e, Mod) and rest_e.den == den:
             return rest_e
         return Mod(rest_e, den)
@@ -467,7 +455,7 @@ class Simplifier:
         for m, c in _to_poly(num).items():
             q = _monomial_quotient(m, c, dm, dc)
             if q is None:
-                if isinstance(den, Cst) and c // dc:
+                if not dm and c // dc:  # a constant divisor
                     # split the coefficient: c*m == (c // d)*d*m + (c % d)*m
                     quotient[m] = quotient.get(m, 0) + c // dc
                     if c % dc:
@@ -497,6 +485,18 @@ class Simplifier:
     def rebuild(self, e: ArithExpr) -> ArithExpr:
         """Rebuild ``e`` bottom-up through this simplifier (applies the facts everywhere)."""
         return rebuild_with(e, [self.rebuild(c) for c in e.children()], self)
+
+
+def _constant_divisor(num: ArithExpr, op: str, den: ArithExpr) -> int | None:
+    """The value of the divisor ``den`` of ``num op den`` when it is a constant, which must be positive."""
+    if not isinstance(den, Cst):
+        return None
+    if den.value <= 0:
+        raise LiftValueError(
+            f"size expression {num} {op} {den.value}: the divisor must be a positive integer (sizes and "
+            f"strides are positive), found {den.value}"
+        )
+    return den.value
 
 
 DEFAULT = Simplifier()
