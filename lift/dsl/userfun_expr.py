@@ -82,7 +82,7 @@ class ExprTranslator(ValueRules):
 
     def constant(self, node: ast.Constant) -> Value:
         if type(node.value) not in (int, float, bool):
-            self.reject(node)  # a string, None, bytes, …
+            self.unsupported(node, f"the literal {node.value!r}", "user functions compute numbers")  # a str, None…
         return self.weak(node.value, node)
 
     def binary(self, node: ast.BinOp) -> Value:

@@ -120,8 +120,6 @@ class ValueRules:
         self.fail(node, f"{what} is not supported in user functions; {hint}")
 
     def reject(self, node: ast.AST) -> NoReturn:
-        if isinstance(node, ast.Constant):
-            self.unsupported(node, f"the literal {node.value!r}", "user functions compute numbers")
         known = CONSTRUCTS.get(type(node))
         what, hint = known or (f"the Python construct {type(node).__name__}", "see the supported subset")
         self.unsupported(node, what, hint)
@@ -143,7 +141,7 @@ class ValueRules:
         return literal(v, t)
 
     def default(self, v: Const) -> ScalarType:
-        return bool_ if type(v) is bool else self.F if isinstance(v, float) else self.I
+        return {bool: bool_, int: self.I, float: self.F}[type(v)]
 
     def fix(self, x: Value, node: ast.AST) -> Value:
         """``x`` with its type settled (a literal takes its default type: int literals ``I``, floats ``F``)."""

@@ -15,7 +15,7 @@ from lift.errors import LiftError
 from lift.ocl.kernel import compile_program
 from lift.solve.mapping import Mapping as LiftMapping
 from lift.solve.model import MappingSpace
-from lift.types.data import ArrayType, DataType
+from lift.types.data import DataType
 
 __all__ = ["Exploration", "Trial", "explore"]
 
@@ -63,9 +63,9 @@ class Exploration:
 
 
 def _shape(t: DataType, sizes: Mapping[str, int]) -> list[int]:
-    if not isinstance(t, ArrayType):
+    if not t.array_shape:
         raise LiftError(f"explore: parameters must be arrays of scalars, found {t}")
-    return [int(n.evaluate(dict(sizes))) for n in t.shape]
+    return [int(n.evaluate(dict(sizes))) for n in t.array_shape]
 
 
 def explore(
