@@ -18,6 +18,7 @@ from lift.dsl.ir import (
     FunDecl,
     Get,
     Id,
+    IndexFun,
     Iterate,
     Lambda,
     Literal,
@@ -31,124 +32,191 @@ from lift.dsl.ir import (
     walk,
 )
 from lift.dsl.layout import Layout
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.source import Source
 from lift.errors import LiftError, LiftInternalError
 
 __all__ = ["listing", "pretty", "show"]
 
 
+class _Show(NodeMapper[str]):
+    """The one-line DSL text of each node: an expression, a function value, or an index function."""
+
+    covers = (Node,)
+
+    # ---- expressions ----------------------------------------------------------------------------------
+    def map_param(self, e: Param) -> str:
+        return e.name
+
+    def map_literal(self, e: Literal) -> str:
+        return repr(e.value)
+
+    def map_source(self, e: Source) -> str:
+        return e.show()
+
+    def map_fun_call(self, e: FunCall) -> str:
+        inlined = _inlined(e.f, e.args)
+        if inlined is not None:
+            return self(inlined)
+        if len(e.args) == 1 and _is_stage(e.f):
+            return f"{self(e.args[0])} >> {self(e.f)}"
+        return _show_call(e.f, e.args)
+
+    # ---- function values ------------------------------------------------------------------------------
+    def map_fun(self, f: Fun) -> str:
+        return f.name
+
+    def map_lambda(self, f: Lambda) -> str:
+        ps = ", ".join(p.name for p in f.params)
+        return f"lambda {ps}: {self(f.body)}"
+
+    def map_user_fun(self, f: UserFun) -> str:
+        return f.name
+
+    def map_map(self, f: Map) -> str:
+        dim = f", dim={f.dim}" if f.level in ("glb", "wrg", "lcl") and f.dim else ""
+        name = f", name={f.name!r}" if f.name is not None else ""
+        return f"{f.short_name()}({self(f.f)}{dim}{name})"
+
+    def map_reduce(self, f: Reduce) -> str:
+        return f"{f.short_name()}({self(f.f)}, {self(f.init)})"
+
+    def map_layout(self, f: Layout) -> str:
+        return f.show()
+
+    def map_zip(self, f: Zip) -> str:
+        return "zip"
+
+    def map_get(self, f: Get) -> str:
+        return f"get({f.i})"
+
+    def map_iterate(self, f: Iterate) -> str:
+        return f"iterate({f.k}, {self(f.f)})"
+
+    def map_id(self, f: Id) -> str:
+        return "id"
+
+    def map_to_mem(self, f: ToMem) -> str:
+        return f"to_{f.space}({self(f.f)})"
+
+    def map_index_fun(self, f: IndexFun) -> str:
+        return repr(f)
+
+
+_SHOW = _Show()
+
+
 def show(node: Node) -> str:
     """The one-line DSL text of an expression or a function value."""
-    if isinstance(node, Expr):
-        return _expr(node)
-    if isinstance(node, FunDecl):
-        return _fun(node)
-    return repr(node)
+    return _SHOW(node)
 
 
-def _literal(e: Literal) -> str:
-    return repr(e.value)
+class _IsStage(NodeMapper[bool]):
+    """Whether a call of a function on one argument reads as a pipeline stage, ``a >> f``: a combinator with its
+    static arguments does; a lambda, a user function or a tuple component is called (``f(a)``, ``p[i]``)."""
+
+    covers = (FunDecl,)
+
+    def map_fun_decl(self, f: FunDecl) -> bool:
+        return True
+
+    def map_lambda(self, f: Lambda) -> bool:
+        return False
+
+    def map_user_fun(self, f: UserFun) -> bool:
+        return False
+
+    def map_get(self, f: Get) -> bool:
+        return False
 
 
-def _expr(e: Expr) -> str:
-    if isinstance(e, Param):
-        return e.name
-    if isinstance(e, Literal):
-        return _literal(e)
-    if isinstance(e, Source):
-        return e.show()
-    if isinstance(e, FunCall):
-        f = e.f
-        inlined = _inline_pipeline(e)
-        if inlined is not None:
-            return _expr(inlined)
-        if isinstance(f, Get) and len(e.args) == 1:
-            return f"{_operand(e.args[0])}[{f.i}]"
-        if len(e.args) == 1 and not isinstance(f, (UserFun, Lambda)):
-            return f"{_expr(e.args[0])} >> {_fun(f)}"
-        return f"{_fun(f, callee=True)}({', '.join(_expr(a) for a in e.args)})"
-    return repr(e)
+_is_stage = _IsStage()
 
 
-def _inline_pipeline(e: FunCall) -> Expr | None:
-    """``(lambda v: v >> f >> g)(a)``, as composition builds it, is ``a >> f >> g``: the expression to print."""
-    f = e.f
-    if not (isinstance(f, Lambda) and not isinstance(f, Fun) and len(f.params) == 1 and len(e.args) == 1):
+class _ShowCall(NodeMapper[str]):
+    """How a call that is not a pipeline stage is written: ``f(a, b)``, ``(lambda x: …)(a)``, ``p[i]``."""
+
+    covers = (FunDecl,)
+
+    def map_fun_decl(self, f: FunDecl, args: tuple[Expr, ...]) -> str:
+        return f"{show(f)}({', '.join(show(a) for a in args)})"
+
+    def map_lambda(self, f: Lambda, args: tuple[Expr, ...]) -> str:
+        return f"({show(f)})({', '.join(show(a) for a in args)})"
+
+    def map_fun(self, f: Fun, args: tuple[Expr, ...]) -> str:
+        return self.map_fun_decl(f, args)  # a program is called by its name
+
+    def map_get(self, f: Get, args: tuple[Expr, ...]) -> str:
+        if len(args) == 1:
+            return f"{_operand(args[0])}[{f.i}]"
+        return self.map_fun_decl(f, args)
+
+
+_show_call = _ShowCall()
+
+
+class _Inlined(NodeMapper[Expr | None]):
+    """``(lambda v: v >> f >> g)(a)``, as composition builds it, is ``a >> f >> g``: the expression to print
+    for a call of a lambda written inside a program; ``None`` for any other call."""
+
+    covers = (FunDecl,)
+
+    def map_fun_decl(self, f: FunDecl, args: tuple[Expr, ...]) -> None:
         return None
-    stages = _stages(f.body)
-    param = f.params[0]
-    if stages[0] != param or sum(1 for n in walk(f.body) if n == param) != 1:
-        return None
-    rebuilt: Expr = e.args[0]
-    for stage in stages[1:]:
-        assert isinstance(stage, FunCall)
-        rebuilt = FunCall(stage.f, (rebuilt,), stage.type)
-    return rebuilt
+
+    def map_fun(self, f: Fun, args: tuple[Expr, ...]) -> None:
+        return None  # a program keeps its name
+
+    def map_lambda(self, f: Lambda, args: tuple[Expr, ...]) -> Expr | None:
+        if len(f.params) != 1 or len(args) != 1:
+            return None
+        source, calls = _stages(f.body)
+        param = f.params[0]
+        if source != param or sum(1 for n in walk(f.body) if n == param) != 1:
+            return None
+        rebuilt: Expr = args[0]
+        for call in calls:
+            rebuilt = FunCall(call.f, (rebuilt,), call.type)
+        return rebuilt
+
+
+_inlined = _Inlined()
 
 
 def _operand(e: Expr) -> str:
-    s = _expr(e)
+    s = show(e)
     return f"({s})" if " >> " in s else s
 
 
-def _fun(f: FunDecl, callee: bool = False) -> str:
-    if isinstance(f, Fun):
-        return f.name
-    if isinstance(f, Lambda):
-        ps = ", ".join(p.name for p in f.params)
-        s = f"lambda {ps}: {_expr(f.body)}"
-        return f"({s})" if callee else s
-    if isinstance(f, UserFun):
-        return f.name
-    if isinstance(f, Map):
-        dim = f", dim={f.dim}" if f.level in ("glb", "wrg", "lcl") and f.dim else ""
-        name = f", name={f.name!r}" if f.name is not None else ""
-        return f"{f.short_name()}({_fun(f.f)}{dim}{name})"
-    if isinstance(f, Reduce):
-        return f"{f.short_name()}({_fun(f.f)}, {_expr(f.init)})"
-    if isinstance(f, Layout):
-        return f.show()
-    if isinstance(f, Zip):
-        return "zip"
-    if isinstance(f, Get):
-        return f"get({f.i})"
-    if isinstance(f, Iterate):
-        return f"iterate({f.k}, {_fun(f.f)})"
-    if isinstance(f, Id):
-        return "id"
-    if isinstance(f, ToMem):
-        return f"to_{f.space}({_fun(f.f)})"
-    return repr(f)
-
-
-def _stages(e: Expr) -> list[Expr]:
-    """The pipeline ``a >> f >> g`` as its stages ``[a, f(a), g(f(a))]``."""
+def _stages(e: Expr) -> tuple[Expr, list[FunCall]]:
+    """The pipeline ``a >> f >> g`` as its source ``a`` and its stages ``[f(a), g(f(a))]``."""
     if isinstance(e, FunCall):
-        inlined = _inline_pipeline(e)
+        inlined = _inlined(e.f, e.args)
         if inlined is not None:
             e = inlined
-    out = [e]
-    while isinstance(e, FunCall) and len(e.args) == 1 and not isinstance(e.f, (UserFun, Lambda, Get)):
+    calls: list[FunCall] = []
+    while isinstance(e, FunCall) and len(e.args) == 1 and _is_stage(e.f):
+        calls.append(e)
         e = e.args[0]
-        out.append(e)
-    return out[::-1]
+    return e, calls[::-1]
 
 
 def pretty(prog: Node, *, types: bool = False) -> str:
     """A multi-line layout of a program: one pipeline stage a line, with its type when ``types``."""
-    if isinstance(prog, Fun) and types:
-        prog = prog.typed.program
     if isinstance(prog, Fun):
-        params = ", ".join(f"{p.name}: {t}" for p, t in zip(prog.params, prog.param_types))
-        result = f" -> {prog.type.result}" if types else ""
-        header = f"fun {prog.name}({params}){result} ="
-        body = prog.body
+        program: Fun = prog.typed.program if types else prog
+        params = ", ".join(f"{p.name}: {t}" for p, t in zip(program.params, program.param_types))
+        result = f" -> {program.type.result}" if types else ""
+        header = f"fun {program.name}({params}){result} ="
+        body = program.body
     elif isinstance(prog, Expr):
         header, body = "", prog
     else:
         return show(prog)
-    stages = _stages(body)
-    texts = [_expr(stages[0])] + [">> " + _fun(s.f) for s in stages[1:] if isinstance(s, FunCall)]
+    source, calls = _stages(body)
+    stages = [source, *calls]
+    texts = [show(source)] + [">> " + show(c.f) for c in calls]
     # align the types in a column, but let an unusually long stage push only its own type out
     width = min(max(len(t) for t in texts), 48)
     lines = []
