@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lift.dsl.ir import Expr, FunCall, Join, Lambda, Map, Param, Slide, Split, size_arg
+from lift.rewrite.engine_nodes import param_name
 from lift.rewrite.rule import (
     Bindings,
     Condition,
@@ -92,7 +93,7 @@ def _fission_match(e: Expr) -> dict[str, Any] | None:
     using = [i for i, a in enumerate(body.args) if uses(a, x)]
     i = using[0] if using else 0
     inner = body.args[i]
-    if isinstance(inner, Param) and inner.name == x.name:
+    if param_name(inner) == x.name:
         return None  # λx. g(…, x, …): nothing to split off
     rest = tuple(a for j, a in enumerate(body.args) if j != i)
     return {"map": m[0], "xs": m[1], "x": x, "last": body, "g": body.f, "i": i, "e": inner, "rest": rest}

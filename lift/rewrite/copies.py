@@ -25,7 +25,7 @@ def _add_id_match(e: Expr) -> dict[str, Any] | None:
 
 
 def _is_copy(e: Expr) -> bool:
-    return isinstance(e, FunCall) and isinstance(e.f, Id)
+    return applied(e, Id) is not None
 
 
 add_id = Rule(

@@ -505,12 +505,7 @@ def apply(prog: Fun, rule: Rule, site: Site | int) -> Fun:
 
 def _repeated(prep: _Prepared, path: tuple[Step, ...]) -> bool:
     """True when the path leads into the body of an ``iterate`` that runs more than once."""
-    node: Node = prep.typed
-    for step in path:
-        if isinstance(node, Iterate) and node.k > 1:
-            return True
-        node = _get(node, (step,))
-    return False
+    return any(repeated for found, _, repeated in _expressions(prep) if found == path)
 
 
 def _resolve(prog: Fun, rule: Rule, site: object, listing: Callable[[Fun, Rule], list[Site]], where: str) -> Site:

@@ -21,6 +21,7 @@ from lift.dsl.ir import (
     size_arg,
 )
 from lift.dsl.substitute import free_params, substitute
+from lift.rewrite.engine_nodes import param_name
 from lift.rewrite.rule import (
     Bindings,
     Condition,
@@ -109,7 +110,7 @@ def _map_map_match(e: Expr) -> dict[str, Any] | None:
     if inner is None:
         return None
     over = inner[1]
-    nested = isinstance(over, Param) and over.name == x.name
+    nested = param_name(over) == x.name
     return {"outer": m[0], "inner": inner[0], "xs": m[1], "x": x, "ys": over, "f": inner[0].f, "nested": nested}
 
 
