@@ -350,10 +350,12 @@ _coerce = _Coerce()
 
 
 def _literal_value(init: Expr) -> object:
+    """The Python value of a literal initial value (``None`` for any other expression)."""
     return init.value if isinstance(init, Literal) else None
 
 
 def _constant(value: object, t: DataType) -> _Value:
+    """The Python constant ``value`` as a value of type ``t`` (an integer constant of a float type is a real)."""
     if isinstance(value, tuple):
         if not (isinstance(t, TupleType) and len(t.elems) == len(value)):
             raise _Unknown
