@@ -18,6 +18,7 @@ import posixpath
 from typing import Any
 
 from lift.dsl import ir
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.schema import decode, encodable
 from lift.errors import LiftError, LiftTypeError, SerializationError
 from lift.types import data
@@ -93,23 +94,44 @@ def _parse(text: str) -> Any:
         raise SerializationError("from_json: the document is nested too deeply to read") from None
 
 
-def _encode(x: Any) -> Any:
-    if isinstance(x, data.ScalarType):
-        return {"node": "ScalarType", "name": x.name}
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+class _Encoder(NodeMapper[Any]):
+    """The JSON value of a program's part, by the part's class: IR nodes, sizes and types as objects, tuples
+    as arrays, JSON's own values as themselves; anything else is refused."""
+
+    def map_scalar_type(self, t: data.ScalarType) -> Any:
+        return {"node": "ScalarType", "name": t.name}
+
+    def map_user_fun(self, f: ir.UserFun) -> Any:
+        out = self.map_object(f)
+        out["filename"] = posixpath.basename(f.filename.replace("\\", "/"))  # where it was written, never a path
+        return out
+
+    def map_tuple(self, xs: tuple[Any, ...]) -> Any:
+        return [self(v) for v in xs]
+
+    def map_int(self, x: int) -> Any:  # and bool, a subclass of int
+        return x
+
+    def map_float(self, x: float) -> Any:
+        return x
+
+    def map_str(self, x: str) -> Any:
+        return x
+
+    def map_none_type(self, x: None) -> Any:
+        return x
+
+    def map_object(self, x: object) -> Any:
+        kind = type(x)
+        if not dataclasses.is_dataclass(kind):  # only instances of dataclasses are objects (not classes)
+            raise LiftError(f"to_json: cannot encode {type(x).__name__} {x!r}")
         if not encodable(x):
             raise LiftError(f"to_json: {type(x).__name__} is not part of a program document")
         out: dict[str, Any] = {"node": type(x).__name__}
-        for f in dataclasses.fields(x):
-            if f.name == "type" and not f.compare:
-                continue
-            value = getattr(x, f.name)
-            if isinstance(x, ir.UserFun) and f.name == "filename":
-                value = posixpath.basename(value.replace("\\", "/"))  # where it was written, never a path
-            out[f.name] = _encode(value)
+        for f in dataclasses.fields(kind):
+            if f.name != "type" or f.compare:  # the checker's annotation: derived, not written
+                out[f.name] = self(getattr(x, f.name))
         return out
-    if isinstance(x, tuple):
-        return [_encode(v) for v in x]
-    if x is None or isinstance(x, (bool, int, float, str)):
-        return x
-    raise LiftError(f"to_json: cannot encode {type(x).__name__} {x!r}")
+
+
+_encode = _Encoder()
