@@ -12,12 +12,15 @@ global memory. If the program's result is a rearrangement that cannot be written
 
 from __future__ import annotations
 
+from typing import cast
+
 from lift.dsl.ir import (
     Expr,
     Fun,
     FunCall,
     FunDecl,
     Id,
+    Iterate,
     Join,
     Lambda,
     Map,
@@ -33,9 +36,10 @@ from lift.dsl.ir import (
 )
 from lift.dsl.layout import Layout
 from lift.dsl.levels import Level
+from lift.dsl.mapper import NodeMapper
 from lift.solve.mapping import Mapping
 from lift.solve.rules import BACKEND_SUPPORT, FUSE_APPLIED_MAP_ONLY, FUSE_ONCE, MAPPING_NAMES_EVERY_MAP
-from lift.types.data import ArrayType
+from lift.types.data import ArrayType, DataType
 
 __all__ = ["default_mapping", "is_lowered", "lower", "runs_in_one_work_item"]
 
@@ -183,61 +187,89 @@ def _single_thread(prog: Fun) -> Fun:
 
 def _copy(t: object) -> FunDecl:
     """``map(map(… id))`` over the dimensions of ``t``: a copy, its outer map on ``glb0`` (named ``copy``)."""
-
-    def inner(u: object) -> FunDecl:
-        return Map(inner(u.elem), "seq") if isinstance(u, ArrayType) else Id()
-
     assert isinstance(t, ArrayType)
-    return Map(inner(t.elem), "glb", 0, "copy")
+    return Map(_sequential_copy(t.elem), "glb", 0, "copy")
 
 
-class _Lowering:
+class _SequentialCopy(NodeMapper[FunDecl]):
+    """``map_seq(map_seq(… id))`` over the dimensions of a type: a copy of a value of it in one thread."""
+
+    covers = (DataType,)
+
+    def map_array_type(self, t: ArrayType) -> FunDecl:
+        return Map(self(t.elem), "seq")
+
+    def element(self, t: DataType) -> FunDecl:
+        """A scalar or tuple: copied whole."""
+        return Id()
+
+    map_scalar_type = map_tuple_type = element
+
+
+_sequential_copy = _SequentialCopy()
+
+
+class _Lowering(NodeMapper[Node]):
+    """A node of the typed program, lowered by the mapping: every computing map gets its level (and its address
+    space), every reduction becomes ``reduce_seq``, a map fused into its enclosing map is merged with it."""
+
+    covers = (Expr, FunDecl)
+
     def __init__(self, mapping: Mapping) -> None:
         self.mapping = mapping
 
     def expr(self, e: Expr) -> Expr:
-        if isinstance(e, FunCall):
-            args = tuple(self.expr(a) for a in e.args)
-            if isinstance(e.f, Map) and e.f.name is not None and computes(e.f.f):
-                fused = self.fused_inner(e.f)
-                if fused is not None:
-                    return self.fuse(e.f, fused, args[0], e)
-            return FunCall(self.fun(e.f), args)
-        return e
+        return cast(Expr, self(e))  # an expression lowers to an expression
 
     def fun(self, f: FunDecl) -> FunDecl:
-        if isinstance(f, Lambda):
-            return Lambda(f.params, self.expr(f.body))
-        if isinstance(f, Map) and f.name is not None and computes(f.f):
-            level = self.mapping.level_of(f.name)
-            if level.kind == "fuse":
-                raise FUSE_APPLIED_MAP_ONLY.refuse(
-                    f"{f.name}: 'fuse' merges a map into its enclosing map, so {f.name} must be the whole "
-                    "function of a computing map (map(map(g)) or map(λx. x >> map(g)))",
-                    labels=frozenset({f.name}),  # refused whatever the other maps do: the model excludes it
-                )
-            lowered: FunDecl = Map(self.fun(f.f), level.kind, level.dim, f.name)
-            space = self.mapping.space_of(f.name)
-            return ToMem(space.value, lowered) if space else lowered
-        if isinstance(f, Reduce):
-            return Reduce(self.fun(f.f), self.expr(f.init), True)
-        if isinstance(f, Map):
+        return cast(FunDecl, self(f))  # a function to a function
+
+    def map_fun_call(self, e: FunCall) -> Expr:
+        args = tuple(self.expr(a) for a in e.args)
+        if isinstance(e.f, Map) and e.f.name is not None and computes(e.f.f):
+            fused = self.fused_inner(e.f)
+            if fused is not None:
+                return self.fuse(e.f, fused, args[0], e)
+        return FunCall(self.fun(e.f), args)
+
+    def map_lambda(self, f: Lambda) -> FunDecl:
+        return Lambda(f.params, self.expr(f.body))
+
+    def map_map(self, f: Map) -> FunDecl:
+        if f.name is None or not computes(f.f):
             return f.replace(f=self.fun(f.f))
-        if isinstance(f, ToMem):
-            return ToMem(f.space, self.fun(f.f))
-        if hasattr(f, "f") and isinstance(f.f, FunDecl):
-            return f.replace(f=self.fun(f.f))
-        return f
+        level = self.mapping.level_of(f.name)
+        if level.kind == "fuse":
+            raise FUSE_APPLIED_MAP_ONLY.refuse(
+                f"{f.name}: 'fuse' merges a map into its enclosing map, so {f.name} must be the whole "
+                "function of a computing map (map(map(g)) or map(λx. x >> map(g)))",
+                labels=frozenset({f.name}),  # refused whatever the other maps do: the model excludes it
+            )
+        lowered: FunDecl = Map(self.fun(f.f), level.kind, level.dim, f.name)
+        space = self.mapping.space_of(f.name)
+        return ToMem(space.value, lowered) if space else lowered
+
+    def map_reduce(self, f: Reduce) -> FunDecl:
+        return Reduce(self.fun(f.f), self.expr(f.init), True)
+
+    def map_to_mem(self, f: ToMem) -> FunDecl:
+        return ToMem(f.space, self.fun(f.f))
+
+    def map_iterate(self, f: Iterate) -> FunDecl:
+        return f.replace(f=self.fun(f.f))
+
+    def unchanged(self, n: Node) -> Node:
+        """Nothing in it is mapped: a leaf of the program, or a pattern without a function argument."""
+        return n
+
+    map_param = map_literal = map_source = map_user_fun = map_zip = map_get = map_id = map_layout = unchanged
 
     def fused_inner(self, outer: Map) -> Map | None:
         """The perfectly nested inner map of ``outer`` when the mapping fuses it into ``outer``."""
         inner: FunDecl | None = outer.f
-        if isinstance(inner, Lambda) and len(inner.params) == 1:
+        if isinstance(inner, Lambda) and len(inner.params) == 1:  # λx. x >> map(g)
             body = inner.body
-            if isinstance(body, FunCall) and body.args == (inner.params[0],) and isinstance(body.f, Map):
-                inner = body.f
-            else:
-                inner = None
+            inner = body.f if isinstance(body, FunCall) and body.args == (inner.params[0],) else None
         if isinstance(inner, Map) and inner.name in self.mapping.levels:
             if self.mapping.level_of(inner.name or "").kind == "fuse":
                 return inner
