@@ -32,6 +32,7 @@ from lift.dsl.userfun_syntax import (
     PRIMARY,
     REL,
     UNARY,
+    names_in,
 )
 from lift.dsl.userfun_values import Const, Value, ValueRules, load, np_call, wrap
 from lift.types.data import DataType, ScalarType, TupleType, bool_
@@ -57,9 +58,7 @@ class ExprTranslator(ValueRules):
         super().__init__(name, filename, first_line, struct_name, float_type, int_type)
         self.types: dict[str, DataType] = dict(params)  # every local's single C type
         self.assigned: set[str] = set(self.types)  # definitely assigned at the current point
-        self.locals = set(self.types) | {
-            n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-        }
+        self.locals = set(self.types) | names_in(fn, ast.Store)
         self.cnames: dict[str, str] = {}
 
     def cname(self, name: str) -> str:
@@ -297,7 +296,7 @@ class ExprTranslator(ValueRules):
             self.fail(
                 node, f"a tuple index must be an integer literal in range(-{n}, {n}), found {ast.unparse(node.slice)}"
             )
-        return self.index(base, i.const % n)
+        return self.index(base, base.t, i.const % n)
 
     def cond(self, node: ast.expr) -> Value:
         """The value of ``node``, which must be a bool (a condition)."""

@@ -122,6 +122,11 @@ def parse_function_source(source: str, *, filename: str = "<userfun>", first_lin
     return fn
 
 
+def names_in(tree: ast.AST, context: type[ast.expr_context] = ast.expr_context) -> set[str]:
+    """Every name ``tree`` uses in ``context`` (``ast.Store``: the names it assigns; by default all of them)."""
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, context)}
+
+
 # C precedence levels (higher binds tighter), for the operators we print.
 PRIMARY, UNARY, MUL, ADD, REL, EQ, AND, OR, COND = 16, 15, 13, 12, 10, 9, 5, 4, 3
 

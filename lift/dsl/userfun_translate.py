@@ -38,6 +38,7 @@ from lift.dsl.userfun_syntax import (
     c_type,
     compile_python,
     default_struct_name,
+    names_in,
     parse_function_source,
     parse_python,
     required_structs,
@@ -200,10 +201,10 @@ class _Translator(ExprTranslator):
     def assign_tuple(self, target: ast.Tuple, x: Value, s: ast.stmt) -> None:
         if not isinstance(x.t, TupleType) or len(x.t.elems) != len(target.elts):
             self.fail(s, f"cannot unpack a {x.t} value into {len(target.elts)} names")
-        if _names(getattr(s, "value", s)) & _names(target):
+        if names_in(getattr(s, "value", s)) & names_in(target):
             self.unsupported(s, "a tuple assignment that reads a name it assigns", "use a temporary")
         for i, e in enumerate(target.elts):
-            self.assign(e, self.index(x, i), s)
+            self.assign(e, self.index(x, x.t, i), s)
 
     def assign_name(self, target: ast.Name, x: Value, s: ast.stmt) -> None:
         n, cn = target.id, self.cname(target.id)
@@ -350,11 +351,6 @@ TARGETS: dict[type[ast.expr], Callable[[_Translator, Any, Value, ast.stmt], None
 
 IDENTIFIERS: dict[type[ast.AST], Callable[[Any], str]] = {ast.Name: lambda n: n.id, ast.arg: lambda n: n.arg}
 """The syntax nodes that name a local or a parameter, and their name."""
-
-
-def _names(tree: ast.AST) -> set[str]:
-    """Every name ``tree`` reads or assigns."""
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
 
 def _make_evaluate(

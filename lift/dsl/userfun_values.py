@@ -189,12 +189,12 @@ class ValueRules:
 
     # -- tuples ---------------------------------------------------------------------------------------------
 
-    def index(self, base: Value, i: int) -> Value:
-        assert isinstance(base.t, TupleType)
+    def index(self, base: Value, t: TupleType, i: int) -> Value:
+        """Component ``i`` of ``base``, a value of the tuple type ``t``."""
         if base.elems is not None:
             return base.elems[i]
         py = ast.Subscript(base.py, ast.Constant(i), ast.Load())
-        return Value(base.t.elems[i], f"{wrap(base, PRIMARY)}._{i}", PRIMARY, py)
+        return Value(t.elems[i], f"{wrap(base, PRIMARY)}._{i}", PRIMARY, py)
 
     def tuple(self, xs: Sequence[Value], node: ast.AST, t: TupleType | None = None) -> Value:
         """A tuple literal: a C compound literal ``(Tuple_float_int){a, b}`` (inner tuples as braces)."""

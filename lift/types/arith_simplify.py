@@ -289,11 +289,11 @@ def is_nonneg(e: ArithExpr, depth: int = 0) -> bool:
     Negative monomials are replaced by upper bounds first, keeping positive ones exact, so that correlated
     terms cancel (``M - j - 1 >= 0`` for ``j < M``); only then are positive monomials lowered too.
     """
-    if isinstance(e, Cst):
-        return e.value >= 0
+    p = _to_poly(e)
+    if not any(p):  # a constant: only the monomial () (none for 0)
+        return p.get((), 0) >= 0
     if depth > 4:
         return False
-    p = _to_poly(e)
     if p.get((), 0) >= 0 and all(c > 0 and all(_nonneg_atom(a) for a in m) for m, c in p.items() if m):
         return True
     for lower_positive_terms in (False, True):
@@ -468,8 +468,6 @@ class Simplifier:
 
     # ---- min and max -------------------------------------------------------------------------------
     def minmax(self, kind: type[Min] | type[Max], a: ArithExpr, b: ArithExpr) -> ArithExpr:
-        if isinstance(a, Cst) and isinstance(b, Cst):
-            return Cst(min(a.value, b.value) if kind is Min else max(a.value, b.value))
         if a == b:
             return a
         a_le_b = is_nonneg(b - a)

@@ -412,6 +412,6 @@ def equal(a: ArithExpr, b: ArithExpr, assuming: Iterable[Constraint] = ()) -> bo
     a2, b2 = simplify(a, facts), simplify(b, facts)
     if a2 == b2:
         return True
-    if isinstance(a2 - b2, Cst):
+    if not (a2 - b2).free_vars():  # a non-zero constant apart
         return False
     return prove(Constraint(a, "==", b), assuming)
