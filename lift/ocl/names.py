@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lift.dsl.ir import Fun, Node, UserFun, transform, walk
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.schema import MAX_IDENTIFIER_LENGTH, is_identifier
 from lift.dsl.userfun_syntax import parse_function_source
 from lift.errors import LiftValueError
@@ -263,14 +264,7 @@ def rename_sizes(prog: Fun, renames: Mapping[str, str]) -> Fun:
     def rename(e: ArithExpr) -> ArithExpr:
         return e.subs({v.name: Var(changed[v.name], v.lo, v.hi) for v in e.free_vars() if v.name in changed})
 
-    def value(x: Any) -> Any:
-        if isinstance(x, ArithExpr):
-            return rename(x)
-        if isinstance(x, DataType):
-            return map_sizes(x, rename)
-        if isinstance(x, tuple) and any(isinstance(y, (ArithExpr, DataType)) for y in x):
-            return tuple(value(y) for y in x)
-        return x
+    value = _RenameSizes(rename)
 
     def node(n: Node) -> Node:
         changes = {k: value(x) for k, x in n.fields().items() if not isinstance(x, Node)}
@@ -281,15 +275,36 @@ def rename_sizes(prog: Fun, renames: Mapping[str, str]) -> Fun:
     return renamed
 
 
+class _RenameSizes(NodeMapper[Any]):
+    """A static field of a node (a size, a type, a tuple of them, or anything else) with its size variables
+    renamed; the value itself when it holds none."""
+
+    def __init__(self, rename: Callable[[ArithExpr], ArithExpr]) -> None:
+        self.rename = rename
+
+    def map_arith_expr(self, x: ArithExpr) -> ArithExpr:
+        return self.rename(x)
+
+    def map_data_type(self, x: DataType) -> DataType:
+        return map_sizes(x, self.rename)
+
+    def map_tuple(self, x: tuple[Any, ...]) -> tuple[Any, ...]:
+        renamed = tuple(self(y) for y in x)
+        return x if all(a is b for a, b in zip(renamed, x)) else renamed
+
+    def map_object(self, x: object) -> object:
+        return x
+
+
 def c_userfun(f: UserFun, name: str) -> UserFun:
     """``f`` under the C name ``name``, its parameters and locals renamed where they are reserved in C (a
     parameter called ``M_PI`` or ``float4`` would be a macro or a type there); the Python source is rewritten
     accordingly, so that both translations (C and numpy) are rebuilt from one text."""
     fn = parse_function_source(f.source, filename=f.filename, first_line=f.first_line)
-    own = list(f.param_names) + sorted(
-        {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    )
-    used = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | set(own) | {name}
+    names = _Names()
+    names.visit(fn)
+    own = list(f.param_names) + sorted(names.assigned)
+    used = names.used | set(own) | {name}
     renames: dict[str, str] = {}
     for local in own:
         if local not in renames and is_reserved(local):
@@ -297,11 +312,34 @@ def c_userfun(f: UserFun, name: str) -> UserFun:
             used.add(renames[local])
     if name == f.name and not renames:
         return f
-    for n in ast.walk(fn):
-        if isinstance(n, ast.Name) and n.id in renames:
-            n.id = renames[n.id]
-        elif isinstance(n, ast.arg) and n.arg in renames:
-            n.arg = renames[n.arg]
+    _Rename(renames).visit(fn)
     fn.name = name
     params = tuple(renames.get(p, p) for p in f.param_names)
     return UserFun(name, params, f.param_types, f.result_type, ast.unparse(fn) + "\n", f.filename, f.first_line)
+
+
+class _Names(ast.NodeVisitor):
+    """The names a function's source uses, and those it assigns (its locals)."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+        self.assigned: set[str] = set()
+
+    def visit_Name(self, n: ast.Name) -> None:
+        self.used.add(n.id)
+        if isinstance(n.ctx, ast.Store):
+            self.assigned.add(n.id)
+
+
+class _Rename(ast.NodeVisitor):
+    """Renames names and parameters in place (``renames``: old name → new name)."""
+
+    def __init__(self, renames: Mapping[str, str]) -> None:
+        self.renames = renames
+
+    def visit_Name(self, n: ast.Name) -> None:
+        n.id = self.renames.get(n.id, n.id)
+
+    def visit_arg(self, n: ast.arg) -> None:
+        n.arg = self.renames.get(n.arg, n.arg)
+        self.generic_visit(n)  # its annotation
