@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lift.errors import LiftTypeError, LiftValueError
+from lift.dsl.mapper import NodeMapper
+from lift.errors import LiftInternalError, LiftTypeError, LiftValueError
 from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.data import MAX_SIZE, ArrayType, DataType, ScalarType, TupleType
 
@@ -30,51 +31,65 @@ def bind_arguments(typed: TypedProgram, arrays: Sequence[Any]) -> tuple[list[Any
     values = [_convert(a, t, name) for a, t, name in zip(arrays, prog.param_types, names)]
     observations: list[tuple[ArithExpr, int, str]] = []
     for v, t, name in zip(values, prog.param_types, names):
-        _observe(v, t, name, (), observations)
+        _observe(v, t, name, observations)
     sizes = bind_sizes(observations)
     check_constraints(typed, sizes)
     return values, sizes
 
 
-def _convert(x: Any, t: DataType, name: str) -> Any:
-    """``x`` as numpy data of the structure of ``t`` (tuples of arrays for arrays of tuples).
+class _Convert(NodeMapper[Any]):
+    """``x`` as numpy data of the structure of ``t`` (tuples of arrays for arrays of tuples), by the kind of
+    ``t``'s innermost type: ``self(t.innermost, x, t, name)``.
 
     A scalar parameter takes a Python number, a numpy scalar or a 0-d array; an array parameter a numpy array
     or nested lists of numbers. Numpy data must cast safely to the parameter's dtype (``x.astype`` otherwise);
     Python numbers by value (a float for an integer type is refused, an integer must fit). Strings, objects,
     masked arrays and scalars where an array is expected are refused, never parsed or silently unmasked.
     """
-    scalar = _inner(t)
-    if isinstance(scalar, TupleType):
-        if not isinstance(x, (tuple, list)) or len(x) != len(scalar.elems):
+
+    covers = (DataType,)
+
+    def map_tuple_type(self, inner: TupleType, x: Any, t: DataType, name: str) -> Any:
+        if not isinstance(x, (tuple, list)) or len(x) != len(inner.elems):
             raise LiftTypeError(
-                f"parameter {name!r}: expected a tuple of {len(scalar.elems)} arrays for type {t}, "
+                f"parameter {name!r}: expected a tuple of {len(inner.elems)} arrays for type {t}, "
                 f"found {type(x).__name__}"
             )
-        return tuple(_convert(c, _with_inner(t, e), f"{name}[{i}]") for i, (c, e) in enumerate(zip(x, scalar.elems)))
-    assert isinstance(scalar, ScalarType)
-    target = scalar.dtype
-    if isinstance(x, np.ma.MaskedArray):
-        raise LiftTypeError(
-            f"parameter {name!r}: expected {t}, found a masked array; lift-ir does not honour masks: pass "
-            "x.filled(value) with the value masked elements should take, or x.data to ignore the mask"
-        )
-    from_python = _is_python_data(x)
-    arr = _numeric(x, t, name)
-    if isinstance(t, ArrayType) and arr.ndim == 0:
-        raise LiftTypeError(
-            f"parameter {name!r}: expected an array of type {t}, found the scalar {type(x).__name__} {x!r}; "
-            "pass a numpy array (np.asarray(...)) of that shape"
-        )
-    if from_python:
-        return _from_python(arr, scalar, t, name)
-    if not np.can_cast(arr.dtype, target, casting="safe"):
-        what = "an array" if arr.ndim else "a scalar"
-        raise LiftTypeError(
-            f"parameter {name!r}: expected {t} (dtype {target}), found {what} of dtype {arr.dtype}, which "
-            f"cannot be cast safely; convert it first, e.g. x.astype(np.{target})"
-        )
-    return np.asarray(arr, dtype=target, order="C")  # asarray keeps a 0-d scalar 0-d
+        return tuple(_convert(c, _with_inner(t, e), f"{name}[{i}]") for i, (c, e) in enumerate(zip(x, inner.elems)))
+
+    def map_scalar_type(self, inner: ScalarType, x: Any, t: DataType, name: str) -> Any:
+        target = inner.dtype
+        if isinstance(x, np.ma.MaskedArray):
+            raise LiftTypeError(
+                f"parameter {name!r}: expected {t}, found a masked array; lift-ir does not honour masks: pass "
+                "x.filled(value) with the value masked elements should take, or x.data to ignore the mask"
+            )
+        from_python = _is_python_data(x)
+        arr = _numeric(x, t, name)
+        if t.array_shape and arr.ndim == 0:
+            raise LiftTypeError(
+                f"parameter {name!r}: expected an array of type {t}, found the scalar {type(x).__name__} {x!r}; "
+                "pass a numpy array (np.asarray(...)) of that shape"
+            )
+        if from_python:
+            return _from_python(arr, inner, t, name)
+        if not np.can_cast(arr.dtype, target, casting="safe"):
+            what = "an array" if arr.ndim else "a scalar"
+            raise LiftTypeError(
+                f"parameter {name!r}: expected {t} (dtype {target}), found {what} of dtype {arr.dtype}, which "
+                f"cannot be cast safely; convert it first, e.g. x.astype(np.{target})"
+            )
+        return np.asarray(arr, dtype=target, order="C")  # asarray keeps a 0-d scalar 0-d
+
+    def map_array_type(self, inner: ArrayType, x: Any, t: DataType, name: str) -> Any:
+        raise LiftInternalError(f"parameter {name!r}: the innermost type of {t} is the array type {inner}")
+
+
+_CONVERT = _Convert()
+
+
+def _convert(x: Any, t: DataType, name: str) -> Any:
+    return _CONVERT(t.innermost, x, t, name)
 
 
 def _is_python_data(x: Any) -> bool:
@@ -128,37 +143,48 @@ def _from_python(arr: np.ndarray, scalar: ScalarType, t: DataType, name: str) ->
     return converted
 
 
-def _inner(t: DataType) -> DataType:
-    while isinstance(t, ArrayType):
-        t = t.elem
-    return t
-
-
 def _with_inner(t: DataType, inner: DataType) -> DataType:
-    if isinstance(t, ArrayType):
-        return ArrayType(_with_inner(t.elem, inner), t.size)
+    """``t`` with its innermost type replaced by ``inner`` (the array dimensions kept)."""
+    for n in reversed(t.array_shape):
+        inner = ArrayType(inner, n)
     return inner
 
 
-def _observe(
-    v: Any, t: DataType, name: str, outer: tuple[ArithExpr, ...], out: list[tuple[ArithExpr, int, str]]
-) -> None:
-    """Record which size expression each dimension of ``v`` must equal."""
-    if isinstance(v, tuple):
-        assert isinstance(_inner(t), TupleType)
-        for i, c in enumerate(v):
-            _observe(c, _with_inner(t, _inner(t).elems[i]), f"{name}[{i}]", outer, out)  # type: ignore[attr-defined]
-        return
-    dims = list(t.shape) if isinstance(t, ArrayType) else []
-    inner = _inner(t)
-    if isinstance(inner, TupleType):
-        return
-    if v.ndim != len(dims):
-        raise LiftTypeError(
-            f"parameter {name!r}: expected a {len(dims)}-D array for type {t}, found shape {v.shape} ({v.ndim}-D)"
-        )
-    for axis, (expr, n) in enumerate(zip(dims, v.shape)):
-        out.append((expr, int(n), f"parameter {name!r}, axis {axis} (type {t})"))
+class _Observe(NodeMapper[None]):
+    """Records which size expression each dimension of a converted value must equal, by the kind of the
+    parameter type's innermost type: ``self(t.innermost, v, t, name, out)``."""
+
+    covers = (DataType,)
+
+    def map_tuple_type(
+        self, inner: TupleType, v: Any, t: DataType, name: str, out: list[tuple[ArithExpr, int, str]]
+    ) -> None:
+        for i, (c, e) in enumerate(zip(v, inner.elems)):
+            _observe(c, _with_inner(t, e), f"{name}[{i}]", out)
+
+    def map_scalar_type(
+        self, inner: ScalarType, v: Any, t: DataType, name: str, out: list[tuple[ArithExpr, int, str]]
+    ) -> None:
+        dims = t.array_shape
+        if v.ndim != len(dims):
+            raise LiftTypeError(
+                f"parameter {name!r}: expected a {len(dims)}-D array for type {t}, found shape {v.shape} ({v.ndim}-D)"
+            )
+        for axis, (expr, n) in enumerate(zip(dims, v.shape)):
+            out.append((expr, int(n), f"parameter {name!r}, axis {axis} (type {t})"))
+
+    def map_array_type(
+        self, inner: ArrayType, v: Any, t: DataType, name: str, out: list[tuple[ArithExpr, int, str]]
+    ) -> None:
+        raise LiftInternalError(f"parameter {name!r}: the innermost type of {t} is the array type {inner}")
+
+
+_OBSERVE = _Observe()
+
+
+def _observe(v: Any, t: DataType, name: str, out: list[tuple[ArithExpr, int, str]]) -> None:
+    """Record which size expression each dimension of ``v`` (converted for the type ``t``) must equal."""
+    _OBSERVE(t.innermost, v, t, name, out)
 
 
 def check_sizes(sizes: Any, where: str) -> dict[str, int]:
