@@ -31,6 +31,7 @@ import lift.dsl.layouts
 import lift.dsl.sources  # noqa: F401  (and the sources)
 from lift.dsl import ir
 from lift.dsl.layout import LAYOUTS
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.source import SOURCES
 from lift.dsl.userfun_syntax import parse_function_source
 from lift.errors import LiftError, SerializationError
@@ -76,24 +77,37 @@ Decoder = Callable[[Any, str, int], Any]
 """Decodes one JSON value found at a path, at a nesting depth, into a Python value (or refuses it)."""
 
 
-def _found(x: Any) -> str:
-    """A short description of a JSON value for messages."""
-    if x is None:
+class _Describe(NodeMapper[str]):
+    """A short description of a JSON value for messages, by the value's class."""
+
+    def map_none_type(self, x: None) -> str:
         return "null"
-    if isinstance(x, bool):
+
+    def map_bool(self, x: bool) -> str:
         return "true" if x else "false"
-    if isinstance(x, (int, float)):
+
+    def map_int(self, x: int) -> str:
         text = repr(x)
         return text if len(text) <= 24 else text[:21] + "..."
-    if isinstance(x, str):
+
+    map_float = map_int
+
+    def map_str(self, x: str) -> str:
         text = repr(x)
         return f"the string {text}" if len(text) <= 60 else f"the string {text[:57]}..."
-    if isinstance(x, list):
+
+    def map_list(self, x: list[Any]) -> str:
         return f"an array of {len(x)}"
-    if isinstance(x, dict):
+
+    def map_dict(self, x: dict[str, Any]) -> str:
         node = x.get("node")
         return f"a {node!r} object" if isinstance(node, str) and len(node) < 40 else "an object"
-    return type(x).__name__
+
+    def map_object(self, x: object) -> str:
+        return type(x).__name__
+
+
+_found = _Describe()
 
 
 def refuse(path: str, expected: str, found: Any) -> SerializationError:
@@ -156,9 +170,7 @@ def file_name(x: Any, path: str, depth: int) -> str:
 
 def number(x: Any, path: str, depth: int) -> float | int | bool:
     """A scalar constant: a number or a boolean (integers bounded by 2**63)."""
-    if isinstance(x, bool) or (isinstance(x, float)):
-        return x
-    if isinstance(x, int) and -(2**63) <= x < 2**63:
+    if isinstance(x, (bool, float)) or (isinstance(x, int) and -(2**63) <= x < 2**63):
         return x
     raise refuse(path, "a number (integers between -2**63 and 2**63 - 1) or a boolean", x)
 
