@@ -227,10 +227,10 @@ def _programs_listing(module: ModuleType) -> str:
 
 def _describes(module: ModuleType, program: Fun) -> bool:
     """Whether the module-level ``sizes``, ``inputs``, … are about ``program``."""
-    named = getattr(module, "program", None)
-    if isinstance(named, Fun):
-        return named is program
-    return len({id(p) for p in _programs(module).values()}) == 1
+    programs = _programs(module)
+    if "program" in programs:  # the module names its program
+        return programs["program"] is program
+    return len({id(p) for p in programs.values()}) == 1
 
 
 def _field(module: ModuleType, name: str, label: str, valid: Callable[[Any], bool], what: str) -> Any:

@@ -40,7 +40,6 @@ from lift.dsl.userfun_syntax import (
     default_struct_name,
     names_in,
     parse_function_source,
-    parse_python,
     required_structs,
     struct_definition,
 )
@@ -319,11 +318,11 @@ class _Translator(ExprTranslator):
             self.emit(ast.Return(load("_lift_res")), body[-1])
         params = ", ".join(f"{self.ctype(t)} {self.cname(p)}" for p, t in self.params)
         c_def = f"{self.ctype(self.result)} {self.name}({params})\n{{\n" + "\n".join(self.lines) + "\n}\n"
-        module = parse_python(f"def {self.name}({', '.join(p for p, _ in self.params)}):\n    pass\n")
-        ast.increment_lineno(module, self.first_line + self.fn.lineno - 2)
-        fdef = module.body[0]
-        assert isinstance(fdef, ast.FunctionDef)
+        signature = f"def {self.name}({', '.join(p for p, _ in self.params)}):\n    pass\n"
+        fdef = parse_function_source(signature, filename=self.filename)
+        ast.increment_lineno(fdef, self.first_line + self.fn.lineno - 2)
         fdef.body = self.body
+        module = ast.Module([fdef], [])
         ast.fix_missing_locations(module)
         namespace: dict[str, Any] = {"_lift_np": np, "_lift_cast": np_cast}
         exec(compile_python(module, self.filename), namespace)
