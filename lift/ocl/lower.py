@@ -46,12 +46,29 @@ __all__ = ["default_mapping", "is_lowered", "lower", "runs_in_one_work_item"]
 
 def is_lowered(prog: Fun) -> bool:
     """True when every computing map already has a level and every reduction is sequential."""
-    for n in program_order(prog):
-        if isinstance(n, Map) and computes(n.f) and not n.level:
-            return False
-        if isinstance(n, Reduce) and not n.seq:
-            return False
-    return True
+    return all(_lowered(n) for n in program_order(prog))
+
+
+class _Lowered(NodeMapper[bool]):
+    """Whether a node already has what lowering gives it (its children are asked on their own)."""
+
+    covers = (Node,)
+
+    def map_map(self, f: Map) -> bool:
+        return bool(f.level) or not computes(f.f)
+
+    def map_reduce(self, f: Reduce) -> bool:
+        return f.seq
+
+    def nothing_to_lower(self, n: Node) -> bool:
+        """Lowering gives it nothing: only maps get levels and reductions their sequential form."""
+        return True
+
+    map_param = map_literal = map_source = map_fun_call = map_lambda = map_user_fun = nothing_to_lower
+    map_zip = map_get = map_iterate = map_id = map_to_mem = map_layout = map_index_fun = nothing_to_lower
+
+
+_lowered = _Lowered()
 
 
 def default_mapping(prog: Fun) -> Mapping:
@@ -156,13 +173,10 @@ def _top_level_maps_only(body: Expr) -> bool:
         if not isinstance(e, FunCall):
             return True
         f = e.f.f if isinstance(e.f, ToMem) else e.f
-        if computes(f):
+        if computes(f):  # (a function that does not compute has no computation inside)
             if not isinstance(f, Map):
                 return False
             found = True
-        elif isinstance(f, Lambda):
-            if not visit(f.body):
-                return False
         return all(visit(a) for a in e.args)
 
     return visit(body) and found
@@ -172,14 +186,13 @@ def _single_thread(prog: Fun) -> Fun:
     """The whole program in one thread: ``x >> split(n) >> map_glb(λ_. body) >> join`` over a one-element
     split of its first array parameter (the body still refers to the parameters themselves)."""
     typed = prog.typed
-    first = next(((p, t) for p, t in zip(prog.params, prog.param_types) if isinstance(t, ArrayType)), None)
-    if first is None:
+    single = Map(Lambda((Param("_whole"),), prog.body), "glb", 0, SINGLE)
+    for p, t in zip(prog.params, prog.param_types):
+        if isinstance(t, ArrayType):  # the first array parameter
+            body = FunCall(Join(), (FunCall(single, (FunCall(Split(t.size), (p,)),)),))
+            break
+    else:
         raise BACKEND_SUPPORT.refuse(f"{prog.name}: a program without array parameters has nothing to map onto threads")
-    p, t = first
-    assert isinstance(t, ArrayType)
-    ignored = Param("_whole")
-    single = Map(Lambda((ignored,), prog.body), "glb", 0, SINGLE)
-    body = FunCall(Join(), (FunCall(single, (FunCall(Split(t.size), (p,)),)),))
     if not isinstance(typed.type.result, ArrayType):
         raise BACKEND_SUPPORT.refuse(f"{prog.name}: the result must be an array")
     return Fun(prog.params, body, prog.name, prog.param_types)
