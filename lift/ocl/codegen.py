@@ -145,7 +145,7 @@ class _Generator:
         # the steps that depend on the kind of node, one method per kind (see the classes below)
         self.value = _Values(self)
         self.view = _Views(self)
-        self.computed_into = _ComputedInto(self)
+        self.into = _Into(self)
         self.apply_into = _ApplyInto(self)
         self.inline = _Inline(self)
         self.copy = _Copy(self)
@@ -283,15 +283,6 @@ class _Generator:
         self.store_at(dest.access([]), dest, value, t, ())
 
     # ---- computing into a destination --------------------------------------------------------------
-    def into(self, e: Expr, dest: v.View) -> None:
-        """Emit the statements that compute ``e`` into ``dest``."""
-        t = e.type
-        assert t is not None
-        if isinstance(e, FunCall):
-            self.computed_into(e.f, e, dest)
-        else:
-            self.copy(t, self.value(e), dest)
-
     def iterate_into(self, f: Iterate, arg: Expr, dest: v.View) -> None:
         """``iterate(k, g)``: ``g`` applied ``k`` times, unrolled; each step but the last writes a temporary in
         the space ``g`` asks for, two temporaries of one type taking turns (the barrier analysis orders a step's
@@ -504,10 +495,18 @@ class _Views(_Step[v.View]):
     map_user_fun = map_reduce = map_to_mem = computing
 
 
-class _ComputedInto(_Step[None]):
-    """The statements that compute a call of a function into a destination."""
+class _Into(_Step[None]):
+    """The statements that compute an expression into a destination (a call: by its function, with the call)."""
 
-    covers = (FunDecl,)
+    covers = (Expr, FunDecl)
+
+    def map_fun_call(self, e: FunCall, dest: v.View) -> None:
+        self(e.f, e, dest)
+
+    def copied_value(self, e: Expr, dest: v.View) -> None:
+        """The expression's value, copied into the destination element by element."""
+        assert e.type is not None
+        self.gen.copy(e.type, self.gen.value(e), dest)
 
     def map_to_mem(self, f: ToMem, e: FunCall, dest: v.View) -> None:
         self.gen.into(FunCall(f.f, e.args, e.type), dest)
@@ -553,11 +552,11 @@ class _ComputedInto(_Step[None]):
         self.gen.into(arg, v.LayoutWriteView(dest, f, arg.type))
 
     def copied(self, f: FunDecl, e: FunCall, dest: v.View) -> None:
-        """The call's value, copied into the destination element by element."""
-        assert e.type is not None
-        self.gen.copy(e.type, self.gen.value(e), dest)
+        """The call's value, copied into the destination."""
+        self.copied_value(e, dest)
 
     map_user_fun = map_get = copied
+    map_param = map_literal = map_source = copied_value
 
 
 class _ApplyInto(_Step[None]):

@@ -155,31 +155,85 @@ def _with_single(mapping: Mapping) -> Mapping:
 def result_is_a_view(body: Expr) -> bool:
     """True when the program's result is not computed in place: a parameter, or computed data seen through a
     rearrangement that cannot be written directly (``pad``, ``slide``, ``zip``, a component of a tuple)."""
-    e = body
-    while isinstance(e, FunCall) and not computes(e.f):
-        if not (isinstance(e.f, Layout) and e.f.writes):
-            return True
-        e = e.args[0]
-    return isinstance(e, Param)
+    return _result_is_a_view(body)
+
+
+class _ResultIsAView(NodeMapper[bool]):
+    """Whether an expression's value is seen through a view rather than computed in place (a call is asked of
+    its function, with the call)."""
+
+    covers = (Expr, FunDecl)
+
+    def map_param(self, e: Param) -> bool:
+        return True
+
+    def map_fun_call(self, e: FunCall) -> bool:
+        return self(e.f, e)
+
+    def map_layout(self, f: Layout, e: FunCall) -> bool:
+        return self(e.args[0]) if f.writes else True  # written through to its argument, or only read
+
+    def computed_unless_a_rearrangement(self, f: Map | Lambda | Iterate, e: FunCall) -> bool:
+        """A view when it only rearranges."""
+        return not computes(f)
+
+    def rearranged(self, f: FunDecl, e: FunCall) -> bool:
+        """Read through a view, never written."""
+        return True
+
+    def computed(self, n: Node, e: FunCall | None = None) -> bool:
+        """Computed in place (a constant is written where it is needed)."""
+        return False
+
+    map_map = map_lambda = map_iterate = computed_unless_a_rearrangement
+    map_zip = map_get = rearranged
+    map_literal = map_source = map_user_fun = map_reduce = map_id = map_to_mem = computed
+
+
+_result_is_a_view = _ResultIsAView()
 
 
 def _top_level_maps_only(body: Expr) -> bool:
     """True when every computation outside the computing maps is itself a map (then the maps can run in
     parallel; a top-level reduction or copy would run in every thread) and there is one."""
-    found = False
+    visitor = _TopLevelMaps()
+    return visitor(body) and visitor.found
 
-    def visit(e: Expr) -> bool:
-        nonlocal found
-        if not isinstance(e, FunCall):
-            return True
-        f = e.f.f if isinstance(e.f, ToMem) else e.f
-        if computes(f):  # (a function that does not compute has no computation inside)
-            if not isinstance(f, Map):
-                return False
-            found = True
-        return all(visit(a) for a in e.args)
 
-    return visit(body) and found
+class _TopLevelMaps(NodeMapper[bool]):
+    """Whether every computation in an expression, outside the computing maps, is itself a map (a call is asked
+    of its function and of its arguments); ``found``: whether it met a computing map."""
+
+    covers = (Expr, FunDecl)
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def map_fun_call(self, e: FunCall) -> bool:
+        return self(e.f) and all(self(a) for a in e.args)
+
+    def map_to_mem(self, f: ToMem) -> bool:
+        return self(f.f)
+
+    def map_map(self, f: Map) -> bool:
+        self.found = self.found or computes(f)
+        return True
+
+    def rearrangement(self, f: Lambda | Iterate) -> bool:
+        """Allowed when it only rearranges (a function that does not compute has no computation inside)."""
+        return not computes(f)
+
+    def computation(self, f: FunDecl) -> bool:
+        """A computation that is not a map: it would run in every thread."""
+        return False
+
+    def allowed(self, n: Node) -> bool:
+        """Nothing computed here."""
+        return True
+
+    map_lambda = map_iterate = rearrangement
+    map_user_fun = map_reduce = map_id = computation
+    map_param = map_literal = map_source = map_zip = map_get = map_layout = allowed
 
 
 def _single_thread(prog: Fun) -> Fun:

@@ -14,14 +14,15 @@ Arrays of tuples are stored as one buffer per scalar component (structure of arr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lift.dsl.layout import Layout
+from lift.dsl.mapper import NodeMapper
 from lift.dsl.userfun_syntax import c_literal
 from lift.errors import LiftError
 from lift.ocl.plan import Buffer, Constant, Field, Guard, Guarded, Load, Pack, Select, Value
 from lift.types.arith import ArithExpr, Cst
-from lift.types.data import ArrayType, DataType, TupleType, scalar_count, scalar_of
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, scalar_count, scalar_of
 
 __all__ = [
     "Buffer",
@@ -97,33 +98,58 @@ class MemView(View):
     counted in units of the value's number of scalars per component)."""
 
     def access(self, path: Sequence[Step]) -> Value:
-        t: DataType = self.type
-        dims: list[ArithExpr] = []
-        indices: list[ArithExpr] = []
-        component: list[int] = []
-        for step in path:
-            if isinstance(step, Component):
-                if not isinstance(t, TupleType):
-                    raise LiftError(f"internal: get({step.k}) on {t}")
-                component.append(step.k)
-                t = t.elems[step.k]
-            else:
-                if not isinstance(t, ArrayType):
-                    raise LiftError(f"internal: index into {t}")
-                dims.append(t.size)
-                indices.append(step)
-                t = t.elem
-        if isinstance(t, TupleType):
-            parts = tuple(self.access([*path, Component(k)]) for k in range(len(t.elems)))
-            return Pack(t, parts)
-        if isinstance(t, ArrayType):
-            raise LiftError(f"internal: access to the array {t} as a scalar (path {list(path)})")
-        buffer = dict(self.buffers)[tuple(component)]
+        return _Stored(self, path)(self.type, list(path), _Place())
+
+
+@dataclass(frozen=True)
+class _Place:
+    """How far an access path into stored data has got: the array indices met, each with its dimension's size,
+    and the tuple components (which pick the buffer)."""
+
+    indices: tuple[tuple[ArithExpr, ArithExpr], ...] = ()
+    """Each array index, with the size of the dimension it indexes."""
+    component: tuple[int, ...] = ()
+    """The tuple components."""
+
+
+class _Stored(NodeMapper[Value]):
+    """The value an access path denotes in a memory view: the path walked through the stored type, a step at a
+    time (``rest``: the steps left; ``place``: where the steps before have got to)."""
+
+    covers = (DataType,)
+
+    def __init__(self, view: MemView, path: Sequence[Step]) -> None:
+        self.view = view
+        self.path = path
+
+    def map_tuple_type(self, t: TupleType, rest: list[Step], place: _Place) -> Value:
+        if not rest:
+            return Pack(t, tuple(self.view.access([*self.path, Component(k)]) for k in range(len(t.elems))))
+        step, *rest = rest
+        if not isinstance(step, Component):
+            raise LiftError(f"internal: index into {t}")
+        return self(t.elems[step.k], rest, replace(place, component=(*place.component, step.k)))
+
+    def map_array_type(self, t: ArrayType, rest: list[Step], place: _Place) -> Value:
+        if not rest:
+            raise LiftError(f"internal: access to the array {t} as a scalar (path {list(self.path)})")
+        step, *rest = rest
+        if isinstance(step, Component):
+            raise LiftError(f"internal: get({step.k}) on {t}")
+        return self(t.elem, rest, replace(place, indices=(*place.indices, (step, t.size))))
+
+    def map_scalar_type(self, t: ScalarType, rest: list[Step], place: _Place) -> Value:
+        if rest:
+            step = rest[0]
+            raise LiftError(
+                f"internal: get({step.k}) on {t}" if isinstance(step, Component) else f"internal: index into {t}"
+            )
+        buffer = dict(self.view.buffers)[place.component]
         # the remaining array dimensions below the path contribute to the stride of each index
         flat: ArithExpr = Cst(0)
-        for i, n in zip(indices, dims):
+        for i, n in place.indices:
             flat = flat * n + i
-        return Load(buffer, self.base * scalar_count(self.type, tuple(component)) + flat)
+        return Load(buffer, self.view.base * scalar_count(self.view.type, place.component) + flat)
 
 
 @dataclass(frozen=True)
