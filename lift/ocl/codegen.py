@@ -634,7 +634,7 @@ class _StoreAt(_Step[None]):
         self(target.target, dest, value, t, (*guards, target.guard))
 
     def map_pack(self, target: Pack, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
-        assert isinstance(t, TupleType)
+        t = target.type  # a tuple of places, one per component
         if isinstance(value, Pack):
             parts: list[Value] = list(value.parts)
         else:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 
 from lift.dsl.layout import Layout
 from lift.dsl.mapper import NodeMapper
-from lift.dsl.userfun_syntax import c_literal
 from lift.errors import LiftError
-from lift.ocl.plan import Buffer, Constant, Field, Guard, Guarded, Load, Pack, Select, Value
+from lift.ocl.codegen_data import constant
+from lift.ocl.plan import Buffer, Field, Guard, Guarded, Load, Pack, Select, Value
 from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, scalar_count, scalar_of
 
@@ -235,13 +235,13 @@ class LayoutView(View):
         fill = self.layout.fill(head, self.type)
         if fill is None:
             return inside
-        value, lo, hi, constant = fill
+        value, lo, hi, filler = fill
         guard = Guard(value, lo, hi)
         if not guard.tests():
             return inside
         scalar = scalar_of(self.type)
-        assert scalar is not None and not isinstance(constant.value, tuple)
-        return Select(guard, inside, Constant(c_literal(constant.value, scalar), scalar))
+        assert scalar is not None
+        return Select(guard, inside, constant(scalar, filler.value))
 
 
 @dataclass(frozen=True)
