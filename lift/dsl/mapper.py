@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from lift.dsl.ir import Node
 
-__all__ = ["MAPPERS", "NodeMapper", "concrete_node_classes", "members", "method_name"]
+__all__ = ["MAPPERS", "NodeMapper", "concrete_node_classes", "members", "method_name", "refuse_unhandled"]
 
 R = TypeVar("R")
 
@@ -121,11 +121,13 @@ def _missing_message(mapper: type, kinds: list[type]) -> str:
     )
 
 
-def _check_new_node_class(kind: type[Node]) -> None:
-    """Refuse a node class that some complete mapper cannot handle (called as node classes are registered)."""
+def refuse_unhandled(kind: type) -> None:
+    """Refuse the new class ``kind`` when a complete mapper covering its family cannot handle it: called as node
+    classes are registered, and by other hierarchies that want the same check (the kernel plan's values and
+    statements), so that a class no pass can handle fails where it is defined, not in a user's run."""
     for mapper in MAPPERS:
         if issubclass(kind, mapper.covers) and not mapper.handles(kind):
             raise TypeError(_missing_message(mapper, [kind]))
 
 
-Node.on_register.append(_check_new_node_class)
+Node.on_register.append(refuse_unhandled)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, overload
 
 from lift.dsl.levels import Level
-from lift.dsl.mapper import MAPPERS, NodeMapper, method_name
+from lift.dsl.mapper import NodeMapper, refuse_unhandled
 from lift.types.arith import ArithExpr, Cst, Var, is_nonneg, maximum, minimum
 from lift.types.data import DataType, ScalarType, TupleType
 
@@ -161,17 +161,6 @@ class Access:
 
 
 # ---- values -------------------------------------------------------------------------------------------
-def _refuse_unhandled(kind: type) -> None:
-    """Refuse a plan class defined after the passes over the plan that some pass covering its family cannot
-    handle: it would otherwise fail only when a kernel using it is built."""
-    for mapper in MAPPERS:
-        if issubclass(kind, mapper.covers) and not mapper.handles(kind):
-            raise TypeError(
-                f"{mapper.__module__}.{mapper.__qualname__} has no method for {kind.__name__} "
-                f"({method_name(kind)}): every pass over the kernel plan defines one method per plan class"
-            )
-
-
 class Value:
     """A scalar or tuple value computed inside a statement."""
 
@@ -179,7 +168,7 @@ class Value:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _refuse_unhandled(cls)
+        refuse_unhandled(cls)
 
 
 @dataclass(frozen=True)
@@ -283,7 +272,7 @@ class Stmt:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        _refuse_unhandled(cls)
+        refuse_unhandled(cls)
 
     accesses: tuple[Access, ...]
 
