@@ -391,6 +391,7 @@ OPERATION_MODULES = {
     "lift.types.arith_simplify": {"polynomial form", "bound", "non-negative atom", "rebuild"},
     "lift.types.smt": {"to_z3"},
     "lift.ocl.bounds": {"interval"},
+    "lift.types.injective": {"digit parts"},
 }
 
 
