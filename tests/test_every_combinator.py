@@ -1,7 +1,7 @@
 """Every combinator and expression class of the IR goes through every pass: no pass meets an "unknown node".
 
-``SAMPLES`` holds, for every concrete class of :mod:`lift.dsl` (found by walking the subclasses of ``FunDecl`` and
-``Expr``, so a new combinator is listed without being named here), a small program that uses it. Each pass —
+``SAMPLES`` holds, for every concrete class of :mod:`lift.dsl` (the registered node classes of the ``FunDecl`` and
+``Expr`` families, so a new combinator is listed without being named here), a small program that uses it. Each pass —
 the type checker, the interpreter, the printer, JSON, the rewrite engine, the mapping model and the OpenCL
 backend on PoCL — runs on every sample. A class with no sample fails the first test: adding a combinator means
 adding a sample, and then every pass is checked on it.
@@ -9,7 +9,7 @@ adding a sample, and then every pass is checked on it.
 
 from __future__ import annotations
 
-import dataclasses
+import importlib
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ from lift.dsl import (
     zip,
 )
 from lift.dsl.ir import Expr, Fun, FunDecl, walk
+from lift.dsl.mapper import MAPPERS, concrete_node_classes
 from lift.dsl.prelude import add, square
 from lift.rewrite import candidate_sites, rules
 from lift.solve import MappingSpace
@@ -92,18 +93,43 @@ SAMPLES: dict[str, tuple[Fun, dict[str, int]]] = {
 }
 
 
-def _concrete_subclasses(base: type) -> set[type]:
-    out: set[type] = set()
-    for cls in base.__subclasses__():
-        out |= _concrete_subclasses(cls)
-        if dataclasses.is_dataclass(cls) and not cls.__name__.startswith("_") and cls.__module__.startswith("lift."):
-            out.add(cls)
-    return out
+# The passes over the IR, each made of node mappers (lift.dsl.mapper) with one method per node class:
+# (module, mapper classes, the node families the pass must handle). A mapper's completeness over the families it
+# covers is checked when its class is created; this list says which passes must be complete over which families,
+# so that none silently becomes partial.
+FUNCTIONS_AND_EXPRESSIONS = (FunDecl, Expr)
+IR_PASSES: dict[str, tuple[str, tuple[str, ...], tuple[type, ...]]] = {
+    "type checker": ("lift.types.checker", ("_TypeExpr", "_TypeApplication"), FUNCTIONS_AND_EXPRESSIONS),
+    "interpreter": ("lift.dsl.interpret", ("_Interpreter",), FUNCTIONS_AND_EXPRESSIONS),
+    "printer": ("lift.dsl.printer", ("_Show",), FUNCTIONS_AND_EXPRESSIONS),
+    "substitution": ("lift.dsl.substitute", ("_Subst", "_FreeParams"), FUNCTIONS_AND_EXPRESSIONS),
+    "which functions compute": ("lift.dsl.traversal", ("_Computes",), (FunDecl,)),
+    "rewrite engine": ("lift.rewrite.engine", ("_Expand", "_Expressions"), FUNCTIONS_AND_EXPRESSIONS),
+    "mapping model": ("lift.solve.structure", ("_Analysis", "_Producers"), FUNCTIONS_AND_EXPRESSIONS),
+    "lowering": ("lift.ocl.lower", ("_Lowering",), FUNCTIONS_AND_EXPRESSIONS),
+    "code generation": ("lift.ocl.codegen", ("_Values", "_Views", "_Into", "_ApplyInto"), FUNCTIONS_AND_EXPRESSIONS),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IR_PASSES))
+def test_every_pass_has_a_rule_for_every_node_class(name: str) -> None:
+    module_name, mapper_names, families = IR_PASSES[name]
+    module = importlib.import_module(module_name)
+    mappers = [getattr(module, m) for m in mapper_names]
+    assert all(m in MAPPERS for m in mappers), f"{name}: every mapper of the pass checks its completeness"
+    for kind in concrete_node_classes():
+        if issubclass(kind, families):
+            handled_by = [m for m in mappers if issubclass(kind, m.covers) and m.handles(kind)]
+            assert handled_by, f"the {name} has no rule for {kind.__name__}"
 
 
 def test_every_class_has_a_sample() -> None:
     used = {type(n) for prog, _ in SAMPLES.values() for n in walk(prog)}
-    classes = _concrete_subclasses(FunDecl) | _concrete_subclasses(Expr)
+    classes = {
+        kind
+        for kind in concrete_node_classes()
+        if issubclass(kind, FUNCTIONS_AND_EXPRESSIONS) and kind.__module__.startswith("lift.")
+    }
     missing = sorted(c.__name__ for c in classes - used)
     assert not missing, f"no sample program uses {missing}: add one to SAMPLES"
 
