@@ -9,6 +9,7 @@ thread id, barriers with their fences and why they are there.
 from __future__ import annotations
 
 from lift.dsl.mapper import NodeMapper
+from lift.dsl.userfun_syntax import c_type as userfun_c_type
 from lift.dsl.userfun_syntax import default_struct_name
 from lift.errors import LiftInternalError
 from lift.ocl.plan import (
@@ -32,7 +33,7 @@ from lift.ocl.plan import (
     Variable,
 )
 from lift.types.arith import ArithExpr, print_arith
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+from lift.types.data import DataType
 
 __all__ = ["Printer", "c_index", "c_type", "comment_text"]
 
@@ -51,26 +52,9 @@ def c_index(e: ArithExpr, minmax_type: str = "") -> str:
 
 
 def c_type(t: DataType) -> str:
-    """The C name of a scalar or tuple type."""
-    return _C_TYPE(t)
-
-
-class _CType(NodeMapper[str]):
-    """The C name of a data type (an array has none: it is a buffer)."""
-
-    covers = (DataType,)
-
-    def map_scalar_type(self, t: ScalarType) -> str:
-        return t.c_name
-
-    def map_tuple_type(self, t: TupleType) -> str:
-        return default_struct_name(t)
-
-    def map_array_type(self, t: ArrayType) -> str:
-        raise LiftInternalError(f"no C type for {t}: arrays are buffers, not values")
-
-
-_C_TYPE = _CType()
+    """The C name of a scalar or tuple type (tuples are structs named by :func:`default_struct_name`, as in the
+    user functions' C)."""
+    return userfun_c_type(t, default_struct_name)
 
 
 class Printer(NodeMapper[str]):
