@@ -36,7 +36,27 @@ from lift.solve.device import install_device_chooser as _install_device_chooser
 from lift.solve.mapping import Mapping
 from lift.solve.model import Explanation, MappingSpace
 from lift.types.checker import typecheck
-from lift.types.data import Array, Tuple, f32, f64, i32, i64, size
+from lift.types.data import (
+    Array,
+    Tuple,
+    f32,
+    f32x2,
+    f32x4,
+    f32x8,
+    f32x16,
+    f64,
+    f64x2,
+    f64x4,
+    f64x8,
+    f64x16,
+    i32,
+    i32x2,
+    i32x4,
+    i32x8,
+    i32x16,
+    i64,
+    size,
+)
 
 _install_default_backend(_OPENCL)  # the mapping model decides index-expression rules with the OpenCL backend
 _install_device_chooser(_select_device)  # and finds the device named by LIFT_DEVICE's words through ocl
@@ -114,9 +134,21 @@ __all__ = [
     "compile",
     "explain",
     "f32",
+    "f32x2",
+    "f32x4",
+    "f32x8",
+    "f32x16",
     "f64",
+    "f64x2",
+    "f64x4",
+    "f64x8",
+    "f64x16",
     "fun",
     "i32",
+    "i32x2",
+    "i32x4",
+    "i32x8",
+    "i32x16",
     "i64",
     "interpret",
     "mappings",

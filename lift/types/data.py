@@ -25,15 +25,29 @@ __all__ = [
     "Tuple",
     "TupleType",
     "Type",
+    "VectorType",
     "bool_",
     "byte_count",
     "f32",
+    "f32x2",
+    "f32x4",
+    "f32x8",
+    "f32x16",
     "f64",
+    "f64x2",
+    "f64x4",
+    "f64x8",
+    "f64x16",
     "i32",
+    "i32x2",
+    "i32x4",
+    "i32x8",
+    "i32x16",
     "i64",
     "scalar_count",
     "scalar_of",
     "size",
+    "vector",
 ]
 
 
@@ -140,7 +154,70 @@ i64: DslAnnotation = ScalarType("i64", "long", "int64")
 """64-bit signed integer: OpenCL ``long``, numpy ``int64``."""
 bool_ = ScalarType("bool", "bool", "bool")
 
-SCALARS: dict[str, ScalarType] = {t.name: t for t in (f32, f64, i32, i64, bool_)}
+
+@dataclass(frozen=True, repr=False)
+class VectorType(ScalarType):
+    """``lanes`` scalars of one type operated on together, lane by lane: ``f32x4`` (OpenCL ``float4``).
+
+    A value of this type is one element of an array (``[f32x4]N``), made by ``as_vector(4)``; a user function on
+    scalars applies to vectors lane by lane. In numpy it is its element scalar with a trailing axis of ``lanes``
+    after the array's axes; in memory, ``lanes`` consecutive scalars (buffers stay arrays of the element scalar)."""
+
+    lanes: int
+    """How many scalars it holds: 2, 4, 8 or 16 (OpenCL's vector widths)."""
+    element: ScalarType
+    """The scalar of each lane."""
+
+    def byte_count(self) -> ArithExpr:
+        return Cst(self.dtype.itemsize * self.lanes)
+
+    def scalar_count(self, component: tuple[int, ...] = ()) -> ArithExpr:
+        return Cst(self.lanes)  # counted in element scalars, as buffers hold them
+
+
+VECTOR_WIDTHS = (2, 4, 8, 16)
+"""The vector widths OpenCL has (``float2`` … ``float16``; 3 is left out: ``vload3`` pads oddly)."""
+
+
+def vector(element: ScalarType, lanes: int) -> VectorType:
+    """The vector of ``lanes`` scalars of type ``element`` (``vector(f32, 4)`` is ``f32x4``)."""
+    if lanes not in VECTOR_WIDTHS or type(element) is not ScalarType or element == bool_:
+        raise LiftTypeError(
+            f"vector({element}, {lanes}): a vector holds 2, 4, 8 or 16 lanes of one of f32, f64, i32, i64"
+        )
+    return VectorType(f"{element.name}x{lanes}", f"{element.c_name}{lanes}", element.numpy, lanes, element)
+
+
+f32x2: DslAnnotation = vector(f32, 2)
+"""Two ``f32`` lanes: OpenCL ``float2``."""
+f32x4: DslAnnotation = vector(f32, 4)
+"""Four ``f32`` lanes: OpenCL ``float4``."""
+f32x8: DslAnnotation = vector(f32, 8)
+"""Eight ``f32`` lanes: OpenCL ``float8``."""
+f32x16: DslAnnotation = vector(f32, 16)
+"""Sixteen ``f32`` lanes: OpenCL ``float16``."""
+f64x2: DslAnnotation = vector(f64, 2)
+"""Two ``f64`` lanes: OpenCL ``double2``."""
+f64x4: DslAnnotation = vector(f64, 4)
+"""Four ``f64`` lanes: OpenCL ``double4``."""
+f64x8: DslAnnotation = vector(f64, 8)
+"""Eight ``f64`` lanes: OpenCL ``double8``."""
+f64x16: DslAnnotation = vector(f64, 16)
+"""Sixteen ``f64`` lanes: OpenCL ``double16``."""
+i32x2: DslAnnotation = vector(i32, 2)
+"""Two ``i32`` lanes: OpenCL ``int2``."""
+i32x4: DslAnnotation = vector(i32, 4)
+"""Four ``i32`` lanes: OpenCL ``int4``."""
+i32x8: DslAnnotation = vector(i32, 8)
+"""Eight ``i32`` lanes: OpenCL ``int8``."""
+i32x16: DslAnnotation = vector(i32, 16)
+"""Sixteen ``i32`` lanes: OpenCL ``int16``."""
+
+SCALARS: dict[str, ScalarType] = {
+    t.name: t
+    for t in (f32, f64, i32, i64, bool_) + tuple(vector(s, w) for s in (f32, f64, i32, i64) for w in VECTOR_WIDTHS)
+}
+"""Every scalar type by its DSL name, vectors included (JSON documents name them)."""
 
 
 @dataclass(frozen=True)
