@@ -26,6 +26,7 @@ than its own rules). ``tests/test_every_combinator.py`` lists every mapper and e
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
@@ -53,19 +54,19 @@ def concrete_node_classes() -> list[type[Node]]:
 
 
 def members(family: type) -> list[type]:
-    """The classes a mapper covering ``family`` must handle: the registered node classes of an IR family, or
-    the classes without subclasses of any other hierarchy (data types, kernel-plan values …)."""
+    """The classes a mapper covering ``family`` must handle: the registered node classes of an IR family, or the
+    dataclasses among ``family`` and its subclasses in any other hierarchy (data types, kernel-plan values …:
+    their bases are plain classes, their members dataclasses — ``ScalarType`` and its subclass for vectors both)."""
     if issubclass(family, Node):
         return [kind for kind in Node.registry if issubclass(kind, family)]
-    leaves: list[type] = []
+    found: list[type] = []
     stack = [family]
     while stack:
         kind = stack.pop()
-        subclasses = kind.__subclasses__()
-        if not subclasses:
-            leaves.append(kind)
-        stack.extend(subclasses)
-    return leaves
+        if dataclasses.is_dataclass(kind) and kind not in found:
+            found.append(kind)
+        stack.extend(kind.__subclasses__())
+    return found
 
 
 class NodeMapper(Generic[R]):
@@ -122,12 +123,19 @@ def _missing_message(mapper: type, kinds: list[type]) -> str:
 
 
 def refuse_unhandled(kind: type) -> None:
-    """Refuse the new class ``kind`` when a complete mapper covering its family cannot handle it: called as node
-    classes are registered, and by other hierarchies that want the same check (the kernel plan's values and
-    statements), so that a class no pass can handle fails where it is defined, not in a user's run."""
-    for mapper in MAPPERS:
-        if issubclass(kind, mapper.covers) and not mapper.handles(kind):
-            raise TypeError(_missing_message(mapper, [kind]))
+    """Refuse the new class ``kind`` when complete mappers covering its family cannot handle it, naming all of them:
+    called as node classes are registered, and by other hierarchies that want the same check (the kernel plan's
+    values and statements), so that a class no pass can handle fails where it is defined, not in a user's run."""
+    lacking = [mapper for mapper in MAPPERS if issubclass(kind, mapper.covers) and not mapper.handles(kind)]
+    if len(lacking) == 1:
+        raise TypeError(_missing_message(lacking[0], [kind]))
+    if lacking:
+        passes = "\n".join(f"  {m.__module__}.{m.__qualname__}" for m in lacking)
+        raise TypeError(
+            f"{kind.__name__}: {len(lacking)} passes have no method for it ({method_name(kind)}); every pass over "
+            f"the IR defines one method per node class it meets (or one for a base class shared by a family, such "
+            f"as map_layout). Write {method_name(kind)} in:\n{passes}"
+        )
 
 
 Node.on_register.append(refuse_unhandled)
