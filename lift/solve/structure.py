@@ -51,8 +51,6 @@ class MapSite:
     """How many scalars its output holds (for memory limits)."""
     bytes: ArithExpr
     """How many bytes its output takes, each scalar at its own width (for the local-memory limit)."""
-    text: str
-    """How it is written, for messages."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +139,7 @@ class _Analysis(NodeMapper[None]):
             return  # a view: no loop, and nothing computed inside
         label = f.name or ""
         self.order.append(label)
-        self.sites[label] = {"parent": parent, "extent": self.concrete(t.size), "perfect": perfect, "text": show(f)}
+        self.sites[label] = {"parent": parent, "extent": self.concrete(t.size), "perfect": perfect}
         self(f.f, t.elem, label, label if whole_map(f.f) else None)
 
     def map_lambda(self, f: Lambda, t: DataType | None, parent: str | None, perfect: str | None) -> None:
@@ -184,7 +182,6 @@ def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramSt
                 tuple(s.get("consumers", ())),  # type: ignore[arg-type]
                 elements,
                 size_in_bytes,
-                s["text"],  # type: ignore[arg-type]
             )
         )
     children: dict[str | None, list[str]] = {}
