@@ -27,12 +27,14 @@ from lift.dsl.combinators import (
     userfun,
     zip,
 )
-from lift.dsl.layouts import drop, reorder_stride, take
+from lift.dsl.layouts import as_scalar, as_vector, drop, reorder_stride, take
 from lift.dsl.printer import pretty, show
 from lift.dsl.serialize import from_json, to_json
 from lift.dsl.sources import value
 
 __all__ = [
+    "as_scalar",
+    "as_vector",
     "drop",
     "from_json",
     "fun",

@@ -14,7 +14,7 @@ import numpy as np
 from lift.dsl.mapper import NodeMapper
 from lift.errors import LiftInternalError, LiftTypeError, LiftValueError
 from lift.types.arith import ArithExpr, Cst, Var
-from lift.types.data import MAX_SIZE, ArrayType, DataType, ScalarType, TupleType
+from lift.types.data import MAX_SIZE, ArrayType, DataType, ScalarType, TupleType, VectorType
 
 if TYPE_CHECKING:
     from lift.types.checker import TypedProgram
@@ -172,6 +172,17 @@ class _Observe(NodeMapper[None]):
             )
         for axis, (expr, n) in enumerate(zip(dims, v.shape)):
             out.append((expr, int(n), f"parameter {name!r}, axis {axis} (type {t})"))
+
+    def map_vector_type(
+        self, inner: VectorType, v: Any, t: DataType, name: str, out: list[tuple[ArithExpr, int, str]]
+    ) -> None:
+        """A vector's lanes are a trailing axis after the array's."""
+        if v.ndim == 0 or v.shape[-1] != inner.lanes:
+            raise LiftTypeError(
+                f"parameter {name!r}: expected the lanes of {inner} as a last axis of {inner.lanes} for type {t}, "
+                f"found shape {v.shape}"
+            )
+        self.map_scalar_type(inner, v[..., 0], t, name, out)
 
     def map_array_type(
         self, inner: ArrayType, v: Any, t: DataType, name: str, out: list[tuple[ArithExpr, int, str]]

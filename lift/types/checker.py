@@ -52,6 +52,7 @@ from lift.types.data import (
 )
 from lift.types.laws import check_reduce_laws, literal_scalar
 from lift.types.smt import Constraint, equal, facts_of, prove, satisfiable
+from lift.types.vector import lanewise, vectorised
 
 __all__ = ["MAX_TYPED_ITERATIONS", "TypedProgram", "check_program", "typecheck", "types_equal"]
 
@@ -292,10 +293,12 @@ class _TypeApplication(NodeMapper[tuple[FunDecl, DataType]]):
                 f"user function {f.name}: takes {len(f.param_types)} argument(s) "
                 f"({', '.join(map(str, f.param_types))}), found {len(ts)} ({', '.join(map(str, ts))})"
             )
-        for pname, want, got in zip(f.param_names, f.param_types, ts):
+        lanes, width = lanewise(f.name, f.param_types, ts)  # on vectors: lane by lane
+        for pname, want, got in zip(f.param_names, f.param_types, lanes):
             if not self.check.same(want, got):
-                raise LiftTypeError(f"user function {f.name}: parameter {pname!r} expects {want}, found {got}")
-        return f, f.result_type
+                shown = got if width == 1 else f"{got} lanes"
+                raise LiftTypeError(f"user function {f.name}: parameter {pname!r} expects {want}, found {shown}")
+        return f, vectorised(f.result_type, width, f.name)
 
     def map_zip(self, f: Zip, ts: list[DataType], env: Env) -> tuple[FunDecl, DataType]:
         if len(ts) != f.n or f.n < 2:

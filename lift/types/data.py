@@ -86,6 +86,14 @@ class DataType(Type):
         """The non-tuple types inside this type's (nested) tuples, in order (itself for a non-tuple)."""
         return [self]
 
+    def vector_lanes(self) -> int:
+        """How many lanes a value of this type has: 1 but for a vector (``f32x4``: 4)."""
+        return 1
+
+    def lane_type(self) -> DataType:
+        """The type of one lane of a value of this type: itself but for a vector (``f32x4``: ``f32``)."""
+        return self
+
     def scalar_type(self) -> ScalarType | None:
         """The scalar type at the bottom of this type's arrays (``None`` when it is a tuple)."""
         raise NotImplementedError(type(self).__name__)
@@ -167,6 +175,12 @@ class VectorType(ScalarType):
     """How many scalars it holds: 2, 4, 8 or 16 (OpenCL's vector widths)."""
     element: ScalarType
     """The scalar of each lane."""
+
+    def vector_lanes(self) -> int:
+        return self.lanes
+
+    def lane_type(self) -> ScalarType:
+        return self.element
 
     def byte_count(self) -> ArithExpr:
         return Cst(self.dtype.itemsize * self.lanes)

@@ -6,8 +6,11 @@ from lift.dsl.layouts.padding import Pad
 from lift.dsl.layouts.permute import Gather, Scatter
 from lift.dsl.layouts.reorder import ReorderStride, reorder_stride
 from lift.dsl.layouts.shape import Join, Slide, Split, Transpose
+from lift.dsl.layouts.vector import AsScalar, AsVector, as_scalar, as_vector
 
 __all__ = [
+    "AsScalar",
+    "AsVector",
     "Drop",
     "Gather",
     "Join",
@@ -18,6 +21,8 @@ __all__ = [
     "Split",
     "Take",
     "Transpose",
+    "as_scalar",
+    "as_vector",
     "drop",
     "reorder_stride",
     "take",
