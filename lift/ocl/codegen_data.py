@@ -7,7 +7,8 @@ from lift.dsl.mapper import NodeMapper
 from lift.dsl.userfun_syntax import c_literal
 from lift.errors import LiftInternalError
 from lift.ocl.plan import Buffer, Constant, Pack, Value, Variable
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType
+from lift.solve.rules import BACKEND_SUPPORT
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType
 
 __all__ = ["constant", "scalars", "tuple_of_vars"]
 
@@ -28,6 +29,12 @@ class _Scalars(NodeMapper[list[tuple[Path, ScalarType]]]):
 
     def map_scalar_type(self, t: ScalarType, prefix: Path = ()) -> list[tuple[Path, ScalarType]]:
         return [(prefix, t)]
+
+    def map_vector_type(self, t: VectorType, prefix: Path = ()) -> list[tuple[Path, ScalarType]]:
+        # the interpreter has their meaning; kernels do not yet read and write them (vloadN / vstoreN)
+        raise BACKEND_SUPPORT.refuse(
+            f"the vector type {t} (as_vector) is not compiled to OpenCL yet; run the program with lift.interpret"
+        )
 
 
 scalars = _Scalars()
