@@ -72,7 +72,7 @@ from lift.types.data import (
     sizes_of,
 )
 
-__all__ = ["COMBINATORS", "STAGES", "inputs_for", "programs"]
+__all__ = ["COMBINATORS", "STAGES", "UNDRAWN_LAYOUTS", "inputs_for", "programs"]
 
 COMBINATORS: tuple[str, ...] = (
     "map",
@@ -95,6 +95,10 @@ COMBINATORS: tuple[str, ...] = (
 
 OWN_STAGE_LAYOUTS: tuple[str, ...] = ("split", "join", "slide", "transpose", "gather", "scatter", "pad")
 """The layout combinators with a stage of their own here; the others are drawn by their ``Layout.draw_for``."""
+
+UNDRAWN_LAYOUTS: tuple[str, ...] = ("as_vector", "as_scalar")
+"""The layout combinators random programs leave out: vectors are not compiled to OpenCL yet, and the property tests
+compile every random program (see :mod:`lift.dsl.layouts.vector`)."""
 
 MAX_MAGNITUDE = 2**20
 """No intermediate value exceeds this in absolute value: float32 represents every integer up to 2**24."""

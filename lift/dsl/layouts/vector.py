@@ -5,11 +5,14 @@
 ``zip(as_vector(4) x, as_vector(4) y) >> map(add) >> as_scalar`` adds four floats at a time (OpenCL ``float4``,
 read with ``vload4`` and written with ``vstore4``). Neither copies: in numpy they reshape the last axis (a
 vector's lanes are a trailing axis); in a kernel lane ``k`` of vector ``i`` is scalar ``w*i + k``.
+
+Random programs (:func:`lift.testing.programs`) do not draw them yet: a vector must meet only user functions applied
+to vectors of its width, which needs a stage of its own (``as_vector(w) >> map(f) >> as_scalar``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,13 +65,6 @@ class AsVector(Layout):
     def show(self) -> str:
         return f"as_vector({self.w})"
 
-    @classmethod
-    def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> AsVector | None:
-        if type(t.elem) is not ScalarType or t.elem == bool_:
-            return None
-        widths = [w for w in VECTOR_WIDTHS if int(t.size) % w == 0]
-        return AsVector(Cst(choose(widths))) if widths else None
-
 
 @dataclass(frozen=True, eq=False, repr=False)
 class AsScalar(Layout):
@@ -93,10 +89,6 @@ class AsScalar(Layout):
 
     def __repr__(self) -> str:
         return "AsScalar()"
-
-    @classmethod
-    def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> AsScalar | None:
-        return AsScalar() if t.elem.scalar_type() is not None and t.elem.vector_lanes() > 1 else None
 
 
 def _width(w: ArithExpr) -> int:
