@@ -1,9 +1,8 @@
 """A user function on scalars applied to vectors: it runs lane by lane (``add`` on two ``f32x4`` is an ``f32x4``).
 
-The checker asks :func:`lanewise` for the scalar types the function sees and the width of its result; the
-interpreter needs nothing (a vector's lanes are a trailing numpy axis, which the function's numpy translation
-broadcasts over); OpenCL calls a vector version of the function, printed from the same translation with the
-vector C types (OpenCL's arithmetic, comparisons and ``?:`` work lane by lane on vectors).
+The checker asks :func:`lanewise` for the scalar types the function sees and the width of its arguments, and
+:func:`vectorised` for its result type; the interpreter needs nothing more (a vector's lanes are a trailing numpy
+axis, which the function's numpy translation broadcasts over). OpenCL does not compile vectors yet.
 """
 
 from __future__ import annotations
