@@ -5,7 +5,7 @@ from __future__ import annotations
 from lift.dsl.combinators import userfun
 from lift.types.data import f32
 
-__all__ = ["add", "maximum", "minimum", "mult", "square", "subtract"]
+__all__ = ["add", "maximum", "minimum", "mult", "mult_add", "square", "subtract"]
 
 
 @userfun
@@ -18,6 +18,12 @@ def add(x: f32, y: f32) -> f32:
 def mult(x: f32, y: f32) -> f32:
     """``x * y``."""
     return x * y
+
+
+@userfun
+def mult_add(acc: f32, x: f32, y: f32) -> f32:
+    """``acc + x * y``: one step of a dot product, the update of a register block."""
+    return acc + x * y
 
 
 @userfun

@@ -11,7 +11,7 @@ with Z3 on the index expressions, where the work-group must synchronise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Mapping as AbcMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -53,6 +53,7 @@ from lift.ocl.codegen_funs import (
     result_type,
     steps,
 )
+from lift.ocl.inplace import updates_in_place
 from lift.ocl.names import KernelNames, c_name, c_userfun, kernel_names, rename_sizes
 from lift.ocl.plan import (
     Block,
@@ -72,6 +73,7 @@ from lift.ocl.plan import (
     Variable,
     accesses_of,
 )
+from lift.ocl.write_through import written_through
 from lift.solve.rules import (
     BACKEND_SUPPORT,
     CONSTANT_SIZE_LOCAL_PRIVATE,
@@ -359,10 +361,6 @@ class _Generator:
         t = arg.type
         acc_t = f.init.type
         assert isinstance(t, ArrayType) and acc_t is not None
-        if isinstance(acc_t, ArrayType):
-            raise BACKEND_SUPPORT.refuse(
-                f"{show(f)}: reduce_seq with an array accumulator is not supported by the OpenCL backend yet"
-            )
         fused = fusable_map(arg)
         if fused is not None:
             # Lift's reduceSeq ∘ mapSeq fusion: the map's elements are computed where the reduction reads them
@@ -377,6 +375,9 @@ class _Generator:
             def element(j: ArithExpr) -> v.View:
                 return src.at(j)
 
+        if isinstance(acc_t, ArrayType):
+            self.array_reduction(f, t.size, element, dest)
+            return
         acc = self.fresh("acc")
         init = self.value(f.init).access([])
         self.emit(Declare(acc, self.declare_type(acc_t), init))
@@ -385,6 +386,36 @@ class _Generator:
             value = self.inline(f.f, [v.ValueView(acc_ref), element(j)])
             self.store(v.ValueView(acc_ref), value, acc_t)
         self.store(dest.at(Cst(0)), acc_ref, acc_t)
+
+    def array_reduction(self, f: Reduce, n: ArithExpr, element: Callable[[ArithExpr], v.View], dest: v.View) -> None:
+        """``reduce_seq`` with an array accumulator: the accumulator lives in memory (private unless its initial
+        value says otherwise: ``to_local(…)`` of it), and each step computes ``f(acc, x)`` straight into that memory
+        when :func:`~lift.ocl.inplace.updates_in_place` proves it safe (Lift's ``allocReduce``); otherwise into a
+        second array, copied back. The final value is copied to the destination once."""
+        acc_t = f.init.type
+        step = f.f
+        assert acc_t is not None and isinstance(step, Lambda) and len(step.params) == 2
+        space = output_space(f.init.f) if isinstance(f.init, FunCall) else "private"
+        acc = self.allocate(acc_t, space, f)
+        self.into(f.init, acc)
+        with self.loop("seq", 0, n, "") as j:
+            outer = tuple(self.loops)
+            temps, locals_ = len(self.out.temps), len(self.out.locals)
+            self.blocks.append([])
+            with self.bound(step.params, [acc, element(j)]):
+                self.into(step.body, acc)
+            update = Block(tuple(self.blocks.pop()))
+            if isinstance(acc, v.MemView) and updates_in_place(update, [b for _, b in acc.buffers], outer):
+                for stmt in update.stmts:
+                    self.emit(stmt)
+            else:
+                # the in-place attempt is dropped with the memory it asked for
+                del self.out.temps[temps:], self.out.locals[locals_:]
+                new = self.allocate(acc_t, space, f)
+                with self.bound(step.params, [acc, element(j)]):
+                    self.into(step.body, new)
+                self.copy(acc_t, new, acc)
+        self.copy(acc_t, acc, dest.at(Cst(0)))
 
     def call(self, e: FunCall) -> Value:
         """A scalar user-function call (or a lambda of them) as a value."""
@@ -515,7 +546,7 @@ class _Into(_Step[None]):
         if computes(f.f):
             self.gen.map_loop(f, e, dest)
         else:
-            self.copied(f, e, dest)
+            self.rearranged(f, e, dest)
 
     def map_reduce(self, f: Reduce, e: FunCall, dest: v.View) -> None:
         self.gen.reduction(f, e, dest)
@@ -532,7 +563,7 @@ class _Into(_Step[None]):
 
     def map_lambda(self, f: Lambda, e: FunCall, dest: v.View) -> None:
         if not computes(f):
-            self.copied(f, e, dest)
+            self.rearranged(f, e, dest)
             return
         with self.gen.bound(f.params, [self.gen.value(a) for a in e.args]):
             self.gen.into(f.body, dest)
@@ -542,14 +573,19 @@ class _Into(_Step[None]):
         for k, part in enumerate(e.args):
             self.gen.into(part, v.UnzipView(dest, k))
 
-    def map_layout(self, f: Layout, e: FunCall, dest: v.View) -> None:
-        (arg,) = e.args
-        if not (f.writes and isinstance(arg, FunCall)):
+    def rearranged(self, f: FunDecl, e: FunCall, dest: v.View) -> None:
+        """A rearrangement of a computed value written in place: its argument is computed straight into the
+        destination seen through it (:func:`~lift.ocl.write_through.written_through`), or copied when it cannot
+        be written through or its argument is not computed here."""
+        target = None
+        if len(e.args) == 1 and isinstance(e.args[0], FunCall) and e.args[0].type is not None:
+            target = written_through(f, e.args[0].type, dest)
+        if target is None:
             self.copied(f, e, dest)
-            return
-        # a rearrangement written in place: its argument is computed into the destination seen through it
-        assert isinstance(arg.type, ArrayType)
-        self.gen.into(arg, v.LayoutWriteView(dest, f, arg.type))
+        else:
+            self.gen.into(e.args[0], target)
+
+    map_layout = rearranged
 
     def copied(self, f: FunDecl, e: FunCall, dest: v.View) -> None:
         """The call's value, copied into the destination."""

@@ -18,6 +18,7 @@ EXPECTED_RESULT: dict[str, DataType] = {
     "dot": Array[f32, 1],
     "gemv": Array[f32, M],
     "matmul": Array[Array[f32, N], M],
+    "matmul_blocked": Array[Array[f32, N], M],
     "stencil1d": Array[f32, N],
     "stencil2d": Array[Array[f32, W], H],
     "conv2d": Array[Array[Array[f32, K], W], H],
@@ -27,6 +28,7 @@ OTHER_SIZES: dict[str, dict[str, int]] = {
     "dot": {"N": 1},
     "gemv": {"M": 1, "N": 7},
     "matmul": {"M": 5, "K": 1, "N": 9},
+    "matmul_blocked": {"M": 8, "K": 1, "N": 12},
     "stencil1d": {"N": 1},
     "stencil2d": {"H": 1, "W": 2},
     "conv2d": {"H": 3, "W": 7, "C": 1, "K": 2},
@@ -37,6 +39,7 @@ WRONG_AXIS: dict[str, tuple[int, int]] = {
     "dot": (1, 0),
     "gemv": (1, 0),
     "matmul": (1, 0),
+    "matmul_blocked": (1, 0),
     "stencil1d": (1, 0),
     "conv2d": (1, 3),
 }
@@ -151,7 +154,7 @@ def test_stencil1d_zero_padding() -> None:
 
 
 def test_load_unknown_name() -> None:
-    with pytest.raises(ValueError, match="dot, gemv, matmul, stencil1d, stencil2d, conv2d"):
+    with pytest.raises(ValueError, match="dot, gemv, matmul, matmul_blocked, stencil1d, stencil2d, conv2d"):
         examples.load("fft")
 
 

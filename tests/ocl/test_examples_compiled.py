@@ -13,6 +13,7 @@ import lift
 from lift import Array, f32, fun, size
 from lift.dsl import join, map_lcl, map_wrg, reduce_seq, split, to_local, zip
 from lift.dsl.prelude import add, mult
+from lift.examples.matmul_blocked import register_blocked
 from tests.ocl.conftest import needs_pocl, random_inputs
 
 N = size("N")
@@ -48,6 +49,8 @@ LOWERINGS: list[tuple[str, Any, dict[str, str], bool]] = [
     ("matmul", None, {}, False),
     ("matmul", {"map0": "glb1", "map1": "glb0", "map2": "seq"}, {"map2": "private"}, True),
     ("matmul", {"map0": "wrg0", "map1": "lcl0", "map2": "seq"}, {}, False),
+    ("matmul_blocked", None, {}, False),
+    ("matmul_blocked", register_blocked(2, 8), {}, False),
     ("stencil1d", None, {}, False),
     ("stencil1d", {"map0": "glb0", "map1": "seq"}, {"map1": "private"}, True),
     ("stencil2d", None, {}, False),

@@ -1,0 +1,146 @@
+"""Array accumulators of ``reduce_seq`` (updated in place where proved safe) and results written through
+rearrangements (no temporary), on PoCL and under Oclgrind."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import lift
+from lift import Array, f32, fun, size
+from lift.dsl import gather, join, map_glb, map_seq, reduce_seq, reverse, split, transpose, value, zip
+from lift.dsl.levels import Level
+from lift.dsl.prelude import add
+from lift.examples.matmul_blocked import register_blocked
+from lift.ocl.inplace import updates_in_place
+from lift.ocl.plan import Block, Buffer, Load, Loop, Store, accesses_of
+from lift.types.arith import Cst, Var
+from tests.ocl.conftest import assert_same_results, needs_pocl, random_inputs
+
+M, N = size("M"), size("N")
+
+
+@fun
+def reversed_running_sum(x: Array[Array[Array[f32, 4], N], M]):
+    """Each step reads the accumulator reversed: ``acc'[i] = acc[3 - i] + x[i]`` reads elements another element's
+    store replaces, so the update cannot be in place."""
+    return x >> map_glb(
+        reduce_seq(lambda acc, row: zip(acc >> gather(reverse), row) >> map_seq(add), value(0.0, Array[f32, 4])) >> join
+    )
+
+
+@fun
+def running_sum(x: Array[Array[Array[f32, 4], N], M]):
+    return x >> map_glb(reduce_seq(lambda acc, row: zip(acc, row) >> map_seq(add), value(0.0, Array[f32, 4])) >> join)
+
+
+@fun
+def untiled(x: Array[Array[f32, N], M]):
+    """Blocks of 2 x 2 computed per thread and written back through ``transpose >> map(join)`` and ``join``."""
+    return (
+        x
+        >> split(2)
+        >> map_glb(
+            lambda rows: (
+                rows
+                >> transpose
+                >> split(2)
+                >> map_glb(map_seq(map_seq(lambda a: add(a, a))), dim=0)
+                >> map_seq(transpose)
+                >> transpose
+                >> map_seq(join)
+            ),
+            dim=1,
+        )
+        >> join
+    )
+
+
+CASES = {
+    "register blocks (in place)": (register_blocked(2, 4), {"M": 6, "K": 5, "N": 8}),
+    "running sum (in place)": (running_sum, {"M": 3, "N": 5}),
+    "reversed running sum (second array)": (reversed_running_sum, {"M": 3, "N": 5}),
+    "untiled": (untiled, {"M": 4, "N": 6}),
+}
+
+
+@needs_pocl
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_compiled_agrees_with_the_interpreter(name: str) -> None:
+    prog, sizes = CASES[name]
+    arrays = random_inputs(prog, sizes)
+    kernel = lift.compile(prog, sizes=sizes, device="pocl")
+    assert_same_results(kernel(*arrays), lift.interpret(prog, *arrays), rtol=1e-5, atol=1e-6)
+    assert lift.check(prog, sizes=sizes) is not None
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_under_oclgrind_no_race_and_no_invalid_access(name: str, oclgrind: object) -> None:
+    prog, sizes = CASES[name]
+    arrays = random_inputs(prog, sizes)
+    kernel = lift.compile(prog, sizes=sizes, device="oclgrind")
+    assert_same_results(oclgrind(kernel, *arrays), lift.interpret(prog, *arrays), rtol=1e-5, atol=1e-6)  # type: ignore[operator]
+
+
+def test_an_elementwise_update_is_made_in_place() -> None:
+    source = lift.compile(running_sum, sizes={"M": 3, "N": 5}).source
+    assert len(re.findall(r"float ptmp\w*\[4\];", source)) == 1  # one accumulator, no second array
+    assert re.search(r"ptmp\[(\w+)\] = add\w*\(ptmp\[\1\], ", source), source
+
+
+def test_the_register_block_is_updated_in_place_and_written_through() -> None:
+    source = lift.compile(register_blocked(4, 4), sizes={"M": 16, "K": 12, "N": 24}).source
+    assert "float ptmp[16];" in source and source.count("float ptmp") == 1
+    assert re.search(r"ptmp\[([^\]]+)\] = mult_add\w*\(ptmp\[\1\], A\[", source), source
+    assert "tmp[" not in source.replace("ptmp[", "")  # the blocks go straight to the output: no global temporary
+
+
+def test_an_update_that_reads_replaced_elements_uses_a_second_array() -> None:
+    source = lift.compile(reversed_running_sum, sizes={"M": 3, "N": 5}).source
+    assert len(re.findall(r"float ptmp\w*\[4\];", source)) == 2
+
+
+def test_untiling_needs_no_temporary() -> None:
+    source = lift.compile(untiled, sizes={"M": 4, "N": 6}).source
+    assert "global float* tmp" not in source
+
+
+# ---- the decision on small plans ---------------------------------------------------------------------------
+
+ACC = Buffer("acc", f32, "private", Cst(4), "temp", "the accumulator")
+X = Buffer("x", f32, "global", Cst(4), "input", "x")
+IDX = Var("i", 0, Cst(4))
+LOOP = Loop(IDX, Level("seq", 0))
+
+
+def _store(index: object, value: object) -> Store:
+    stmt = Store(ACC, index, value)  # type: ignore[arg-type]
+    return Store(ACC, stmt.index, stmt.value, accesses=accesses_of(stmt, (LOOP,)))
+
+
+def test_a_store_reading_its_own_element_is_in_place() -> None:
+    update = Block((_store(IDX, Load(ACC, IDX)),))
+    assert updates_in_place(update, [ACC], ())
+
+
+def test_a_store_reading_another_element_is_not() -> None:
+    update = Block((_store(IDX, Load(ACC, 3 - IDX)),))
+    assert not updates_in_place(update, [ACC], ())
+
+
+def test_a_store_whose_index_repeats_is_not() -> None:
+    update = Block((_store(IDX // 2, Load(X, IDX)),))
+    assert not updates_in_place(update, [ACC], ())
+
+
+def test_two_stores_to_the_accumulator_are_not() -> None:
+    update = Block((_store(IDX, Load(ACC, IDX)), _store(IDX, Load(X, IDX))))
+    assert not updates_in_place(update, [ACC], ())
+
+
+def test_no_input_is_ever_zero() -> None:
+    # the comparisons above are meaningful only on data that is not all zeros
+    prog, sizes = CASES["register blocks (in place)"]
+    assert all(np.any(a != 0) for a in random_inputs(prog, sizes))
