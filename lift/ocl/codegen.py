@@ -37,6 +37,7 @@ from lift.dsl.ir import (
     output_space,
 )
 from lift.dsl.layout import Layout
+from lift.dsl.layouts import Split
 from lift.dsl.levels import Level
 from lift.dsl.mapper import NodeMapper
 from lift.dsl.printer import show
@@ -53,7 +54,7 @@ from lift.ocl.codegen_funs import (
     result_type,
     steps,
 )
-from lift.ocl.inplace import updates_in_place
+from lift.ocl.inplace import buffers_of, same_memory, updates_in_place
 from lift.ocl.names import KernelNames, c_name, c_userfun, kernel_names, rename_sizes
 from lift.ocl.plan import (
     Block,
@@ -355,67 +356,94 @@ class _Generator:
             self.apply_into(f.f, element, t.elem, dest.at(i))
 
     def reduction(self, f: Reduce, e: FunCall, dest: v.View) -> None:
+        acc_t = f.init.type
+        assert acc_t is not None
+        if isinstance(acc_t, ArrayType):
+            result = dest.at(Cst(0))
+            acc = self.accumulated(f, e, result)
+            if acc is not result:
+                self.copy(acc_t, acc, result)
+            return
+        element = self.reduced_elements(f, e)
+        name = self.fresh("acc")
+        init = self.value(f.init).access([])
+        self.emit(Declare(name, self.declare_type(acc_t), init))
+        acc_ref = Variable(name, acc_t)
+        with self.loop("seq", 0, self.reduced_length(e), "") as j:
+            value = self.inline(f.f, [v.ValueView(acc_ref), element(j)])
+            self.store(v.ValueView(acc_ref), value, acc_t)
+        self.store(dest.at(Cst(0)), acc_ref, acc_t)
+
+    @staticmethod
+    def reduced_length(e: FunCall) -> ArithExpr:
+        t = e.args[0].type
+        assert isinstance(t, ArrayType)
+        return t.size
+
+    def reduced_elements(self, f: Reduce, e: FunCall) -> Callable[[ArithExpr], v.View]:
+        """The view of the reduced array's element ``j`` (a fused map's element computed where it is read)."""
         if not f.seq:
             raise LiftInternalError("reduce: lower the program first (reductions compile as reduce_seq)")
         (arg,) = e.args
-        t = arg.type
-        acc_t = f.init.type
-        assert isinstance(t, ArrayType) and acc_t is not None
         fused = fusable_map(arg)
         if fused is not None:
             # Lift's reduceSeq ∘ mapSeq fusion: the map's elements are computed where the reduction reads them
             g, producer = fused
             inner = self.value(producer)
+            return lambda j: v.ValueView(self.inline(g, [inner.at(j)]))
+        src = self.value(arg)
+        return lambda j: src.at(j)
 
-            def element(j: ArithExpr) -> v.View:
-                return v.ValueView(self.inline(g, [inner.at(j)]))
-        else:
-            src = self.value(arg)
-
-            def element(j: ArithExpr) -> v.View:
-                return src.at(j)
-
-        if isinstance(acc_t, ArrayType):
-            self.array_reduction(f, t.size, element, dest)
-            return
-        acc = self.fresh("acc")
-        init = self.value(f.init).access([])
-        self.emit(Declare(acc, self.declare_type(acc_t), init))
-        acc_ref = Variable(acc, acc_t)
-        with self.loop("seq", 0, t.size, "") as j:
-            value = self.inline(f.f, [v.ValueView(acc_ref), element(j)])
-            self.store(v.ValueView(acc_ref), value, acc_t)
-        self.store(dest.at(Cst(0)), acc_ref, acc_t)
-
-    def array_reduction(self, f: Reduce, n: ArithExpr, element: Callable[[ArithExpr], v.View], dest: v.View) -> None:
-        """``reduce_seq`` with an array accumulator: the accumulator lives in memory (private unless its initial
-        value says otherwise: ``to_local(…)`` of it), and each step computes ``f(acc, x)`` straight into that memory
-        when :func:`~lift.ocl.inplace.updates_in_place` proves it safe (Lift's ``allocReduce``); otherwise into a
-        second array, copied back. The final value is copied to the destination once."""
+    def accumulated(self, f: Reduce, e: FunCall, dest: v.View | None) -> v.View:
+        """``reduce_seq`` with an array accumulator (Lift's ``allocReduce``): the view of the memory holding the
+        final value. The accumulator is the initial value's own memory when the initial value is computed here
+        (``value(…) >> map_lcl(to_private(…))`` puts each thread's part where it asks), ``dest`` when the initial
+        value already lies there (a reduction continuing an enclosing one's accumulator in place), and otherwise
+        a private copy of it. Each step computes ``f(acc, x)`` straight into that memory when
+        :func:`~lift.ocl.inplace.updates_in_place` proves it safe; otherwise into a second array, copied back."""
         acc_t = f.init.type
         step = f.f
-        assert acc_t is not None and isinstance(step, Lambda) and len(step.params) == 2
-        space = output_space(f.init.f) if isinstance(f.init, FunCall) else "private"
-        acc = self.allocate(acc_t, space, f)
-        self.into(f.init, acc)
-        with self.loop("seq", 0, n, "") as j:
-            outer = tuple(self.loops)
+        assert isinstance(acc_t, ArrayType) and isinstance(step, Lambda) and len(step.params) == 2
+        element = self.reduced_elements(f, e)
+        init = self.value(f.init)
+        if dest is not None and same_memory(init, dest, acc_t):
+            acc = dest
+        elif isinstance(f.init, FunCall) and computes(f.init.f):
+            acc = init  # memory computed for this reduction alone
+        else:
+            acc = self.allocate(acc_t, "private", f)
+            self.copy(acc_t, init, acc)
+        buffers = buffers_of(acc, acc_t)
+        with self.loop("seq", 0, self.reduced_length(e), "") as j:
             temps, locals_ = len(self.out.temps), len(self.out.locals)
             self.blocks.append([])
             with self.bound(step.params, [acc, element(j)]):
                 self.into(step.body, acc)
             update = Block(tuple(self.blocks.pop()))
-            if isinstance(acc, v.MemView) and updates_in_place(update, [b for _, b in acc.buffers], outer):
+            if buffers and updates_in_place(update, buffers):
                 for stmt in update.stmts:
                     self.emit(stmt)
             else:
                 # the in-place attempt is dropped with the memory it asked for
                 del self.out.temps[temps:], self.out.locals[locals_:]
-                new = self.allocate(acc_t, space, f)
+                new = self.allocate(acc_t, "private", f)
                 with self.bound(step.params, [acc, element(j)]):
                     self.into(step.body, new)
                 self.copy(acc_t, new, acc)
-        self.copy(acc_t, acc, dest.at(Cst(0)))
+        return acc
+
+    def materialised(self, e: FunCall) -> v.View:
+        """The memory holding the value of a computing call: a reduction with an array accumulator is that
+        accumulator (as its one-element result); anything else is computed into memory of its own, in the
+        address space the call asks for."""
+        f = e.f
+        assert e.type is not None
+        if isinstance(f, Reduce) and isinstance(f.init.type, ArrayType):
+            acc_t = f.init.type
+            return v.LayoutView(self.accumulated(f, e, None), Split(acc_t.size), acc_t)
+        dest = self.allocate(e.type, output_space(f), f)
+        self.into(e, dest)
+        return dest
 
     def call(self, e: FunCall) -> Value:
         """A scalar user-function call (or a lambda of them) as a value."""
@@ -470,9 +498,7 @@ class _Values(_Step[v.View]):
             # a rearrangement is a view; a lambda applied is a let: its body's computations are placed where
             # they ask to be
             return gen.view(f, [gen.value(a) for a in e.args], [a.type for a in e.args], e)
-        dest = gen.allocate(e.type, output_space(f), f)
-        gen.into(e, dest)
-        return dest
+        return gen.materialised(e)
 
 
 ArgViews = list[v.View]
