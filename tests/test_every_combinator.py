@@ -18,6 +18,8 @@ import pytest
 import lift
 from lift import Array, f32, fun, size
 from lift.dsl import (
+    as_scalar,
+    as_vector,
     drop,
     from_json,
     gather,
@@ -84,12 +86,18 @@ def filled(x: Array[Array[f32, 4], N]):
     return zip(x, value(2.0, Array[Array[f32, 4], N])) >> map(lambda p: zip(p[0], p[1]) >> map(add))
 
 
+@fun
+def vectors(x: Array[f32, N], y: Array[f32, N]):
+    return zip(x >> as_vector(4), y >> as_vector(4)) >> map(add) >> as_scalar
+
+
 SAMPLES: dict[str, tuple[Fun, dict[str, int]]] = {
     "every_layout": (every_layout, {"N": 4}),
     "tuples_and_iterate": (tuples_and_iterate, {"N": 8}),
     "padded_sum": (padded_sum, {"N": 6}),
     "local_copy": (local_copy, {"N": 4}),
     "filled": (filled, {"N": 3}),
+    "vectors": (vectors, {"N": 8}),
 }
 
 

@@ -143,6 +143,8 @@ class ExprTranslator(ValueRules):
         sym = ARITH[type(op)][0]
         if t.is_float:
             self.unsupported(node, f"'{sym}' on floats", "use math.floor(a / b) or math.fmod(a, b)")
+        if self.lanes > 1:  # its C adds a comparison's truth, -1 in a vector's lane
+            self.unsupported(node, f"'{sym}' on integer vectors", "apply it to scalars")
         bconst = b.const
         a, b = self.convert(a, t, node), self.convert(b, t, node)
         return Value(t, c_floor(sym == "%", a, b, bconst), ADD, ast.BinOp(a.py, op, b.py))
@@ -228,7 +230,7 @@ class ExprTranslator(ValueRules):
             a, b, t = self.fix(a, node), self.fix(b, node), bool_
         else:
             t = self.common([a, b], node, "a conditional expression")
-            a, b = self.convert(a, t, node), self.convert(b, t, node)
+            a, b = self.widened(a, self.convert(a, t, node), t), self.widened(b, self.convert(b, t, node), t)
         c = f"{wrap(test, COND + 1)} ? {wrap(a, COND + 1)} : {wrap(b, COND)}"
         return Value(t, c, COND, self.select(test.py, a.py, b.py, t))
 
@@ -260,11 +262,13 @@ class ExprTranslator(ValueRules):
         if fname in MATH and not t.is_float:
             t = self.F
         # explicit casts for arguments: OpenCL overloads math builtins, and mixed argument types are ambiguous
-        xs = [self.convert(a, t, node, explicit=True) for a in args]
+        xs = [self.widened(a, self.convert(a, t, node, explicit=True), t) for a in args]
         if fname == "abs":
             if t.is_float:
                 return Value(t, f"fabs({xs[0].c})", PRIMARY, np_call("abs", xs[0].py))
             # OpenCL's integer abs returns the unsigned type; cast back so that abs(x) - 5 stays signed
+            if self.lanes > 1:
+                self.unsupported(node, "abs() of integer vectors", "apply it to scalars")
             return Value(t, f"({t.c_name})abs({xs[0].c})", UNARY, np_call("abs", xs[0].py))
         if fname in ("min", "max"):
             cn = ("f" + fname) if t.is_float else fname
@@ -272,6 +276,13 @@ class ExprTranslator(ValueRules):
             return reduce(lambda p, q: Value(t, f"{cn}({p.c}, {q.c})", PRIMARY, np_call(nn, p.py, q.py)), xs)
         cn, nn, _ = MATH[fname]
         return Value(t, f"{cn}({', '.join(x.c for x in xs)})", PRIMARY, np_call(nn, *[x.py for x in xs]))
+
+    def widened(self, source: Value, x: Value, t: ScalarType) -> Value:
+        """``x``, the operand ``source`` as a ``t``, made a vector when the function is translated for vectors and
+        ``source`` is a literal (OpenCL's ``pow`` and ``?:`` widen no scalar operand); ``x`` itself otherwise."""
+        if self.lanes == 1 or source.const is None:
+            return x
+        return Value(t, f"({t.c_name}{self.lanes})({x.c})", PRIMARY, x.py)
 
     def math_callee(self, f: ast.Attribute, node: ast.Call) -> str | None:
         """The function ``math.<name>`` calls (refused if math has no such function here); ``None`` for a method

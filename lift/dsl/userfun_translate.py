@@ -26,7 +26,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -45,7 +45,7 @@ from lift.dsl.userfun_syntax import (
 )
 from lift.dsl.userfun_values import Value, join_types, load, np_call, np_cast
 from lift.errors import LiftTypeError, UserFunError
-from lift.types.data import DataType, ScalarType, TupleType, f32, f64, i32, i64
+from lift.types.data import DataType, ScalarType, TupleType, bool_, f32, f64, i32, i64, vector
 
 __all__ = [
     "TranslatedUserFun",
@@ -82,6 +82,7 @@ class _Translator(ExprTranslator):
         first_line: int,
         struct_name: Callable[[TupleType], str],
         promote: dict[str, ScalarType],
+        lanes: int = 1,
     ) -> None:
         # the function's float and int types: what float literals, float(x) and int(x) mean here
         leaves = [s for _, t in (*params, ("", result)) for s in t.components()]
@@ -89,6 +90,7 @@ class _Translator(ExprTranslator):
         int_type = i32 if i32 in leaves or i64 not in leaves else i64
         super().__init__(fn, params, name, filename, first_line, struct_name, float_type, int_type)
         self.fn, self.params, self.result, self.promote = fn, params, result, promote
+        self.lanes = lanes
         self.check_signature()
         self.int_init: set[str] = set()  # locals first assigned an int literal
         self.declared: set[str] = set(self.types)
@@ -124,7 +126,11 @@ class _Translator(ExprTranslator):
                 self.fail(n, f"the name {ident!r} cannot be used: C names are ASCII, and _lift_ is reserved")
 
     def ctype(self, t: DataType) -> str:
-        return c_type(t, self.struct_name)
+        if self.lanes == 1:
+            return c_type(t, self.struct_name)
+        if t == bool_:  # a comparison on vectors gives an integer vector, not bools
+            self.unsupported(self.fn, "a bool local in a function applied to vectors", "use the comparison inline")
+        return vector(cast(ScalarType, t), self.lanes).c_name
 
     def line(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
@@ -246,6 +252,8 @@ class _Translator(ExprTranslator):
                 raise _Promote(n, scalar if n not in self.promote else join_types(self.promote[n], scalar))
 
     def if_(self, s: ast.If) -> bool:
+        if self.lanes > 1:  # lanes may take different branches
+            self.unsupported(s, "an if statement in a function applied to vectors", "use a conditional expression")
         test = self.cond(s.test)
         top, start = self.depth == 1 and not self.elif_, len(self.lines)
         if self.elif_:
@@ -423,11 +431,14 @@ def translate_userfun(
             f"{filename}:{first_line}: user function '{name}': {len(param_names)} names, {len(param_types)} types"
         )
     fn = parse_function_source(source, filename=filename, first_line=first_line)
-    params = list(zip(param_names, param_types))
+    # a function of vectors is its scalar version applied lane by lane: typed with the lanes, printed with vectors
+    lanes = result_type.vector_lanes()
+    params = [(p, t.lane_type()) for p, t in zip(param_names, param_types)]
+    result = result_type.lane_type()
     promote: dict[str, ScalarType] = {}
     while True:  # Python's `acc = 0; acc += x` makes acc a float: retranslate with acc a float from the start
         try:
-            return _Translator(fn, name, params, result_type, filename, first_line, struct_name, promote).translate()
+            return _Translator(fn, name, params, result, filename, first_line, struct_name, promote, lanes).translate()
         except _Promote as p:
             promote[p.name] = p.type
 

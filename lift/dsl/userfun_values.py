@@ -97,6 +97,11 @@ class ValueRules:
     """The typing rules of one user function: how literals commit to a type, how values convert, and how an
     error names the place in the user's file."""
 
+    lanes: int = 1
+    """The width of the vectors the function is translated for, lane by lane (1: scalars). OpenCL applies its
+    operators and math functions to vectors lane by lane, but converts no vector to another lane type implicitly,
+    and its comparisons give ``-1`` for true in a lane: what would differ is refused."""
+
     def __init__(
         self,
         name: str,
@@ -178,6 +183,8 @@ class ValueRules:
             return self.commit(x.const, t, node)
         if x.t == t:
             return x
+        if self.lanes > 1:
+            self.unsupported(node, f"a conversion from {x.t} to {t} on vectors", "apply it to scalars")
         py = ast.Call(load("_lift_cast"), [x.py, ast.Attribute(load("_lift_np"), np_attr(t), ast.Load())], [])
         if explicit:
             return Value(t, f"({t.c_name}){wrap(x, UNARY)}", UNARY, py)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Mapping as AbcMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from lift.dsl.ir import (
     Expr,
@@ -38,6 +38,7 @@ from lift.dsl.ir import (
 )
 from lift.dsl.layout import Layout
 from lift.dsl.layouts import Split
+from lift.dsl.layouts.vector import AsScalar, AsVector
 from lift.dsl.levels import Level
 from lift.dsl.mapper import NodeMapper
 from lift.dsl.printer import show
@@ -72,7 +73,11 @@ from lift.ocl.plan import (
     Store,
     Value,
     Variable,
+    VectorOf,
     accesses_of,
+    consecutive,
+    lane,
+    type_of,
 )
 from lift.ocl.write_through import written_through
 from lift.solve.rules import (
@@ -83,7 +88,8 @@ from lift.solve.rules import (
     WRITTEN_INSIDE_PARALLEL_MAPS,
 )
 from lift.types.arith import ArithExpr, Cst, Var
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType, sizes_of
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType, sizes_of, vector
+from lift.types.vector import lanewise
 
 __all__ = ["MAX_UNROLLED_ITERATIONS", "Generated", "generate"]
 
@@ -540,6 +546,14 @@ class _Views(_Step[v.View]):
         assert isinstance(t, ArrayType), f"{f} on {t}"
         return v.LayoutView(a, f, t)
 
+    def map_as_vector(self, f: AsVector, args: ArgViews, types: ArgTypes, e: Expr | None) -> v.View:
+        (a,), (t,) = args, types
+        return v.VectorsView(a, vector(cast(ScalarType, cast(ArrayType, t).elem), f.lanes))
+
+    def map_as_scalar(self, f: AsScalar, args: ArgViews, types: ArgTypes, e: Expr | None) -> v.View:
+        (a,), (t,) = args, types
+        return v.LanesView(a, cast(ArrayType, t).elem.vector_lanes())
+
     def map_map(self, f: Map, args: ArgViews, types: ArgTypes, e: Expr | None) -> v.View:
         (a,), (t,) = args, types
         assert isinstance(t, ArrayType), f"{f} on {t}"
@@ -613,6 +627,16 @@ class _Into(_Step[None]):
 
     map_layout = rearranged
 
+    def map_as_scalar(self, f: AsScalar, e: FunCall, dest: v.View) -> None:
+        # the vectors are written where their lanes go: the destination seen as vectors
+        (arg,) = e.args
+        assert arg.type is not None
+        self.gen.into(arg, v.VectorsView(dest, cast(VectorType, cast(ArrayType, arg.type).elem)))
+
+    def map_as_vector(self, f: AsVector, e: FunCall, dest: v.View) -> None:
+        # the scalars are written as lanes of the destination's vectors
+        self.gen.into(e.args[0], v.LanesView(dest, f.lanes))
+
     def copied(self, f: FunDecl, e: FunCall, dest: v.View) -> None:
         """The call's value, copied into the destination."""
         self.copied_value(e, dest)
@@ -651,7 +675,27 @@ class _Inline(_Step[Value]):
     def map_user_fun(self, g: UserFun, args: ArgViews) -> Value:
         if len(args) == 1 and len(g.param_names) > 1:  # one tuple for a function of several parameters
             args = [args[0].at(v.Component(k)) for k in range(len(g.param_names))]
-        return Call(self.gen.use(g), tuple(a.access([]) for a in args), g.result_type)
+        values = tuple(a.access([]) for a in args)
+        _, width = lanewise(g.name, g.param_types, [type_of(x) for x in values])
+        if width == 1:
+            return Call(self.gen.use(g), values, g.result_type)
+        # applied to vectors: its vector version, lane by lane (the same source, typed with vectors)
+        params = tuple(vector(cast(ScalarType, p), width) for p in g.param_types)
+        result = vector(cast(ScalarType, g.result_type), width)
+        lanes = UserFun(g.name, g.param_names, params, result, g.source, g.filename, g.first_line)
+        return Call(self.vector_version(lanes), values, lanes.result_type)
+
+    def vector_version(self, f: UserFun) -> str:
+        """The C name of ``f``, the vector version of a user function, whose definition the kernel prints (named
+        after the scalar one and the width: ``add_f32x4``)."""
+        gen = self.gen
+        known = [name for name, g in gen.userfun_of.items() if g == f]
+        if known:
+            return known[0]
+        name = gen.derived(f"{gen.names.userfuns[f.name]}_{f.result_type}")
+        gen.userfun_of[name] = f
+        gen.out.userfuns[name] = c_userfun(f, name)
+        return name
 
     def map_lambda(self, g: Lambda, args: ArgViews) -> Value:
         with self.gen.bound(g.params, args):
@@ -721,9 +765,21 @@ class _StoreAt(_Step[None]):
             self.not_a_place(target, dest, value, t, guards)
         self.gen.emit(Set(target, value))
 
+    def map_vector_of(self, target: VectorOf, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
+        run = consecutive(target.lanes)
+        if run is not None:  # one vstoreN
+            self.map_load(Load(*run), dest, value, t, guards)
+            return
+        # lanes that are not consecutive elements of one buffer are stored one by one, from a variable
+        vector_t = cast(VectorType, type_of(value))
+        tmp = Variable(self.gen.fresh("vec"), vector_t)
+        self.gen.emit(Declare(tmp.name, vector_t, value))
+        for k, place in enumerate(target.lanes):
+            self(place, dest, lane(tmp, k), vector_t.element, guards)
+
     def not_a_place(self, target: Value, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
         """A computed value (or a variable written only where kept) is no destination."""
         raise LiftInternalError(f"{self.gen.name}: a computation's destination is not memory or a variable: {target}")
 
-    map_field = map_variable
+    map_field = map_lane_of = map_variable
     map_index = map_select = map_call = map_constant = not_a_place

@@ -7,7 +7,6 @@ from lift.dsl.mapper import NodeMapper
 from lift.dsl.userfun_syntax import c_literal
 from lift.errors import LiftInternalError
 from lift.ocl.plan import Buffer, Constant, Pack, Value, Variable
-from lift.solve.rules import BACKEND_SUPPORT
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType
 
 __all__ = ["constant", "scalars", "tuple_of_vars"]
@@ -31,10 +30,8 @@ class _Scalars(NodeMapper[list[tuple[Path, ScalarType]]]):
         return [(prefix, t)]
 
     def map_vector_type(self, t: VectorType, prefix: Path = ()) -> list[tuple[Path, ScalarType]]:
-        # the interpreter has their meaning; kernels do not yet read and write them (vloadN / vstoreN)
-        raise BACKEND_SUPPORT.refuse(
-            f"the vector type {t} (as_vector) is not compiled to OpenCL yet; run the program with lift.interpret"
-        )
+        # buffers hold the lanes as consecutive scalars (their sizes count lanes: see scalar_count)
+        return [(prefix, t.element)]
 
 
 scalars = _Scalars()
@@ -48,6 +45,9 @@ class _Constant(NodeMapper[Value]):
 
     def map_scalar_type(self, t: ScalarType, value: Scalar) -> Value:
         return Constant(c_literal(value, t), t)
+
+    def map_vector_type(self, t: VectorType, value: Scalar) -> Value:
+        return Constant(f"({t.c_name})({c_literal(value, t.element)})", t)  # the value in every lane
 
     def map_tuple_type(self, t: TupleType, value: tuple[Scalar, ...]) -> Value:
         return Pack(t, tuple(self(s, x) for x, s in zip(value, t.elems)))

@@ -36,7 +36,7 @@ from lift.ocl.printer import Printer
 from lift.solve.mapping import Mapping
 from lift.solve.rules import LEVELS_GO_TOGETHER, NDRANGE_DIMENSIONS
 from lift.types.arith import ArithExpr, Cst, Max, Min
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType, map_sizes
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType, map_sizes
 
 __all__ = ["Built", "Kernel", "Profile", "build", "check_levels", "compile_program", "specialise"]
 
@@ -503,3 +503,6 @@ class _Assembled(NodeMapper[Any]):
 
     def map_scalar_type(self, t: ScalarType, shape: tuple[int, ...]) -> Any:
         return self.remaining.pop(0).reshape(shape)
+
+    def map_vector_type(self, t: VectorType, shape: tuple[int, ...]) -> Any:
+        return self.remaining.pop(0).reshape((*shape, t.lanes))  # the lanes: a trailing axis, as interpreted

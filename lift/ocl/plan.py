@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from lift.dsl.levels import Level
 from lift.dsl.mapper import NodeMapper, refuse_unhandled
 from lift.types.arith import ArithExpr, Cst, Var, is_nonneg, maximum, minimum
-from lift.types.data import DataType, ScalarType, TupleType
+from lift.types.data import DataType, ScalarType, TupleType, VectorType, i64
 
 __all__ = [
     "Access",
@@ -34,6 +34,7 @@ __all__ = [
     "Guard",
     "Guarded",
     "Index",
+    "LaneOf",
     "Load",
     "Loop",
     "Pack",
@@ -43,13 +44,17 @@ __all__ = [
     "Store",
     "Value",
     "Variable",
+    "VectorOf",
     "accesses_in",
     "accesses_of",
     "barriers_in",
+    "consecutive",
+    "lane",
     "loops_in",
     "map_indices",
     "statements_in",
     "transform_loops",
+    "type_of",
 ]
 
 
@@ -264,6 +269,32 @@ class Index(Value):
     """The expression."""
 
 
+@dataclass(frozen=True)
+class VectorOf(Value):
+    """A vector assembled from its lanes (printed ``vloadN`` when they are consecutive elements of one buffer); as
+    the target of a store, the places its lanes are written to."""
+
+    type: VectorType
+    """The vector type."""
+    lanes: tuple[Value, ...]
+    """One scalar value (or place) per lane, in order."""
+
+
+@dataclass(frozen=True)
+class LaneOf(Value):
+    """Lane ``k`` of a vector value (``v.s2``)."""
+
+    value: Value
+    """The vector."""
+    k: int
+    """The lane."""
+
+
+def lane(value: Value, k: int) -> Value:
+    """Lane ``k`` of the vector ``value``: the lane itself when the vector is assembled from its lanes."""
+    return value.lanes[k] if isinstance(value, VectorOf) else LaneOf(value, k)
+
+
 # ---- statements ---------------------------------------------------------------------------------------
 class Stmt:
     """A statement. ``accesses`` lists the memory accesses it makes (a loop: every access in its body)."""
@@ -321,7 +352,8 @@ class Declare(Stmt):
 @dataclass(frozen=True)
 class Store(Stmt):
     """``buffer[index] = value``, only where every guard holds (a result cropped by ``take``/``drop`` keeps
-    some of the elements computed)."""
+    some of the elements computed); a vector value fills its lanes' consecutive elements from ``index`` on
+    (``vstoreN``)."""
 
     buffer: Buffer
     """The buffer written."""
@@ -465,6 +497,13 @@ class _Accesses(NodeMapper[None]):
     def map_field(self, v: Field, guards: tuple[Guard, ...]) -> None:
         self(v.value, guards)
 
+    def map_vector_of(self, v: VectorOf, guards: tuple[Guard, ...]) -> None:
+        for x in v.lanes:
+            self(x, guards)
+
+    def map_lane_of(self, v: LaneOf, guards: tuple[Guard, ...]) -> None:
+        self(v.value, guards)
+
     def _reads_nothing(self, v: Value, guards: tuple[Guard, ...]) -> None:
         pass
 
@@ -472,7 +511,8 @@ class _Accesses(NodeMapper[None]):
 
     def map_store(self, s: Store) -> None:
         self(s.value, ())
-        self.accesses.append(Access(s.buffer, True, s.index, s.guards, self.loops))
+        for k in range(type_of(s.value).vector_lanes()):  # a vector's lanes: consecutive elements
+            self.accesses.append(Access(s.buffer, True, s.index + k, s.guards, self.loops))
 
     def map_set(self, s: Set) -> None:
         self(s.value, ())
@@ -552,6 +592,12 @@ class _ValueIndices(NodeMapper[Value]):
     def map_index(self, v: Index) -> Value:
         return Index(self.fn(v.expr))
 
+    def map_vector_of(self, v: VectorOf) -> Value:
+        return VectorOf(v.type, tuple(self(x) for x in v.lanes))
+
+    def map_lane_of(self, v: LaneOf) -> Value:
+        return LaneOf(self(v.value), v.k)
+
     def _unchanged(self, v: Value) -> Value:
         return v
 
@@ -592,3 +638,73 @@ class _StmtIndices(NodeMapper[Stmt]):
 
     def map_barrier(self, s: Barrier) -> Stmt:
         return s
+
+
+def type_of(value: Value) -> DataType:
+    """The type of a plan value (a load: its buffer's scalar; an index: ``i64``)."""
+    return _TYPE_OF(value)
+
+
+class _TypeOf(NodeMapper[DataType]):
+    """The type of each kind of plan value."""
+
+    covers = (Value,)
+
+    def map_load(self, v: Load) -> DataType:
+        return v.buffer.scalar
+
+    def map_select(self, v: Select) -> DataType:
+        return self(v.inside)
+
+    def map_guarded(self, v: Guarded) -> DataType:
+        return self(v.target)
+
+    def map_field(self, v: Field) -> DataType:
+        return cast(TupleType, self(v.value)).elems[v.k]
+
+    def map_lane_of(self, v: LaneOf) -> DataType:
+        return self(v.value).lane_type()
+
+    def map_index(self, v: Index) -> DataType:
+        return i64
+
+    def typed(self, v: Constant | Variable | Call | Pack | VectorOf) -> DataType:
+        """A value that carries its type."""
+        return v.type
+
+    map_constant = map_variable = map_call = map_pack = map_vector_of = typed
+
+
+_TYPE_OF = _TypeOf()
+
+
+def consecutive(lanes: tuple[Value, ...]) -> tuple[Buffer, ArithExpr] | None:
+    """The buffer and first index when ``lanes`` are loads of consecutive elements of one buffer (a vector read or
+    written with ``vloadN`` / ``vstoreN``); ``None`` otherwise."""
+    places = [_LOADED_AT(x) for x in lanes]
+    first = places[0]
+    if first is None:
+        return None
+    buffer, index = first
+    if any(p != (buffer, index + k) for k, p in enumerate(places)):
+        return None
+    return first
+
+
+class _LoadedAt(NodeMapper["tuple[Buffer, ArithExpr] | None"]):
+    """The buffer and index of a load (``None`` for any other value)."""
+
+    covers = (Value,)
+
+    def map_load(self, v: Load) -> tuple[Buffer, ArithExpr] | None:
+        return v.buffer, v.index
+
+    def elsewhere(self, v: Value) -> tuple[Buffer, ArithExpr] | None:
+        """Not an element of a buffer (a computed value, or one under a condition)."""
+        return None
+
+    map_constant = map_variable = map_call = map_select = map_guarded = map_pack = elsewhere
+    map_field = map_index = map_vector_of = map_lane_of = elsewhere
+
+
+_LOADED_AT = _LoadedAt()

@@ -15,6 +15,7 @@ from lift.errors import LiftInternalError
 from lift.ocl.plan import (
     Barrier,
     Block,
+    Buffer,
     Call,
     Constant,
     Declare,
@@ -23,6 +24,7 @@ from lift.ocl.plan import (
     Guard,
     Guarded,
     Index,
+    LaneOf,
     Load,
     Pack,
     Select,
@@ -31,8 +33,11 @@ from lift.ocl.plan import (
     Store,
     Value,
     Variable,
+    VectorOf,
+    consecutive,
+    type_of,
 )
-from lift.types.arith import ArithExpr, print_arith
+from lift.types.arith import ArithExpr, Cst, print_arith
 from lift.types.data import DataType
 
 __all__ = ["Printer", "c_index", "c_type", "comment_text"]
@@ -107,6 +112,25 @@ class Printer(NodeMapper[str]):
     def map_index(self, v: Index) -> str:
         return self.index(v.expr)
 
+    def map_vector_of(self, v: VectorOf) -> str:
+        run = consecutive(v.lanes)
+        if run is not None:
+            return f"vload{v.type.lanes}({self.vector_address(run[0], run[1], v.type.lanes)})"
+        return f"({v.type.c_name})({', '.join(self(x) for x in v.lanes)})"
+
+    def map_lane_of(self, v: LaneOf) -> str:
+        vector = self(v.value)
+        if not vector.isidentifier():
+            vector = f"({vector})"
+        return f"{vector}.s{v.k:x}"
+
+    def vector_address(self, buffer: Buffer, index: ArithExpr, lanes: int) -> str:
+        """``vloadN``'s and ``vstoreN``'s offset and pointer for the ``lanes`` elements of ``buffer`` from
+        ``index`` on: ``q, buf`` when ``index`` is ``lanes * q``, else ``0, buf + index``."""
+        if index % lanes == Cst(0):
+            return f"{self.index(index // lanes)}, {buffer.name}"
+        return f"0, {buffer.name} + {self.index(index)}"
+
     def map_guarded(self, v: Guarded) -> str:
         # code generation turns a guarded place into the guards of the store that writes it
         raise LiftInternalError(f"the printer has no rule for the value {type(v).__name__}")
@@ -134,7 +158,11 @@ class _StatementPrinter(NodeMapper[list[str]]):
 
     def map_store(self, s: Store, pad: str) -> list[str]:
         p = self.printer
-        store = f"{s.buffer.name}[{p.index(s.index)}] = {p(s.value)};"
+        lanes = type_of(s.value).vector_lanes()
+        if lanes > 1:
+            store = f"vstore{lanes}({p(s.value)}, {p.vector_address(s.buffer, s.index, lanes)});"
+        else:
+            store = f"{s.buffer.name}[{p.index(s.index)}] = {p(s.value)};"
         condition = p.condition(s.guards)
         if condition:
             store = f"if ({condition}) {store}"

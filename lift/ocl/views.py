@@ -20,19 +20,22 @@ from lift.dsl.layout import Layout
 from lift.dsl.mapper import NodeMapper
 from lift.errors import LiftError
 from lift.ocl.codegen_data import constant
-from lift.ocl.plan import Buffer, Field, Guard, Guarded, Load, Pack, Select, Value
+from lift.ocl.plan import Buffer, Field, Guard, Guarded, Load, Pack, Select, Value, VectorOf, lane, type_of
 from lift.types.arith import ArithExpr, Cst
-from lift.types.data import ArrayType, DataType, ScalarType, TupleType, scalar_count, scalar_of
+from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType, scalar_count, scalar_of
 
 __all__ = [
     "Buffer",
     "Component",
     "Guard",
+    "Lane",
+    "LanesView",
     "LayoutView",
     "LayoutWriteView",
     "MemView",
     "SourceView",
     "Step",
+    "VectorsView",
     "View",
     "scalar_count",  # defined with the data types (the mapping model counts scalars too); kept here for ocl
 ]
@@ -46,7 +49,22 @@ class Component:
     """The component index."""
 
 
-Step = ArithExpr | Component
+@dataclass(frozen=True)
+class Lane:
+    """A lane step in an access path: lane ``k`` of the vector the path has reached."""
+
+    k: ArithExpr
+    """The lane (a constant, but for a lane of vectors in memory picked by an index: ``as_scalar`` at ``[j]``)."""
+
+
+Step = ArithExpr | Component | Lane
+
+
+def _lanes(path: Sequence[Step], t: VectorType) -> list[ArithExpr]:
+    """The lane the rest of an access path into a vector picks (a list of one)."""
+    if len(path) != 1 or not isinstance(path[0], Lane):
+        raise LiftError(f"internal: the path {list(path)} into the vector type {t}")
+    return [path[0].k]
 
 
 class View:
@@ -134,8 +152,8 @@ class _Stored(NodeMapper[Value]):
         if not rest:
             raise LiftError(f"internal: access to the array {t} as a scalar (path {list(self.path)})")
         step, *rest = rest
-        if isinstance(step, Component):
-            raise LiftError(f"internal: get({step.k}) on {t}")
+        if not isinstance(step, ArithExpr):  # get(k) or a lane
+            raise LiftError(f"internal: {step} on {t}")
         return self(t.elem, rest, replace(place, indices=(*place.indices, (step, t.size))))
 
     def map_scalar_type(self, t: ScalarType, rest: list[Step], place: _Place) -> Value:
@@ -144,12 +162,24 @@ class _Stored(NodeMapper[Value]):
             raise LiftError(
                 f"internal: get({step.k}) on {t}" if isinstance(step, Component) else f"internal: index into {t}"
             )
+        return Load(*self.element(place, 1))
+
+    def map_vector_type(self, t: VectorType, rest: list[Step], place: _Place) -> Value:
+        # lane k of vector i is the buffer's scalar w*i + k
+        buffer, first = self.element(place, t.lanes)
+        if not rest:
+            return VectorOf(t, tuple(Load(buffer, first + k) for k in range(t.lanes)))
+        (k,) = _lanes(rest, t)
+        return Load(buffer, first + k)
+
+    def element(self, place: _Place, lanes: int) -> tuple[Buffer, ArithExpr]:
+        """The buffer and index of the (first scalar of the) element the indices reach, ``lanes`` scalars each."""
         buffer = dict(self.view.buffers)[place.component]
         # the remaining array dimensions below the path contribute to the stride of each index
         flat: ArithExpr = Cst(0)
         for i, n in place.indices:
             flat = flat * n + i
-        return Load(buffer, self.view.base * scalar_count(self.view.type, place.component) + flat)
+        return buffer, self.view.base * scalar_count(self.view.type, place.component) + flat * lanes
 
 
 @dataclass(frozen=True)
@@ -162,10 +192,28 @@ class ValueView(View):
     def access(self, path: Sequence[Step]) -> Value:
         ref = self.ref
         for step in path:
-            if not isinstance(step, Component):
-                raise LiftError(f"internal: cannot index the scalar value {ref} with {step}")
-            ref = ref.parts[step.k] if isinstance(ref, Pack) else Field(ref, step.k)
+            ref = _STEP_INTO_VALUE(step, ref)
         return ref
+
+
+class _StepIntoValue(NodeMapper[Value]):
+    """The part of a value held in a variable (or computed) that a step of an access path picks."""
+
+    def map_component(self, step: Component, ref: Value) -> Value:
+        return ref.parts[step.k] if isinstance(ref, Pack) else Field(ref, step.k)
+
+    def map_lane(self, step: Lane, ref: Value) -> Value:
+        if not isinstance(step.k, Cst):
+            raise LiftError(
+                f"internal: lane {step.k} of the vector value {ref}: a value's lanes are picked by constants"
+            )
+        return lane(ref, step.k.value)
+
+    def map_arith_expr(self, step: ArithExpr, ref: Value) -> Value:
+        raise LiftError(f"internal: cannot index the scalar value {ref} with {step}")
+
+
+_STEP_INTO_VALUE = _StepIntoValue()
 
 
 @dataclass(frozen=True)
@@ -241,7 +289,9 @@ class LayoutView(View):
             return inside
         scalar = scalar_of(self.type)
         assert scalar is not None
-        return Select(guard, inside, constant(scalar, filler.value))
+        # a padded array of vectors is read a whole vector or a lane at a time: the filler is of the same type
+        filled = type_of(inside) if scalar.vector_lanes() > 1 else scalar
+        return Select(guard, inside, constant(filled, filler.value))
 
 
 @dataclass(frozen=True)
@@ -278,3 +328,39 @@ class FunView(View):
     def access(self, path: Sequence[Step]) -> Value:
         (i,), rest = _split_path(path, "map")
         return self.element(self.inner.at(i)).access(rest)
+
+
+@dataclass(frozen=True)
+class VectorsView(View):
+    """``as_vector(w)`` of an array of scalars: element ``[i]`` is the vector of the scalars ``inner[w*i + k]``,
+    ``k < w``; a lane step after ``i`` reads one of them. Also the destination through which a computation
+    writes the vectors that ``as_scalar`` turns into ``inner``."""
+
+    inner: View
+    """The array of scalars."""
+    type: VectorType
+    """The type of its vectors."""
+
+    def access(self, path: Sequence[Step]) -> Value:
+        (i,), rest = _split_path(path, "as_vector")
+        w = self.type.lanes
+        if not rest:
+            return VectorOf(self.type, tuple(self.inner.access([i * w + k]) for k in range(w)))
+        (k,) = _lanes(rest, self.type)
+        return self.inner.access([i * w + k])
+
+
+@dataclass(frozen=True)
+class LanesView(View):
+    """``as_scalar`` of an array of vectors of ``lanes`` lanes: element ``[j]`` is lane ``j % lanes`` of
+    ``inner[j // lanes]``. Also the destination through which a computation writes the scalars that
+    ``as_vector`` turns into ``inner``."""
+
+    inner: View
+    """The array of vectors."""
+    lanes: int
+    """Their width."""
+
+    def access(self, path: Sequence[Step]) -> Value:
+        (j,), rest = _split_path(path, "as_scalar")
+        return self.inner.access([j // self.lanes, Lane(j % self.lanes), *rest])
