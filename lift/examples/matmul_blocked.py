@@ -14,8 +14,9 @@ copy per step), and the blocks are written straight into ``C`` through the until
 import numpy as np
 
 from lift import Array, f32, fun, size
-from lift.dsl import join, map_glb, map_seq, reduce_seq, split, transpose, value, zip
-from lift.dsl.ir import Expr, Fun
+from lift.dsl import id, join, map_glb, map_lcl, map_seq, map_wrg, reduce_seq, split, to_local, to_private, transpose
+from lift.dsl import value, zip
+from lift.dsl.ir import Expr, Fun, as_fundecl
 from lift.dsl.prelude import mult_add
 from lift.examples import demo, uniform
 
@@ -61,6 +62,72 @@ def register_blocked(rows: int = 4, cols: int = 4) -> Fun:
         return A >> split(rows) >> map_glb(block_row, dim=1) >> join
 
     return matmul_blocked
+
+
+def work_group_tiled(tile_rows: int = 8, tile_cols: int = 8, tile_depth: int = 4, rows: int = 2, cols: int = 2) -> Fun:
+    """Lift's tiled and register-blocked matrix multiplication: a work-group computes a ``tile_rows x tile_cols``
+    tile of ``C``, each of its threads a ``rows x cols`` block of it. For every slice of ``tile_depth`` along ``K``
+    the work-group copies the two tiles of ``A`` and ``B`` to local memory together (``to_local(map_lcl(map_lcl(id)))``),
+    and each thread adds the products of its rows and columns of them to its block, which lives in its private
+    memory from the start (``value(0.0, …) >> map_lcl(map_lcl(to_private(…)))``) to the end (copied out by
+    ``map_lcl(map_lcl(…))`` and written through the untiling views). The barriers between the copies and the
+    products, and before the next slice overwrites the tiles, are placed by the analysis."""
+    blocks = Array[Array[Array[Array[f32, cols], rows], tile_cols // cols], tile_rows // rows]
+
+    def per_thread(f: Expr) -> Fun:
+        return map_lcl(map_lcl(f, dim=0), dim=1)  # type: ignore[arg-type]
+
+    def copied_to_local(tile: Expr) -> Expr:
+        return tile >> to_local(per_thread(id))  # type: ignore[arg-type]
+
+    def products(block_sums: Expr, a_tile: Expr, b_tile: Expr) -> Expr:
+        """Every thread's block plus the products of its rows of ``a_tile`` and columns of ``b_tile``."""
+        return zip(block_sums, a_tile >> transpose >> split(rows)) >> map_lcl(
+            lambda sums_and_rows: zip(sums_and_rows[0], b_tile >> transpose >> split(cols))
+            >> map_lcl(
+                lambda sums_and_cols: zip(sums_and_rows[1] >> transpose, sums_and_cols[1] >> transpose)
+                >> reduce_seq(outer_product_update, sums_and_cols[0])
+                >> join,
+                dim=0,
+            ),
+            dim=1,
+        )
+
+    def k_slice(block_sums: Expr, tiles: Expr) -> Expr:
+        # the tiles are copied once, before the threads use them: a lambda applied to the copies (a let)
+        step = as_fundecl(lambda a_tile, b_tile: products(block_sums, a_tile, b_tile), "k_slice")
+        return step(copied_to_local(tiles[0]), copied_to_local(tiles[1]))
+
+    @fun
+    def matmul_tiled(A: Array[Array[f32, K], M], B: Array[Array[f32, N], K]) -> Expr:
+        zero = value(0.0, blocks) >> per_thread(to_private(map_seq(map_seq(id))))
+
+        def tile(a_rows: Expr, b_cols: Expr) -> Expr:
+            return (
+                zip(a_rows >> transpose >> split(tile_depth), b_cols >> transpose >> split(tile_depth))
+                >> reduce_seq(k_slice, zero)
+                >> join
+                >> per_thread(map_seq(map_seq(id)))
+                >> map_seq(transpose >> map_seq(join))
+                >> join
+            )
+
+        return (
+            A
+            >> split(tile_rows)
+            >> map_wrg(
+                lambda a_rows: B
+                >> transpose
+                >> split(tile_cols)
+                >> map_wrg(lambda b_cols: tile(a_rows, b_cols), dim=0)
+                >> transpose
+                >> map_seq(join),
+                dim=1,
+            )
+            >> join
+        )
+
+    return matmul_tiled
 
 
 program = register_blocked()

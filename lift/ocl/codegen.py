@@ -130,20 +130,22 @@ class Generated:
         return {c: sizes[name] for name, c in self.size_names.items() if name in sizes}
 
 
-def generate(prog: Fun, *, name: str | None = None) -> Generated:
+def generate(prog: Fun, *, name: str | None = None, local_sizes: AbcMapping[int, int] | None = None) -> Generated:
     """Generate the kernel plan of a lowered program (``prog`` is type-checked here). Every name the kernel
     prints is checked and given its C name first (:mod:`lift.ocl.names`): a user's name is never printed as
-    given."""
+    given. ``local_sizes`` are the work-group sizes fixed at compile time, by dimension: a ``map_lcl`` loop as long
+    as its dimension's local size is a single index (``int lid0 = get_local_id(0);``), not a strided loop."""
     names = kernel_names(prog, name)
-    return _Generator(rename_sizes(prog, names.sizes), names).run()
+    return _Generator(rename_sizes(prog, names.sizes), names, dict(local_sizes or {})).run()
 
 
 class _Generator:
-    def __init__(self, prog: Fun, names: KernelNames) -> None:
+    def __init__(self, prog: Fun, names: KernelNames, local_sizes: dict[int, int]) -> None:
         self.typed = prog.typed
         self.prog: Fun = self.typed.program
         self.name = names.kernel
         self.names = names
+        self.local_sizes = local_sizes  # fixed work-group sizes, by dimension
         self.taken: set[str] = set(names.taken())  # the generator's own names come second
         self.userfun_of: dict[str, UserFun] = {}  # C name -> the user function as written
         self.env: dict[str, v.View] = {}
@@ -342,7 +344,10 @@ class _Generator:
                 stmt = For(lp, body, accesses=body.accesses)
             else:
                 extents = self.out.extents.get((level, dim), [extent])
-                once = level != "lcl" and all(x == extent for x in extents)
+                if level == "lcl":
+                    once = extent == Cst(self.local_sizes.get(dim, 0))  # one thread per iteration
+                else:
+                    once = all(x == extent for x in extents)
                 stmt = For(lp, body, once=once, guard=not once, accesses=body.accesses)
             self.emit(stmt)
 

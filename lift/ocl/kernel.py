@@ -29,10 +29,12 @@ from lift.ocl import launch
 from lift.ocl.barriers import Answers, insert_barriers
 from lift.ocl.bounds import check_bounds, check_long_range, wide_index_vars
 from lift.ocl.codegen import Generated, generate
+from lift.ocl.codegen_funs import parallel_extents
 from lift.ocl.lower import lower, runs_in_one_work_item
 from lift.ocl.passes import guard_spare_threads, hoist_invariant_indices, unflatten_loops, widen_indices
 from lift.ocl.plan import Barrier, Block, accesses_in, barriers_in, loops_in
 from lift.ocl.printer import Printer
+from lift.ocl.private_slices import slice_private_arrays
 from lift.solve.mapping import Mapping
 from lift.solve.rules import LEVELS_GO_TOGETHER, NDRANGE_DIMENSIONS
 from lift.types.arith import ArithExpr, Cst, Max, Min
@@ -183,11 +185,14 @@ def _compile_lowered(
     *,
     synchronise: bool = True,
 ) -> Kernel:
-    built = build(low, sizes, synchronise=synchronise)
-    gen, body = built.generated, built.body
     values = dict(values or {})
+    local_sizes = _fixed_local_sizes(low, sizes, values)
+    built = build(low, sizes, synchronise=synchronise, local_sizes=local_sizes)
+    gen, body = built.generated, built.body
+    values.update({f"ls{d}": n for d, n in local_sizes.items()})  # the launch uses the sizes the loops assume
     launch.check_value_names(values, frozenset(gen.extents))
     check_bounds(gen, built.facts)
+    body = slice_private_arrays(body, per_thread=_per_thread_variables(body, local_sizes))
     # the passes that change how the kernel is spelled, never what it touches
     wide = wide_index_vars(gen)
     body = guard_spare_threads(body, dims=launch.guarded_dims(values, frozenset(gen.extents)))
@@ -212,15 +217,46 @@ class Built:
     """The size facts the index analysis assumed."""
 
 
+def _per_thread_variables(body: Block, local_sizes: AbcMapping[int, int]) -> dict[str, tuple[str, int]]:
+    """The variables of the parallel loops that run at most once per thread (a thread per iteration, or a
+    ``map_lcl`` no longer than its fixed work-group size), with their level and dimension."""
+    return {
+        s.var: (s.loop.level, s.loop.dim)
+        for s in loops_in(body)
+        if s.loop.at.is_parallel
+        and (
+            s.once
+            or (s.loop.level == "lcl" and isinstance(s.stop, Cst) and s.stop.value <= local_sizes.get(s.loop.dim, 0))
+        )
+    }
+
+
+def _fixed_local_sizes(low: Fun, sizes: AbcMapping[str, int] | None, values: AbcMapping[str, int]) -> dict[int, int]:
+    """The work-group sizes fixed at compile time (:func:`lift.ocl.launch.fixed_local_sizes`)."""
+    specialised = specialise(low, sizes) if sizes else low
+    lengths = {
+        dim: [n.value if isinstance(n, Cst) else None for n in extents]
+        for (level, dim), extents in parallel_extents(specialised.typed.program).items()
+        if level == "lcl"
+    }
+    return launch.fixed_local_sizes(lengths, values)
+
+
 def build(
-    low: Fun, sizes: AbcMapping[str, int] | None, *, synchronise: bool = True, answers: Answers | None = None
+    low: Fun,
+    sizes: AbcMapping[str, int] | None,
+    *,
+    synchronise: bool = True,
+    answers: Answers | None = None,
+    local_sizes: AbcMapping[int, int] | None = None,
 ) -> Built:
     """Generate the kernel of ``low`` and insert its barriers: raises :class:`MappingError` for a mapping the
     rules on index expressions refuse. ``answers`` shares the answers to conflict questions between the kernels
-    of one program (see :data:`lift.ocl.barriers.Answers`)."""
+    of one program (see :data:`lift.ocl.barriers.Answers`); ``local_sizes`` are work-group sizes fixed at compile
+    time (by dimension)."""
     specialised = specialise(low, sizes) if sizes else low
     _check_dimensions(specialised)
-    gen = generate(specialised)
+    gen = generate(specialised, local_sizes=local_sizes)
     check_levels(gen.extents)
     facts = tuple(specialised.typed.constraints)
     body = gen.body
@@ -343,12 +379,21 @@ class Kernel:
         params += [f"global {b.scalar.c_name}* {b.name}" for b in g.temps]
         # sizes are 64-bit: a size, or an index computed from it, may pass 2**31
         params += [f"long {s}" for s in self._size_args()]
-        lines.append(f"kernel void {g.name}({', '.join(params)})")
+        lines.append(f"kernel {self._work_group_attribute()}void {g.name}({', '.join(params)})")
         lines.append("{")
         lines.extend(self._printer.block(Block(tuple(g.locals))))
         lines.extend(self._printer.block(self._body))
         lines.append("}")
         return "\n".join(lines) + "\n"
+
+    def _work_group_attribute(self) -> str:
+        """``__attribute__((reqd_work_group_size(…)))`` when the work-group size is fixed at compile time (every
+        ``map_lcl`` dimension has its ``ls`` value): the compiler may then size loops and registers for it."""
+        lcl_dims = {d for level, d in self._gen.extents if level == "lcl"}
+        if not lcl_dims or any(f"ls{d}" not in self.values for d in lcl_dims):
+            return ""
+        sizes = ", ".join(str(int(self.values.get(f"ls{d}", 1))) for d in range(3))
+        return f"__attribute__((reqd_work_group_size({sizes}))) "
 
     def _all_buffers(self) -> list[Any]:
         g = self._gen

@@ -38,6 +38,7 @@ __all__ = [
     "Geometry",
     "check_memory",
     "check_value_names",
+    "fixed_local_sizes",
     "geometry",
     "guarded_dims",
     "host_available_bytes",
@@ -112,6 +113,29 @@ def guarded_dims(values: Mapping[str, object], used: frozenset[Key]) -> frozense
     """The ``glb`` dimensions whose one-thread-per-iteration loops must test ``gid < N``: those given a local
     size, since the launch is then rounded up to a multiple of it."""
     return frozenset(d for level, d in used if level == "glb" and f"ls{d}" in values)
+
+
+FIXED_WORK_GROUP_LIMIT = 256
+"""The most threads a work-group may have when lift-ir fixes its size at compile time by itself: every OpenCL GPU
+and CPU device takes work-groups of 256 threads (a larger one is fixed only when the user asks, with ``ls0..2``)."""
+
+
+def fixed_local_sizes(lcl_extents: Mapping[int, Sequence[int | None]], values: Mapping[str, int]) -> dict[int, int]:
+    """The work-group size of each dimension with ``map_lcl`` loops, fixed at compile time so that a loop as long as
+    it runs one iteration per thread, unstrided: ``ls{d}`` where the user gives it, otherwise the longest ``map_lcl``
+    of the dimension (what the launch would choose), when every such loop's length is known and the work-group
+    has at most :data:`FIXED_WORK_GROUP_LIMIT` threads. Empty when the sizes are not all known (the loops stay
+    strided and the launch chooses)."""
+    fixed: dict[int, int] = {}
+    for d, lengths in lcl_extents.items():
+        if f"ls{d}" in values:
+            fixed[d] = int(values[f"ls{d}"])
+        elif lengths and all(n is not None for n in lengths):
+            fixed[d] = max(n for n in lengths if n is not None)
+        else:
+            return {}
+    derived = [fixed[d] for d in fixed if f"ls{d}" not in values]
+    return fixed if int(np.prod(derived or [1])) <= FIXED_WORK_GROUP_LIMIT else {}
 
 
 # ---- the geometry, once the sizes are known ---------------------------------------------------------------
