@@ -14,8 +14,22 @@ copy per step), and the blocks are written straight into ``C`` through the until
 import numpy as np
 
 from lift import Array, f32, fun, size
-from lift.dsl import id, join, map_glb, map_lcl, map_seq, map_wrg, reduce_seq, split, to_local, to_private, transpose
-from lift.dsl import value, zip
+from lift.dsl import (
+    id,
+    join,
+    map,
+    map_glb,
+    map_lcl,
+    map_seq,
+    map_wrg,
+    reduce_seq,
+    split,
+    to_local,
+    to_private,
+    transpose,
+    value,
+    zip,
+)
 from lift.dsl.ir import Expr, Fun, as_fundecl
 from lift.dsl.prelude import mult_add
 from lift.examples import demo, uniform
@@ -66,29 +80,55 @@ def register_blocked(rows: int = 4, cols: int = 4) -> Fun:
 
 def work_group_tiled(tile_rows: int = 8, tile_cols: int = 8, tile_depth: int = 4, rows: int = 2, cols: int = 2) -> Fun:
     """Lift's tiled and register-blocked matrix multiplication: a work-group computes a ``tile_rows x tile_cols``
-    tile of ``C``, each of its threads a ``rows x cols`` block of it. For every slice of ``tile_depth`` along ``K``
-    the work-group copies the two tiles of ``A`` and ``B`` to local memory together (``to_local(map_lcl(map_lcl(id)))``),
-    and each thread adds the products of its rows and columns of them to its block, which lives in its private
-    memory from the start (``value(0.0, …) >> map_lcl(map_lcl(to_private(…)))``) to the end (copied out by
-    ``map_lcl(map_lcl(…))`` and written through the untiling views). The barriers between the copies and the
-    products, and before the next slice overwrites the tiles, are placed by the analysis."""
-    blocks = Array[Array[Array[Array[f32, cols], rows], tile_cols // cols], tile_rows // rows]
+    tile of ``C`` with ``(tile_rows / rows) x (tile_cols / cols)`` threads, each a ``rows x cols`` block of it. For
+    every slice of ``tile_depth`` along ``K`` the work-group copies the tiles of ``A`` (``tile_rows x tile_depth``)
+    and ``B`` (``tile_depth x tile_cols``), in their own row-major layouts, to local memory, every thread copying
+    elements a work-group apart (consecutive threads, consecutive addresses); then each thread adds the products of
+    its rows and columns of them to its block, which lives in its private memory from the start
+    (``value(0.0, …) >> map_lcl(map_lcl(to_private(…)))``) to the end (copied out by ``map_lcl(map_lcl(…))`` and
+    written through the untiling views). The barriers between the copies and the products, and before the next
+    slice overwrites the tiles, are placed by the analysis."""
+    threads_1, threads_0 = tile_rows // rows, tile_cols // cols
+    threads = threads_1 * threads_0
+    blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
 
-    def per_thread(f: Expr) -> Fun:
-        return map_lcl(map_lcl(f, dim=0), dim=1)  # type: ignore[arg-type]
+    def per_thread(f: object) -> Fun:
+        return map_lcl(map_lcl(f, dim=0), dim=1)  # type: ignore[return-value]
 
-    def copied_to_local(tile: Expr) -> Expr:
-        return tile >> to_local(per_thread(id))  # type: ignore[arg-type]
+    def copied_to_local(width: int) -> Fun:
+        """A tile of rows of ``width`` copied by the whole work-group: flattened, dealt out a work-group at a time
+        (element ``j * threads + t`` to thread ``t``), and written back in place through the same views."""
+        return to_local(
+            as_fundecl(
+                lambda tile: (
+                    tile
+                    >> join
+                    >> split(threads)
+                    >> transpose
+                    >> split(threads_0)
+                    >> per_thread(map_seq(id))
+                    >> join
+                    >> transpose
+                    >> join
+                    >> split(width)
+                ),
+                "copy",
+            )
+        )
 
     def products(block_sums: Expr, a_tile: Expr, b_tile: Expr) -> Expr:
         """Every thread's block plus the products of its rows of ``a_tile`` and columns of ``b_tile``."""
-        return zip(block_sums, a_tile >> transpose >> split(rows)) >> map_lcl(
-            lambda sums_and_rows: zip(sums_and_rows[0], b_tile >> transpose >> split(cols))
-            >> map_lcl(
-                lambda sums_and_cols: zip(sums_and_rows[1] >> transpose, sums_and_cols[1] >> transpose)
-                >> reduce_seq(outer_product_update, sums_and_cols[0])
-                >> join,
-                dim=0,
+        return zip(block_sums, a_tile >> split(rows)) >> map_lcl(
+            lambda sums_and_rows: (
+                zip(sums_and_rows[0], b_tile >> transpose >> split(cols))
+                >> map_lcl(
+                    lambda sums_and_cols: (
+                        zip(sums_and_rows[1] >> transpose, sums_and_cols[1] >> transpose)
+                        >> reduce_seq(outer_product_update, sums_and_cols[0])
+                        >> join
+                    ),
+                    dim=0,
+                )
             ),
             dim=1,
         )
@@ -96,15 +136,15 @@ def work_group_tiled(tile_rows: int = 8, tile_cols: int = 8, tile_depth: int = 4
     def k_slice(block_sums: Expr, tiles: Expr) -> Expr:
         # the tiles are copied once, before the threads use them: a lambda applied to the copies (a let)
         step = as_fundecl(lambda a_tile, b_tile: products(block_sums, a_tile, b_tile), "k_slice")
-        return step(copied_to_local(tiles[0]), copied_to_local(tiles[1]))
+        return step(tiles[0] >> copied_to_local(tile_depth), tiles[1] >> copied_to_local(tile_cols))
 
     @fun
     def matmul_tiled(A: Array[Array[f32, K], M], B: Array[Array[f32, N], K]) -> Expr:
         zero = value(0.0, blocks) >> per_thread(to_private(map_seq(map_seq(id))))
 
-        def tile(a_rows: Expr, b_cols: Expr) -> Expr:
+        def tile(a_rows: Expr, b_columns: Expr) -> Expr:
             return (
-                zip(a_rows >> transpose >> split(tile_depth), b_cols >> transpose >> split(tile_depth))
+                zip(a_rows >> map(split(tile_depth)) >> transpose, b_columns >> split(tile_depth))
                 >> reduce_seq(k_slice, zero)
                 >> join
                 >> per_thread(map_seq(map_seq(id)))
@@ -112,16 +152,17 @@ def work_group_tiled(tile_rows: int = 8, tile_cols: int = 8, tile_depth: int = 4
                 >> join
             )
 
+        column_blocks = B >> map(split(tile_cols)) >> transpose  # [[[f32]tile_cols]K]N/tile_cols
         return (
             A
             >> split(tile_rows)
             >> map_wrg(
-                lambda a_rows: B
-                >> transpose
-                >> split(tile_cols)
-                >> map_wrg(lambda b_cols: tile(a_rows, b_cols), dim=0)
-                >> transpose
-                >> map_seq(join),
+                lambda a_rows: (
+                    column_blocks
+                    >> map_wrg(lambda b_columns: tile(a_rows, b_columns), dim=0)
+                    >> transpose
+                    >> map_seq(join)
+                ),
                 dim=1,
             )
             >> join
