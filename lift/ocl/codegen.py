@@ -89,7 +89,7 @@ from lift.solve.rules import (
 )
 from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType, sizes_of, vector
-from lift.types.vector import lanewise
+from lift.types.lanewise import lanewise
 
 __all__ = ["MAX_UNROLLED_ITERATIONS", "Generated", "generate"]
 
