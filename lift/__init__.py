@@ -105,10 +105,12 @@ def explain(
 
 @public
 def check(prog: Fun, sizes: _AbcMapping[str, int] | None = None, device: Any = None) -> Explanation:
-    """``explain`` for a hand-written low-level program: the rules its mapping violates (empty when valid)."""
+    """``explain`` for a hand-written low-level program: the rules its mapping violates (empty when valid). As when
+    ``lift.compile`` checks an explicit mapping, only rules count: the search heuristics that prune the model's
+    own choices (``nested-sequential-maps-fuse`` …) do not apply to a program written by hand."""
     from lift.solve.lowered import choices_of
 
-    return MappingSpace(prog, sizes, device).explain(choices_of(prog))
+    return MappingSpace(prog, sizes, device, heuristics=False).explain(choices_of(prog))
 
 
 __all__ = [

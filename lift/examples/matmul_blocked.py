@@ -11,6 +11,8 @@ copy per step), and the blocks are written straight into ``C`` through the until
 ``python -m lift.examples.matmul_blocked [M=...] [K=...] [N=...]``.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 
 from lift import Array, f32, fun, size
@@ -23,6 +25,7 @@ from lift.dsl import (
     map_seq,
     map_wrg,
     reduce_seq,
+    reorder_stride,
     split,
     to_local,
     to_private,
@@ -30,7 +33,7 @@ from lift.dsl import (
     value,
     zip,
 )
-from lift.dsl.ir import Expr, Fun, as_fundecl
+from lift.dsl.ir import Expr, Fun, FunDecl, as_fundecl
 from lift.dsl.prelude import mult_add
 from lift.examples import demo, uniform
 
@@ -78,7 +81,15 @@ def register_blocked(rows: int = 4, cols: int = 4) -> Fun:
     return matmul_blocked
 
 
-def work_group_tiled(tile_rows: int = 8, tile_cols: int = 8, tile_depth: int = 4, rows: int = 2, cols: int = 2) -> Fun:
+def work_group_tiled(
+    tile_rows: int = 8,
+    tile_cols: int = 8,
+    tile_depth: int = 4,
+    rows: int = 2,
+    cols: int = 2,
+    *,
+    interleaved: bool = True,
+) -> Fun:
     """Lift's tiled and register-blocked matrix multiplication: a work-group computes a ``tile_rows x tile_cols``
     tile of ``C`` with ``(tile_rows / rows) x (tile_cols / cols)`` threads, each a ``rows x cols`` block of it. For
     every slice of ``tile_depth`` along ``K`` the work-group copies the tiles of ``A`` (``tile_rows x tile_depth``)
@@ -87,15 +98,26 @@ def work_group_tiled(tile_rows: int = 8, tile_cols: int = 8, tile_depth: int = 4
     its rows and columns of them to its block, which lives in its private memory from the start
     (``value(0.0, …) >> map_lcl(map_lcl(to_private(…)))``) to the end (copied out by ``map_lcl(map_lcl(…))`` and
     written through the untiling views). The barriers between the copies and the products, and before the next
-    slice overwrites the tiles, are placed by the analysis."""
+    slice overwrites the tiles, are placed by the analysis.
+
+    ``interleaved``: a thread's rows and columns are a work-group apart (thread ``t`` takes columns ``t``,
+    ``t + threads``, …: ``reorder_stride``), so that the threads of a warp read neighbouring words of the local
+    tiles rather than words ``cols`` apart in one memory bank; the untiling views put the elements back in
+    order (``reorder_stride`` again, written through). Otherwise each thread's rows and columns are adjacent."""
+
+    def reordered(s: int) -> Callable[[Expr], Expr]:
+        return (lambda x: x >> reorder_stride(s)) if interleaved else (lambda x: x)
+
+    order_rows, order_cols = reordered(rows), reordered(cols)
+    restore_rows, restore_cols = reordered(tile_rows // rows), reordered(tile_cols // cols)
     threads_1, threads_0 = tile_rows // rows, tile_cols // cols
     threads = threads_1 * threads_0
     blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
 
-    def per_thread(f: object) -> Fun:
-        return map_lcl(map_lcl(f, dim=0), dim=1)  # type: ignore[return-value]
+    def per_thread(f: FunDecl) -> FunDecl:
+        return map_lcl(map_lcl(f, dim=0), dim=1)
 
-    def copied_to_local(width: int) -> Fun:
+    def copied_to_local(width: int) -> FunDecl:
         """A tile of rows of ``width`` copied by the whole work-group: flattened, dealt out a work-group at a time
         (element ``j * threads + t`` to thread ``t``), and written back in place through the same views."""
         return to_local(
@@ -118,9 +140,9 @@ def work_group_tiled(tile_rows: int = 8, tile_cols: int = 8, tile_depth: int = 4
 
     def products(block_sums: Expr, a_tile: Expr, b_tile: Expr) -> Expr:
         """Every thread's block plus the products of its rows of ``a_tile`` and columns of ``b_tile``."""
-        return zip(block_sums, a_tile >> split(rows)) >> map_lcl(
+        return zip(block_sums, order_rows(a_tile) >> split(rows)) >> map_lcl(
             lambda sums_and_rows: (
-                zip(sums_and_rows[0], b_tile >> transpose >> split(cols))
+                zip(sums_and_rows[0], order_cols(b_tile >> transpose) >> split(cols))
                 >> map_lcl(
                     lambda sums_and_cols: (
                         zip(sums_and_rows[1] >> transpose, sums_and_cols[1] >> transpose)
@@ -143,12 +165,12 @@ def work_group_tiled(tile_rows: int = 8, tile_cols: int = 8, tile_depth: int = 4
         zero = value(0.0, blocks) >> per_thread(to_private(map_seq(map_seq(id))))
 
         def tile(a_rows: Expr, b_columns: Expr) -> Expr:
-            return (
+            return restore_rows(
                 zip(a_rows >> map(split(tile_depth)) >> transpose, b_columns >> split(tile_depth))
                 >> reduce_seq(k_slice, zero)
                 >> join
                 >> per_thread(map_seq(map_seq(id)))
-                >> map_seq(transpose >> map_seq(join))
+                >> map_seq(transpose >> map_seq(lambda row: restore_cols(row >> join)))
                 >> join
             )
 

@@ -31,7 +31,13 @@ from lift.ocl.bounds import check_bounds, check_long_range, wide_index_vars
 from lift.ocl.codegen import Generated, generate
 from lift.ocl.codegen_funs import parallel_extents
 from lift.ocl.lower import lower, runs_in_one_work_item
-from lift.ocl.passes import guard_spare_threads, hoist_invariant_indices, unflatten_loops, widen_indices
+from lift.ocl.passes import (
+    guard_spare_threads,
+    hoist_invariant_indices,
+    unflatten_loops,
+    unroll_register_loops,
+    widen_indices,
+)
 from lift.ocl.plan import Barrier, Block, accesses_in, barriers_in, loops_in
 from lift.ocl.printer import Printer
 from lift.ocl.private_slices import slice_private_arrays
@@ -199,6 +205,7 @@ def _compile_lowered(
     body = widen_indices(body, variables=wide)
     body = unflatten_loops(body, taken=gen.taken)
     body = hoist_invariant_indices(body, taken=gen.taken | {s.var for s in loops_in(body)}, wide=wide)
+    body = unroll_register_loops(body)
     # OpenCL C's min(int, long) is ambiguous: with 64-bit indices, index min/max take long operands
     symbolic = bool(gen.size_vars)
     printer = Printer("long" if symbolic or (wide and _uses_minmax(gen)) else "")

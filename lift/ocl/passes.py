@@ -11,7 +11,9 @@ what it touches, so it runs last, just before printing:
   (``i / 768``, ``(i / 256) % 3``, ``i % 256``: the loop over a joined window) becomes one loop per digit, and
   the divisions disappear;
 * :func:`hoist_invariant_indices` — a division or remainder of the index arithmetic that does not change
-  inside a loop is computed once, before it, in a named ``const`` variable.
+  inside a loop is computed once, before it, in a named ``const`` variable;
+* :func:`unroll_register_loops` — a sequential loop of known length that indexes a private array by its variable
+  is marked ``#pragma unroll``, so that the array can live in registers.
 
 A new pass is a function ``(body, *, options) -> body`` over :class:`~lift.ocl.plan.Block`, added to the list in
 :func:`lift.ocl.kernel._compile_lowered`; :func:`lift.ocl.plan.map_indices` and
@@ -26,12 +28,22 @@ from dataclasses import replace
 
 from lift.dsl.mapper import NodeMapper
 from lift.ocl.bounds import overflows
-from lift.ocl.plan import Block, Declare, For, Index, Stmt, map_indices, statements_in, transform_loops
+from lift.ocl.plan import Block, Declare, For, Index, Stmt, accesses_in, map_indices, statements_in, transform_loops
 from lift.types.arith import ArithExpr, Cst, FloorDiv, Mod, Var, replace_subterms
 from lift.types.data import i64
 from lift.types.injective import digit_parts
 
-__all__ = ["guard_spare_threads", "hoist_invariant_indices", "unflatten_loops", "widen_indices"]
+__all__ = [
+    "guard_spare_threads",
+    "hoist_invariant_indices",
+    "unflatten_loops",
+    "unroll_register_loops",
+    "widen_indices",
+]
+
+MAX_UNROLLED_LENGTH = 64
+"""The longest loop :func:`unroll_register_loops` asks to unroll: register blocks are far smaller; longer loops
+would only grow the code."""
 
 
 def guard_spare_threads(body: Block, *, dims: Collection[int]) -> Block:
@@ -262,3 +274,19 @@ class _Name(NodeMapper[str]):
 
 
 _NAME_OF = _Name()
+
+
+def unroll_register_loops(body: Block) -> Block:
+    """Sequential loops of constant length (at most :data:`MAX_UNROLLED_LENGTH`) whose variable indexes a private
+    array are marked for unrolling: with every index a constant, a register block stays in registers instead of
+    being spilled to memory (an array indexed by a run-time value cannot live in registers)."""
+
+    def marked(s: For) -> For:
+        if s.loop.at.is_parallel or not isinstance(s.stop, Cst) or s.stop.value > MAX_UNROLLED_LENGTH:
+            return s
+        indexes_private = any(
+            a.buffer.space == "private" and s.loop.var in a.index.free_vars() for a in accesses_in(s.body)
+        )
+        return replace(s, unroll=True) if indexes_private else s
+
+    return transform_loops(body, marked)

@@ -398,6 +398,9 @@ class For(Stmt):
     ``2**31`` (see :mod:`lift.ocl.bounds`)."""
     accesses: tuple[Access, ...] = field(default=(), compare=False)
     """Every access made in the body."""
+    unroll: bool = False
+    """Whether the compiler is asked to unroll it (``#pragma unroll``): a loop of known length over the elements
+    of a private array, which then lives in registers."""
 
     @property
     def var(self) -> str:

@@ -192,4 +192,5 @@ class _StatementPrinter(NodeMapper[list[str]]):
             return [*lines, f"{pad}if ({s.var} < {stop}) {{", *self.map_block(s.body, inner), f"{pad}}}"]
         increment = f" += {step}" if step else "++"
         header = f"for ({s.index_type} {s.var} = {start}; {s.var} < {stop}; {s.var}{increment})"
-        return [f"{pad}{header} {{", *self.map_block(s.body, inner), f"{pad}}}"]
+        pragma = [f"{pad}#pragma unroll"] if s.unroll else []
+        return [*pragma, f"{pad}{header} {{", *self.map_block(s.body, inner), f"{pad}}}"]

@@ -306,12 +306,18 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
             )
             continue
         n = m.elements.value
+        # the parallel maps computing a private intermediate spread it over threads: each keeps its own part
+        spreading = tuple(
+            (d, e.value) for d in (m.label, *s.descendants(m.label)) if isinstance(e := by[d].extent, Cst)
+        )
         out.append(
             Rule(
                 f"private-memory-fits:{m.label}",
-                f"the output of {m.label} has {n} elements, more than the {device.max_private_elements} a thread keeps "
-                "in private memory",
-                lambda lv, sp, m=m.label, n=n: IMPLIES(sp[m] == PRIVATE, n <= device.max_private_elements),
+                f"the output of {m.label} has {n} elements and the parallel maps computing it do not spread it "
+                f"over threads enough: a thread keeps at most {device.max_private_elements} in private memory",
+                lambda lv, sp, m=m.label, n=n, spreading=spreading: IMPLIES(
+                    sp[m] == PRIVATE, n <= device.max_private_elements * _spread(lv, spreading)
+                ),
             )
         )
         copies = tuple((a, e.value) for a in ancestors if isinstance(e := by[a].extent, Cst))
@@ -326,6 +332,15 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
             )
         )
     return out
+
+
+def _spread(lv: Mapping[str, Any], maps: tuple[tuple[str, int], ...]) -> Any:
+    """Over how many threads the maps ``(label, extent)`` spread their iterations: the product of the extents of
+    those mapped to a parallel level (each thread runs one iteration of each)."""
+    product: Any = 1
+    for label, extent in maps:
+        product = product * IF(is_par(lv[label]), extent, 1)
+    return product
 
 
 @dataclass(frozen=True)

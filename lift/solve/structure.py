@@ -145,12 +145,17 @@ class _Analysis(NodeMapper[None]):
     def map_lambda(self, f: Lambda, t: DataType | None, parent: str | None, perfect: str | None) -> None:
         self(f.body, parent)
 
-    def _applies_its_function(
-        self, f: Reduce | Iterate, t: DataType | None, parent: str | None, perfect: str | None
-    ) -> None:
+    def map_reduce(self, f: Reduce, t: DataType | None, parent: str | None, perfect: str | None) -> None:
+        # the initial value is computed where the reduction is, and the reduction reads it (an array
+        # accumulator computed by per-thread maps is that accumulator's memory)
+        self(f.init, parent)
+        for producer in _producers(f.init):
+            self.sites.setdefault(producer, {})["consumer_of"] = True
+            self.sites[producer].setdefault("consumers", []).append(None)  # type: ignore[attr-defined]
         self(f.f, t, parent, None)
 
-    map_reduce = map_iterate = _applies_its_function
+    def map_iterate(self, f: Iterate, t: DataType | None, parent: str | None, perfect: str | None) -> None:
+        self(f.f, t, parent, None)
 
     def _no_function_inside(self, f: FunDecl, t: DataType | None, parent: str | None, perfect: str | None) -> None:
         return None

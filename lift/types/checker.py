@@ -50,9 +50,9 @@ from lift.types.data import (
     map_sizes,
     sizes_of,
 )
+from lift.types.lanewise import lanewise, vectorised
 from lift.types.laws import check_reduce_laws, literal_scalar
 from lift.types.smt import Constraint, equal, facts_of, prove, satisfiable
-from lift.types.lanewise import lanewise, vectorised
 
 __all__ = ["MAX_TYPED_ITERATIONS", "TypedProgram", "check_program", "typecheck", "types_equal"]
 

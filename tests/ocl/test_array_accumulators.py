@@ -10,10 +10,10 @@ import pytest
 
 import lift
 from lift import Array, f32, fun, size
-from lift.dsl import gather, join, map_glb, map_seq, reduce_seq, reverse, split, transpose, value, zip
+from lift.dsl import gather, join, map_glb, map_seq, reduce_seq, reorder_stride, reverse, split, transpose, value, zip
 from lift.dsl.levels import Level
 from lift.dsl.prelude import add
-from lift.examples.matmul_blocked import register_blocked
+from lift.examples.matmul_blocked import register_blocked, work_group_tiled
 from lift.ocl.inplace import updates_in_place
 from lift.ocl.plan import Block, Buffer, Load, Loop, Store, accesses_of
 from lift.types.arith import Cst, Var
@@ -58,7 +58,18 @@ def untiled(x: Array[Array[f32, N], M]):
     )
 
 
+@fun
+def reordered(x: Array[Array[f32, 8], M]):
+    """A computed result written through ``reorder_stride`` and ``map(reorder_stride)``: no temporary."""
+    return x >> map_glb(map_seq(lambda a: add(a, a)) >> reorder_stride(4)) >> reorder_stride(2)
+
+
+TILED_SIZES = {"M": 16, "K": 8, "N": 24}
+
 CASES = {
+    "tiled, interleaved": (work_group_tiled(8, 12, 4, 2, 3), TILED_SIZES),
+    "tiled, adjacent": (work_group_tiled(8, 12, 4, 2, 3, interleaved=False), TILED_SIZES),
+    "reorder_stride written through": (reordered, {"M": 6}),
     "register blocks (in place)": (register_blocked(2, 4), {"M": 6, "K": 5, "N": 8}),
     "running sum (in place)": (running_sum, {"M": 3, "N": 5}),
     "reversed running sum (second array)": (reversed_running_sum, {"M": 3, "N": 5}),
@@ -73,7 +84,7 @@ def test_compiled_agrees_with_the_interpreter(name: str) -> None:
     arrays = random_inputs(prog, sizes)
     kernel = lift.compile(prog, sizes=sizes, device="pocl")
     assert_same_results(kernel(*arrays), lift.interpret(prog, *arrays), rtol=1e-5, atol=1e-6)
-    assert lift.check(prog, sizes=sizes) is not None
+    assert not lift.check(prog, sizes=sizes), str(lift.check(prog, sizes=sizes))  # the model accepts it
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -102,8 +113,9 @@ def test_an_update_that_reads_replaced_elements_uses_a_second_array() -> None:
     assert len(re.findall(r"float ptmp\w*\[4\];", source)) == 2
 
 
-def test_untiling_needs_no_temporary() -> None:
-    source = lift.compile(untiled, sizes={"M": 4, "N": 6}).source
+@pytest.mark.parametrize("prog, sizes", [(untiled, {"M": 4, "N": 6}), (reordered, {"M": 6})])
+def test_a_rearranged_result_needs_no_temporary(prog: lift.dsl.ir.Fun, sizes: dict[str, int]) -> None:
+    source = lift.compile(prog, sizes=sizes).source
     assert "global float* tmp" not in source
 
 
@@ -150,3 +162,14 @@ def test_no_input_is_ever_zero() -> None:
     # the comparisons above are meaningful only on data that is not all zeros
     prog, sizes = CASES["register blocks (in place)"]
     assert all(np.any(a != 0) for a in random_inputs(prog, sizes))
+
+
+def test_the_tiled_kernel_has_private_blocks_fixed_work_groups_and_two_barriers() -> None:
+    kernel = lift.compile(work_group_tiled(8, 12, 4, 2, 3), sizes=TILED_SIZES)
+    source = kernel.source
+    assert "reqd_work_group_size(4, 4, 1)" in source  # 12 / 3 columns of threads, 8 / 2 rows
+    assert "float ptmp[6];" in source and source.count("float ptmp") == 1  # each thread's 2 x 3 block only
+    assert "get_local_size" not in source  # every map_lcl is one index per thread
+    assert len(kernel.barriers) == 2  # tiles copied -> products; products -> the next slice's copies
+    assert "#pragma unroll" in source
+    assert re.search(r"ptmp\[([^\]]+)\] = mult_add\w*\(ptmp\[\1\], ltmp", source), source

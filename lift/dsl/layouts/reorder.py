@@ -51,6 +51,12 @@ class ReorderStride(Layout):
     def show(self) -> str:
         return f"reorder_stride({self.s})"
 
+    writes = 1
+
+    def write(self, indices: list[ArithExpr], t: ArrayType) -> list[ArithExpr]:
+        (i,) = indices
+        return [Stride(self.s).inverse_index(i, t.size)]  # a computation writes its element i where it is read
+
     @classmethod
     def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> ReorderStride | None:
         n = int(t.size)

@@ -9,19 +9,25 @@ kernel void matmul_blocked_kernel(const global float* restrict A, const global f
     int gid1 = get_global_id(1);
     int gid0 = get_global_id(0);
     float ptmp[16];
+    #pragma unroll
     for (int i = 0; i < 4; i++) {
+        #pragma unroll
         for (int i1 = 0; i1 < 4; i1++) {
             ptmp[4*i + i1] = 0.0f;
         }
     }
     for (int i2 = 0; i2 < 12; i2++) {
+        #pragma unroll
         for (int i3 = 0; i3 < 4; i3++) {
+            #pragma unroll
             for (int i4 = 0; i4 < 4; i4++) {
                 ptmp[4*i3 + i4] = mult_add(ptmp[4*i3 + i4], A[48*gid1 + i2 + 12*i3], B[4*gid0 + 24*i2 + i4]);
             }
         }
     }
+    #pragma unroll
     for (int i5 = 0; i5 < 4; i5++) {
+        #pragma unroll
         for (int i6 = 0; i6 < 4; i6++) {
             out[4*gid0 + 96*gid1 + 24*i5 + i6] = ptmp[4*i5 + i6];
         }
