@@ -3,9 +3,10 @@ measured in the same run.
 
     python benchmarks/matmul.py --device nvidia [--sizes 1024 2048 4096] [--configs tiled128x128x16/8x8 ...]
 
-Each configuration is a program of ``lift.examples.matmul_blocked`` (``blocked RxC``: one thread per ``R x C``
-block, read straight from global memory; ``tiled TMxTNxTK/RxC``: work-group tiles copied to local memory, a
-``R x C`` register block per thread), compiled for the size, checked against cuBLAS in float64
+Each configuration is a program of ``lift.examples.matmul_blocked`` (``blockedRxC``: one thread per ``R x C``
+block, read straight from global memory; ``tiledTMxTNxTK/RxC``: work-group tiles copied to local memory, a
+``R x C`` register block per thread, its rows and columns interleaved with the other threads' — or adjacent, with
+``-adjacent``), compiled for the size, checked against cuBLAS in float64
 (``|C - ref| / |ref|``, fresh random inputs, output poisoned first by the backend's fresh buffer) and timed with
 OpenCL profiling events: the median of 20 launches after 3 warm-up launches. cuBLAS is timed with CUDA events the
 same way. TFLOP/s counts ``2·n³`` operations.
@@ -36,10 +37,10 @@ def program_of(config: str) -> Fun:
     blocked = re.fullmatch(r"blocked(\d+)x(\d+)", config)
     if blocked:
         return register_blocked(int(blocked[1]), int(blocked[2]))
-    tiled = re.fullmatch(r"tiled(\d+)x(\d+)x(\d+)/(\d+)x(\d+)", config)
+    tiled = re.fullmatch(r"tiled(\d+)x(\d+)x(\d+)/(\d+)x(\d+)(-adjacent)?", config)
     if tiled:
-        return work_group_tiled(*(int(g) for g in tiled.groups()))
-    raise SystemExit(f"unknown configuration {config!r}: blockedRxC or tiledTMxTNxTK/RxC")
+        return work_group_tiled(*(int(g) for g in tiled.groups()[:5]), interleaved=not tiled[6])
+    raise SystemExit(f"unknown configuration {config!r}: blockedRxC or tiledTMxTNxTK/RxC[-adjacent]")
 
 
 def cublas_seconds(a: np.ndarray, b: np.ndarray, repeat: int = 20) -> tuple[float, np.ndarray]:
