@@ -1,0 +1,217 @@
+"""A VGG-style 3x3 convolution written at the low level, with the schedule of the tiled matrix multiplication.
+
+Same meaning and layouts as :mod:`lift.examples.conv2d` (stride 1, zero padding 1, no bias): type
+``([[[f32]C]W]H, [[[[f32]C]3]3]K) -> [[[f32]K]W]H``, the image HWC, the filters KHWC, the result HWK.
+
+The convolution is a matrix product ``A · B`` with ``M = H * W`` rows (output pixels), ``N = K`` columns (output
+channels) and a reduction of depth ``9 * C``: row ``p`` of ``A`` is pixel ``p``'s 3x3 window of the zero-padded
+image flattened in the order (window row, window column, channel), and column ``k`` of ``B`` is filter ``k``
+flattened in the same order. Neither matrix exists in memory: ``A`` is a view (``pad`` in both spatial
+dimensions, ``slide`` in both, ``join``), so a read of ``A[p][r]`` is index arithmetic on the image with a bounds
+test for the padding (no im2col buffer), and ``B`` is the weights array read as it is.
+
+The schedule is :func:`lift.examples.matmul_blocked.work_group_tiled`'s:
+
+* a work-group computes a tile of ``tile_pixels`` pixels x ``tile_channels`` output channels with
+  ``(tile_pixels / rows) x (tile_channels / cols)`` threads (``map_wrg`` over both, ``map_lcl`` inside);
+* the reduction runs over slices of ``tile_depth`` (``tile_depth`` divides ``C``: a slice is a chunk of channels at
+  one position of the 3x3 window; the ``9 * C / tile_depth`` slices cover the whole window): for each, the
+  work-group copies its windows' slice (``tile_pixels x tile_depth``) and its filters' slice
+  (``tile_channels x tile_depth``) cooperatively to local memory, each thread copying elements a work-group apart
+  in the order they lie in global memory (consecutive threads, consecutive channels: coalesced reads);
+* each thread keeps a ``rows x cols`` block of sums in private memory from start to end
+  (``value(0.0, …) >> map_lcl(map_lcl(to_private(map_seq(map_seq(id)))))``), updated in place by a ``reduce_seq``
+  over the slice with :func:`~lift.examples.matmul_blocked.outer_product_update`;
+* a thread's pixels and output channels are a work-group apart (``reorder_stride``: thread ``t`` takes columns
+  ``t``, ``t + threads``, …), so that a warp reads neighbouring words of the local tiles, not words in one bank;
+  ``interleaved=False`` makes them adjacent instead;
+* the blocks are copied out of private memory and written through the untiling views (``join``,
+  ``transpose``, ``reorder_stride`` written through, and ``split(W)`` back to rows of the image): no temporary.
+
+The analysis places the two barriers (tiles copied → products; products → the next slice's copies).
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from lift import Array, f32, fun, size
+from lift.dsl import (
+    id,
+    join,
+    map,
+    map_lcl,
+    map_seq,
+    map_wrg,
+    pad,
+    reduce_seq,
+    reorder_stride,
+    slide,
+    split,
+    to_local,
+    to_private,
+    transpose,
+    value,
+    zip,
+)
+from lift.dsl.ir import Expr, Fun, FunDecl, as_fundecl
+from lift.examples import conv2d, demo
+from lift.examples.matmul_blocked import outer_product_update
+
+H = size("H")
+W = size("W")
+C = size("C")
+K = size("K")
+
+
+def work_group_tiled(
+    tile_height: int = 4,
+    tile_width: int = 8,
+    tile_channels: int = 32,
+    tile_depth: int = 8,
+    rows: int = 4,
+    cols: int = 4,
+    *,
+    interleaved: bool = True,
+    filters_transposed: bool = True,
+) -> Fun:
+    """The convolution with ``tile_pixels x tile_channels`` work-group tiles, reduction slices of ``tile_depth``
+    channels and ``rows x cols`` register blocks per thread. ``H * W`` must be a multiple of ``tile_pixels``,
+    ``K`` of ``tile_channels`` and ``C`` of ``tile_depth``; ``rows`` divides ``tile_pixels``, ``cols``
+    ``tile_channels``."""
+
+    def reordered(s: int) -> Callable[[Expr], Expr]:
+        return (lambda x: x >> reorder_stride(s)) if interleaved else (lambda x: x)
+
+    tile_pixels = tile_height * tile_width
+    order_rows, order_cols = reordered(rows), reordered(cols)
+    restore_rows, restore_cols = reordered(tile_pixels // rows), reordered(tile_channels // cols)
+    threads_1, threads_0 = tile_pixels // rows, tile_channels // cols
+    threads = threads_1 * threads_0
+    blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
+
+    def per_thread(f: FunDecl) -> FunDecl:
+        return map_lcl(map_lcl(f, dim=0), dim=1)
+
+    def copied_to_local(tile: Expr, transposed: bool) -> Expr:
+        """A tile of rows of ``tile_depth`` copied by the whole work-group: flattened, dealt out a work-group at a
+        time (element ``j * threads + t`` to thread ``t``), and written back in place through the same views."""
+        layout = (lambda x: x >> transpose) if transposed else (lambda x: x)
+        copy = as_fundecl(
+            lambda t: (
+                t
+                >> join
+                >> split(threads)
+                >> transpose
+                >> split(threads_0)
+                >> per_thread(map_seq(id))
+                >> join
+                >> transpose
+                >> join
+                >> split(tile_depth)
+                >> layout
+            ),
+            "copy",
+        )
+        return tile >> to_local(copy)
+
+    def filters_of(filter_tile: Expr) -> Expr:
+        """The local filter tile as rows of ``tile_depth`` (one per filter), whichever its layout."""
+        return filter_tile >> transpose if filters_transposed else filter_tile
+
+    def products(block_sums: Expr, window_tile: Expr, filter_tile: Expr) -> Expr:
+        """Every thread's block plus the products of its windows (rows of ``window_tile``) and its filters (rows
+        of ``filter_tile``: both tiles hold a slice of ``tile_depth`` per row)."""
+        return zip(block_sums, order_rows(window_tile) >> split(rows)) >> map_lcl(
+            lambda sums_and_windows: (
+                zip(sums_and_windows[0], order_cols(filters_of(filter_tile)) >> split(cols))
+                >> map_lcl(
+                    lambda sums_and_filters: (
+                        zip(sums_and_windows[1] >> transpose, sums_and_filters[1] >> transpose)
+                        >> reduce_seq(outer_product_update, sums_and_filters[0])
+                        >> join
+                    ),
+                    dim=0,
+                )
+            ),
+            dim=1,
+        )
+
+    def k_slice(block_sums: Expr, tiles: Expr) -> Expr:
+        # the tiles are copied once, before the threads use them: a lambda applied to the copies (a let)
+        step = as_fundecl(lambda window_tile, filter_tile: products(block_sums, window_tile, filter_tile), "k_slice")
+        return step(copied_to_local(tiles[0], False), copied_to_local(tiles[1], filters_transposed))
+
+    @fun
+    def conv3x3_tiled(
+        img: Array[Array[Array[f32, C], W], H],
+        weights: Array[Array[Array[Array[f32, C], 3], 3], K],
+    ) -> Expr:
+        padded = img >> map(pad(1, 1, 0.0)) >> pad(1, 1, 0.0)
+        windows = padded >> slide(3, 1) >> map(lambda band: band >> map(slide(3, 1)) >> transpose)
+        flat_windows = windows >> map(map(lambda window: window >> join >> join))  # [[[f32]9*C]W]H: im2col, a view
+        # tiles of tile_height x tile_width pixels, each as rows of A: [[[f32]9*C]tile_pixels](H*W/tile_pixels)
+        window_tiles = (
+            flat_windows
+            >> split(tile_height)
+            >> map(lambda band: band >> map(split(tile_width)) >> transpose >> map(join))
+            >> join
+        )
+        filters = weights >> map(lambda f: f >> join >> join)  # [[f32]9*C]K
+        zero = value(0.0, blocks) >> per_thread(to_private(map_seq(map_seq(id))))
+
+        def tile(window_rows: Expr, filter_rows: Expr) -> Expr:
+            return restore_rows(
+                zip(
+                    window_rows >> map(split(tile_depth)) >> transpose,
+                    filter_rows >> map(split(tile_depth)) >> transpose,
+                )
+                >> reduce_seq(k_slice, zero)
+                >> join
+                >> per_thread(map_seq(map_seq(id)))
+                >> map_seq(transpose >> map_seq(lambda row: restore_cols(row >> join)))
+                >> join
+            )
+
+        filter_blocks = filters >> split(tile_channels)  # [[[f32]9*C]tile_channels]K/tile_channels
+        return (
+            window_tiles
+            >> map_wrg(
+                lambda window_rows: (
+                    filter_blocks
+                    >> map_wrg(lambda filter_rows: tile(window_rows, filter_rows), dim=0)
+                    >> transpose
+                    >> map_seq(join)
+                ),
+                dim=1,
+            )
+            >> map(split(tile_width))  # back from tiles to rows of the image: [[[[f32]K]tile_width]tile_height]…
+            >> split(W // tile_width)
+            >> map(lambda band: band >> transpose >> map(join))
+            >> join
+        )
+
+    return conv3x3_tiled
+
+
+program = work_group_tiled()
+sizes: dict[str, int] = {"H": 56, "W": 56, "C": 128, "K": 256}  # VGG-16 conv3_1
+test_sizes: dict[str, int] = {"H": 8, "W": 8, "C": 8, "K": 32}
+
+
+def inputs(sizes: dict[str, int], rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """A random ``H x W x C`` image and ``K`` random ``3 x 3 x C`` filters (as :mod:`lift.examples.conv2d`)."""
+    return conv2d.inputs(sizes, rng)
+
+
+def reference(img: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The convolution in float64, shape ``(H, W, K)`` (:func:`lift.examples.conv2d.reference`)."""
+    return conv2d.reference(img, weights)
+
+
+def main() -> None:
+    demo(__name__)
+
+
+if __name__ == "__main__":
+    main()
