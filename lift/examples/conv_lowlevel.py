@@ -12,13 +12,17 @@ test for the padding (no im2col buffer), and ``B`` is the weights array read as 
 
 The schedule is :func:`lift.examples.matmul_blocked.work_group_tiled`'s:
 
-* a work-group computes a tile of ``tile_pixels`` pixels x ``tile_channels`` output channels with
+* a work-group computes a tile of ``tile_height x tile_width`` pixels (a rectangle of the image, taken as
+  ``tile_pixels = tile_height * tile_width`` rows of ``A``) x ``tile_channels`` output channels with
   ``(tile_pixels / rows) x (tile_channels / cols)`` threads (``map_wrg`` over both, ``map_lcl`` inside);
 * the reduction runs over slices of ``tile_depth`` (``tile_depth`` divides ``C``: a slice is a chunk of channels at
   one position of the 3x3 window; the ``9 * C / tile_depth`` slices cover the whole window): for each, the
   work-group copies its windows' slice (``tile_pixels x tile_depth``) and its filters' slice
   (``tile_channels x tile_depth``) cooperatively to local memory, each thread copying elements a work-group apart
-  in the order they lie in global memory (consecutive threads, consecutive channels: coalesced reads);
+  in the order they lie in global memory (consecutive threads, consecutive channels: coalesced reads). The
+  window tile keeps that layout (a warp's threads read it a whole row apart, mostly the same word: broadcast);
+  the filter tile is written transposed (``filters_transposed``, through a ``transpose`` after the copy), so that
+  the threads of a warp read consecutive words of it, at the price of conflicting stores once per slice;
 * each thread keeps a ``rows x cols`` block of sums in private memory from start to end
   (``value(0.0, …) >> map_lcl(map_lcl(to_private(map_seq(map_seq(id)))))``), updated in place by a ``reduce_seq``
   over the slice with :func:`~lift.examples.matmul_blocked.outer_product_update`;
@@ -29,6 +33,12 @@ The schedule is :func:`lift.examples.matmul_blocked.work_group_tiled`'s:
   ``transpose``, ``reorder_stride`` written through, and ``split(W)`` back to rows of the image): no temporary.
 
 The analysis places the two barriers (tiles copied → products; products → the next slice's copies).
+
+Why rectangles of pixels rather than runs of ``tile_pixels`` consecutive pixels of ``H * W``: a run that crosses
+rows of the image makes the result's write index ``K*W*(p // W) + K*(p % W)`` for a pixel ``p``, which the index
+simplifier leaves as it is, and Z3 may then not prove within its time limit that no two threads write the same
+element (the compile is refused). With rectangles, the divisions are by the constant ``tile_width`` of in-tile
+positions and by ``W / tile_width`` of work-group numbers, which it proves at once.
 """
 
 from collections.abc import Callable
@@ -75,10 +85,15 @@ def work_group_tiled(
     interleaved: bool = True,
     filters_transposed: bool = True,
 ) -> Fun:
-    """The convolution with ``tile_pixels x tile_channels`` work-group tiles, reduction slices of ``tile_depth``
-    channels and ``rows x cols`` register blocks per thread. ``H * W`` must be a multiple of ``tile_pixels``,
-    ``K`` of ``tile_channels`` and ``C`` of ``tile_depth``; ``rows`` divides ``tile_pixels``, ``cols``
-    ``tile_channels``."""
+    """The convolution with work-group tiles of ``tile_height x tile_width`` pixels by ``tile_channels`` output
+    channels, reduction slices of ``tile_depth`` input channels and ``rows x cols`` register blocks per thread.
+
+    The sizes must fit: ``tile_height`` divides ``H``, ``tile_width`` ``W``, ``tile_channels`` ``K`` and
+    ``tile_depth`` ``C``; ``rows`` divides ``tile_height * tile_width`` and ``cols`` ``tile_channels``; the
+    work-group's threads (``tile_height * tile_width / rows * tile_channels / cols``) divide both tiles' sizes
+    (``tile_height * tile_width * tile_depth`` and ``tile_channels * tile_depth``), since each thread copies the same
+    number of elements. ``interleaved``: a thread's pixels and channels a work-group apart (else adjacent);
+    ``filters_transposed``: the local filter tile stored one slice position per row (else one filter per row)."""
 
     def reordered(s: int) -> Callable[[Expr], Expr]:
         return (lambda x: x >> reorder_stride(s)) if interleaved else (lambda x: x)

@@ -12,6 +12,7 @@ import pytest
 import lift
 from lift.dsl.ir import Fun
 from lift.examples import conv2d, conv_lowlevel
+from lift.tune import VGG16_LAYERS
 from tests.ocl.conftest import assert_same_results, needs_pocl
 
 SIZES = {"H": 8, "W": 8, "C": 8, "K": 16}
@@ -84,3 +85,23 @@ def test_the_example_module_interface_matches_conv2d() -> None:
     expected = conv2d.reference(img, weights)
     np.testing.assert_allclose(lift.interpret(conv_lowlevel.program, img, weights), expected, rtol=1e-5, atol=1e-5)
     assert conv_lowlevel.program.type == conv2d.program.type
+
+
+@needs_pocl
+@pytest.mark.parametrize(
+    ("layer", "tiles", "local_size"),
+    [
+        ("conv1_2", (4, 32, 64, 8, 8, 8), (8, 16)),
+        ("conv3_1", (8, 8, 64, 8, 8, 8), (8, 8)),
+        ("conv5_1", (2, 14, 32, 8, 7, 4), (8, 4)),
+    ],
+)
+def test_the_vgg_layers_compile_with_tiles_that_divide_them(
+    layer: str, tiles: tuple[int, ...], local_size: tuple[int, int]
+) -> None:
+    """At the real sizes the analysis proves the writes race-free (no refusal from an undecided query)."""
+    hw, channels, filters = VGG16_LAYERS[layer]
+    sizes = {"H": hw, "W": hw, "C": channels, "K": filters}
+    kernel = lift.compile(conv_lowlevel.work_group_tiled(*tiles), sizes=sizes, device="pocl")
+    assert kernel.local_size == local_size
+    assert len(kernel.barriers) == 2
