@@ -238,12 +238,22 @@ def _dot(f: Reduce, arg: Expr) -> _Dot | None:
         return None
     if _binary_op(f.f) == "add" and isinstance(arg.f, Map) and _binary_op(arg.f.f) == "mul":
         zipped = _zipped_pair(arg.args[0])
-        return None if zipped is None else _Dot(*zipped, f.f)
-    if f.seq and isinstance(f.f, Lambda):
+        dot = None if zipped is None else _Dot(*zipped, f.f)
+    elif f.seq and isinstance(f.f, Lambda):
         add = _acc_plus_product(f.f)
         zipped = _zipped_pair(arg)
-        return None if add is None or zipped is None else _Dot(*zipped, add)
-    return None
+        dot = None if add is None or zipped is None else _Dot(*zipped, add)
+    else:
+        return None
+    # a user function on scalars applied to vectors runs lane by lane: no contraction of whole elements
+    return dot if dot is not None and _of_scalars(dot) else None
+
+
+def _of_scalars(dot: _Dot) -> bool:
+    """Whether both arrays hold the very scalars the addition takes (not vectors of them)."""
+    assert isinstance(dot.add, UserFun)
+    scalar = dot.add.param_types[0]
+    return all(isinstance(e.type, ArrayType) and e.type.elem == scalar for e in (dot.left, dot.right))
 
 
 def _zipped_pair(e: Expr) -> tuple[Expr, Expr] | None:

@@ -45,7 +45,7 @@ from lift.dsl.printer import show
 from lift.dsl.source import Source
 from lift.errors import LiftError, LiftInternalError, LiftLimitError
 from lift.ocl import views as v
-from lift.ocl.codegen_data import constant, scalars, tuple_of_vars
+from lift.ocl.codegen_data import constant, scalars, tuple_of_vars, variables
 from lift.ocl.codegen_funs import (
     MAX_UNROLLED_ITERATIONS,
     fusable_map,
@@ -265,7 +265,7 @@ class _Generator:
         base = self.fresh("tmp" if space == "global" else f"{space[0]}tmp" if space != "private" else "ptmp")
         in_variables = space == "private" and not isinstance(t, ArrayType)  # a private scalar or tuple
         pairs = []
-        for path, scalar in scalars(t):
+        for path, scalar in (variables if in_variables else scalars)(t):
             suffix = "".join(f"_{k}" for k in path)
             size = v.scalar_count(t, path) * per_slot
             buf = v.Buffer(f"{base}{suffix}", scalar, space, size, "temp", holds(where))
@@ -458,8 +458,8 @@ class _Generator:
 
     def call(self, e: FunCall) -> Value:
         """A scalar user-function call (or a lambda of them) as a value."""
-        if isinstance(e.f, UserFun):
-            self.use(e.f)  # its definition comes before those its arguments call
+        if isinstance(e.f, UserFun) and all(a.type is None or a.type.vector_lanes() == 1 for a in e.args):
+            self.use(e.f)  # its definition comes before those its arguments call (applied to vectors: see _Inline)
         return self.inline(e.f, [self.value(a) for a in e.args])
 
     def use(self, f: UserFun) -> str:

@@ -9,7 +9,7 @@ from lift.errors import LiftInternalError
 from lift.ocl.plan import Buffer, Constant, Pack, Value, Variable
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType
 
-__all__ = ["constant", "scalars", "tuple_of_vars"]
+__all__ = ["constant", "scalars", "tuple_of_vars", "variables"]
 
 Path = tuple[int, ...]
 Scalar = float | int | bool
@@ -36,6 +36,18 @@ class _Scalars(NodeMapper[list[tuple[Path, ScalarType]]]):
 
 scalars = _Scalars()
 """``scalars(t)``: the scalar components of ``t`` (through arrays), by tuple path."""
+
+
+class _Variables(_Scalars):
+    """The components of a scalar or tuple held in private variables, by tuple path: a vector is one variable of
+    its vector type (``float4``), not its lanes."""
+
+    def map_vector_type(self, t: VectorType, prefix: Path = ()) -> list[tuple[Path, ScalarType]]:
+        return [(prefix, t)]
+
+
+variables = _Variables()
+"""``variables(t)``: the components of a private scalar or tuple ``t`` held in variables, by tuple path."""
 
 
 class _Constant(NodeMapper[Value]):

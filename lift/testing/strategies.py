@@ -64,6 +64,7 @@ from lift.types.data import (
     FunType,
     ScalarType,
     TupleType,
+    VectorType,
     f32,
     f64,
     i32,
@@ -72,7 +73,7 @@ from lift.types.data import (
     sizes_of,
 )
 
-__all__ = ["COMBINATORS", "STAGES", "UNDRAWN_LAYOUTS", "inputs_for", "programs"]
+__all__ = ["COMBINATORS", "STAGES", "inputs_for", "programs"]
 
 COMBINATORS: tuple[str, ...] = (
     "map",
@@ -95,10 +96,6 @@ COMBINATORS: tuple[str, ...] = (
 
 OWN_STAGE_LAYOUTS: tuple[str, ...] = ("split", "join", "slide", "transpose", "gather", "scatter", "pad")
 """The layout combinators with a stage of their own here; the others are drawn by their ``Layout.draw_for``."""
-
-UNDRAWN_LAYOUTS: tuple[str, ...] = ("as_vector", "as_scalar")
-"""The layout combinators random programs leave out: vectors are not compiled to OpenCL yet, and the property tests
-compile every random program (see :mod:`lift.dsl.layouts.vector`)."""
 
 MAX_MAGNITUDE = 2**20
 """No intermediate value exceeds this in absolute value: float32 represents every integer up to 2**24."""
@@ -236,6 +233,10 @@ class _ElementStages(NodeMapper[frozenset[str]]):
     def map_scalar_type(self, e: ScalarType, depth: int) -> frozenset[str]:
         return frozenset({"map", "reduce", "reduce_seq", "zip", "cartesian"})
 
+    def map_vector_type(self, e: VectorType, depth: int) -> frozenset[str]:
+        # user functions apply lane by lane to vectors of one width: no pairing with scalars (zip, cartesian)
+        return frozenset({"map", "reduce", "reduce_seq"})
+
     def map_array_type(self, e: ArrayType, depth: int) -> frozenset[str]:
         out = {"join", "transpose", "zip"}
         if depth < self.gen.opts.max_depth:  # a map of a nested pipeline
@@ -273,6 +274,14 @@ class _Functions(NodeMapper[tuple[FunDecl, int] | None]):
             return Lambda((v,), _call(P.subtract, v, P.lit(1))), b + 1
         # relu, also where squaring would exceed the magnitude bound
         return Lambda((v,), _call(P.maximum, v, P.lit(0))), b
+
+    def map_vector_type(self, e: VectorType, b: int, depth: int) -> tuple[FunDecl, int] | None:
+        """A function of the vector alone (its lanes are not mixed with scalar constants)."""
+        gen, P = self.gen, self.gen.pool
+        if gen.draw(st.booleans()) and b * b <= MAX_MAGNITUDE:
+            return P.square, b * b
+        v = gen.param("v")
+        return Lambda((v,), _call(P.add, v, v)), 2 * b
 
     def map_tuple_type(self, e: TupleType, b: int, depth: int) -> tuple[FunDecl, int] | None:
         gen, P = self.gen, self.gen.pool
@@ -458,7 +467,11 @@ class _Generator:
 
     def stage_layout(self, v: _Val, depth: int) -> _Val | None:
         """One of the allowed layout combinators that draw themselves, drawn by its own rule."""
-        spelling = self.draw(st.sampled_from(self.layouts()))
+        choices = self.layouts()
+        if v.type.elem.vector_lanes() > 1 and "as_scalar" in choices and self.draw(st.booleans()):
+            spelling = "as_scalar"  # as in real programs, vectors are soon seen as scalars again
+        else:
+            spelling = self.draw(st.sampled_from(choices))
         layout = LAYOUTS[spelling].draw_for(v.type, lambda choices: self.draw(st.sampled_from(list(choices))))
         return None if layout is None else self.apply(layout, v.bound, v)
 

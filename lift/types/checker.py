@@ -49,6 +49,7 @@ from lift.types.data import (
     Type,
     map_sizes,
     sizes_of,
+    vector,
 )
 from lift.types.lanewise import lanewise, vectorised
 from lift.types.laws import check_reduce_laws, literal_scalar
@@ -373,6 +374,9 @@ class _TypeApplication(NodeMapper[tuple[FunDecl, DataType]]):
         name = _display(f)
         if f.seq and isinstance(f.f, UserFun) and f.f.param_types:
             acc_hint: DataType | None = f.f.param_types[0]
+            lanes = arr.elem.vector_lanes()
+            if lanes > 1 and isinstance(acc_hint, ScalarType):  # applied lane by lane: so is the accumulator
+                acc_hint = vector(acc_hint, lanes)
         else:
             acc_hint = arr.elem
         if isinstance(f.init, Literal):

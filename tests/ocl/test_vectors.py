@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import lift
 from lift import Array, f32, f32x4, fun, i32, size, userfun
-from lift.dsl import as_scalar, as_vector, gather, join, map, reduce_seq, reverse, split, zip
-from lift.dsl.ir import Fun
+from lift.dsl import as_scalar, as_vector, gather, id, join, map, map_glb, reduce_seq, reverse, split, to_private, zip
+from lift.dsl.ir import Fun, as_fundecl
 from lift.dsl.prelude import add, mult
 from lift.types.data import ArrayType, DataType
 from tests.ocl.conftest import assert_same_results, needs_pocl
@@ -76,7 +76,23 @@ def scattered_lanes(x: Array[f32, N]):
     return x >> as_vector(2) >> map(lambda a: add(a, a)) >> as_scalar >> gather(reverse)
 
 
+@fun
+def private_vector(x: Array[f32, N]):
+    """A vector copied to a private variable, then used twice."""
+    return (
+        x >> as_vector(4) >> map_glb(lambda v: as_fundecl(lambda w: mult(w, w), "sq")(v >> to_private(id))) >> as_scalar
+    )
+
+
+@fun
+def vector_dot(x: Array[f32, N], y: Array[f32, N]):
+    """``add(acc, mult(p[0], p[1]))`` over vectors: lane by lane, not one contraction of whole elements."""
+    return zip(x >> as_vector(4), y >> as_vector(4)) >> reduce_seq(lambda acc, p: add(acc, mult(p[0], p[1])), 0.0)
+
+
 CASES: dict[str, tuple[Fun, dict[str, int]]] = {
+    "private_vector": (private_vector, {"N": 16}),
+    "vector_dot": (vector_dot, {"N": 16}),
     "add2": (vector_add(2), {"N": 16}),
     "add4": (vector_add(4), {"N": 16}),
     "add8": (vector_add(8), {"N": 32}),
@@ -144,6 +160,11 @@ def test_a_vector_accumulator_is_a_vector_variable() -> None:
 
 
 @needs_pocl
+def test_a_private_vector_is_a_vector_variable() -> None:
+    source = lift.compile(private_vector, sizes={"N": 16}).source
+    assert "float4 ptmp;" in source and "ptmp = vload4(gid0, x);" in source
+
+
 def test_the_vector_kernel_matches_its_snapshot() -> None:
     kernel = lift.compile(dot_chunks, sizes={"N": 32}, device="pocl")
     assert matches_snapshot(kernel.source, Path(__file__).parent / "snapshots" / "vector_dot_chunks.cl")

@@ -35,7 +35,7 @@ from lift.dsl.ir import (
 from lift.dsl.layout import LAYOUTS
 from lift.errors import LiftError
 from lift.testing import COMBINATORS, inputs_for, programs
-from lift.testing.strategies import OWN_STAGE_LAYOUTS, UNDRAWN_LAYOUTS
+from lift.testing.strategies import OWN_STAGE_LAYOUTS
 from lift.types import ArrayType
 
 N = size("N")
@@ -61,11 +61,7 @@ NODES: dict[str, Any] = {
     "map of map": lambda n: isinstance(n, Map) and isinstance(n.f, Map),
     "map in a reduce": lambda n: isinstance(n, Reduce) and any(isinstance(m, Map) for m in walk(n.f)),
     # every layout combinator that draws itself (take, drop, reorder_stride, …)
-    **{
-        s: (lambda n, c=cls: isinstance(n, c))
-        for s, cls in LAYOUTS.items()
-        if s not in OWN_STAGE_LAYOUTS and s not in UNDRAWN_LAYOUTS
-    },
+    **{s: (lambda n, c=cls: isinstance(n, c)) for s, cls in LAYOUTS.items() if s not in OWN_STAGE_LAYOUTS},
 }
 
 

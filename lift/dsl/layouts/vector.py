@@ -12,8 +12,9 @@ to vectors of its width, which needs a stage of its own (``as_vector(w) >> map(f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class AsVector(Layout):
     spelling = "as_vector"
 
     def result(self, t: ArrayType, check: TypingContext) -> DataType:
-        if type(t.elem) is not ScalarType or t.elem == bool_:  # a vector of vectors, of tuples, of arrays: none
+        if not _plain_scalar(t.elem):  # a vector of vectors, of tuples, of arrays: none
             raise LiftTypeError(f"{self.show()}: expected an array of scalars (f32, f64, i32, i64), found {t}")
         check.require(
             Constraint(t.size % self.w, "==", Cst(0)),
@@ -65,6 +66,12 @@ class AsVector(Layout):
     def show(self) -> str:
         return f"as_vector({self.w})"
 
+    @classmethod
+    def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> AsVector | None:
+        # 16 lanes are left out: PoCL's CPU device on a processor without AVX-512 fails on float16 at times
+        widths = [w for w in (2, 4, 8) if int(t.size) % w == 0]
+        return AsVector(Cst(choose(widths))) if widths and _plain_scalar(t.elem) else None
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class AsScalar(Layout):
@@ -87,8 +94,17 @@ class AsScalar(Layout):
     def show(self) -> str:
         return "as_scalar"
 
+    @classmethod
+    def draw_for(cls, t: ArrayType, choose: Callable[[Sequence[int]], int]) -> AsScalar | None:
+        return AsScalar() if t.elem.vector_lanes() > 1 else None
+
     def __repr__(self) -> str:
         return "AsScalar()"
+
+
+def _plain_scalar(t: DataType) -> TypeGuard[ScalarType]:
+    """A scalar of one lane that vectors can hold (not ``bool``)."""
+    return isinstance(t, ScalarType) and t.vector_lanes() == 1 and t != bool_
 
 
 def _width(w: ArithExpr) -> int:
