@@ -156,6 +156,32 @@ def _poly_mul(p: Poly, q: Poly) -> Poly:
     return {m: c for m, c in out.items() if c}
 
 
+def _recombine_quotients_and_remainders(p: Poly) -> None:
+    """Rewrite ``k*d*(x // d) + k*(x % d)`` as ``k*x`` in ``p``, in place (times any common factor ``k``): the index
+    of an element written through ``split`` and read back through ``join`` is its own index again."""
+    changed = True
+    while changed:
+        changed = False
+        for m, c in list(p.items()):
+            if not c:
+                continue
+            for i, atom in enumerate(m):
+                if not isinstance(atom, Mod):
+                    continue
+                rest = m[:i] + m[i + 1 :]
+                multiple = _poly_mul(_poly_mul(_to_poly(atom.den), {(FloorDiv(atom.num, atom.den),): c}), {rest: 1})
+                if all(p.get(mm, 0) == cc for mm, cc in multiple.items()):
+                    for mm in multiple:
+                        p[mm] = 0
+                    p[m] = 0
+                    for mm, cc in _poly_mul(_to_poly(atom.num), {rest: c}).items():
+                        p[mm] = p.get(mm, 0) + cc
+                    changed = True
+                    break
+            if changed:
+                break
+
+
 def _monomial_quotient(m: Monomial, c: int, dm: Monomial, dc: int) -> tuple[Monomial, int] | None:
     """``(m*c) / (dm*dc)`` when it is an exact monomial, else ``None``."""
     if c % dc:
@@ -359,6 +385,7 @@ class Simplifier:
                             break
                     if changed:
                         break
+        _recombine_quotients_and_remainders(p)
         return _from_poly({m: c for m, c in p.items() if c})
 
     @staticmethod

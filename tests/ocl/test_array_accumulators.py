@@ -10,7 +10,22 @@ import pytest
 
 import lift
 from lift import Array, f32, fun, size
-from lift.dsl import gather, join, map_glb, map_seq, reduce_seq, reorder_stride, reverse, split, transpose, value, zip
+from lift.dsl import (
+    gather,
+    id,
+    join,
+    map_glb,
+    map_lcl,
+    map_seq,
+    map_wrg,
+    reduce_seq,
+    reorder_stride,
+    reverse,
+    split,
+    transpose,
+    value,
+    zip,
+)
 from lift.dsl.levels import Level
 from lift.dsl.prelude import add
 from lift.examples.matmul_blocked import register_blocked, work_group_tiled
@@ -173,3 +188,21 @@ def test_the_tiled_kernel_has_private_blocks_fixed_work_groups_and_two_barriers(
     assert len(kernel.barriers) == 2  # tiles copied -> products; products -> the next slice's copies
     assert "#pragma unroll" in source
     assert re.search(r"ptmp\[([^\]]+)\] = mult_add\w*\(ptmp\[\1\], ltmp", source), source
+
+
+@fun
+def retiled(x: Array[Array[Array[f32, 64], 224], N]):
+    """Tiles of 128 pixels of a 224-pixel row structure: the write index recombines ``224*(i // 224) + i % 224``."""
+    return (
+        x
+        >> join
+        >> split(128)
+        >> map_wrg(lambda t: t >> split(16) >> transpose >> map_lcl(map_seq(map_seq(id))) >> transpose >> join)
+        >> join
+        >> split(224)
+    )
+
+
+def test_indices_through_join_and_split_recombine() -> None:
+    source = lift.compile(retiled, sizes={"N": 224}).source
+    assert "out[1024*i + i1 + 64*lid0 + 8192*wg0] = x[1024*i + i1 + 64*lid0 + 8192*wg0];" in source

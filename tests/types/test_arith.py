@@ -468,3 +468,12 @@ def test_operations_agree_on_every_node_kind(e: ArithExpr) -> None:
         substituted = e.subs({**sizes, "j": Mod(i, M)})
         assert substituted.evaluate(env) == e.evaluate({**env, "j": env["i"] % env["M"]})
         assert replace_subterms(e, {j: Mod(i, M)}).evaluate(env) == e.evaluate({**env, "j": env["i"] % env["M"]})
+
+
+def test_a_quotient_and_its_remainder_recombine() -> None:
+    x = Var("x", 0, Cst(1000))
+    n = Var("n", 1, None)
+    assert 4 * (x // 4) + x % 4 == x
+    assert 14336 * ((x + 5) // 224) + 64 * ((x + 5) % 224) == 64 * x + 320  # a joined index, split again
+    assert n * (x // n) + x % n == x
+    assert 3 * (x // 4) + x % 4 != x  # not a quotient-remainder pair: left alone

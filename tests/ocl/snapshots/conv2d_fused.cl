@@ -18,11 +18,11 @@ kernel void conv3x3_kernel(const global float* restrict img, const global float*
         for (int i1_2 = 0; i1_2 < 3; i1_2++) {
             for (int i1_1 = 0; i1_1 < 3; i1_1++) {
                 for (int i1_0 = 0; i1_0 < 4; i1_0++) {
-                    acc = add(acc, mult((1 <= gid0_div_5 + i1_2 && gid0_div_5 + i1_2 < 7 ? (1 <= gid0_mod_5 + i1_1 && gid0_mod_5 + i1_1 < 6 ? img[20*gid0_div_5 + 4*gid0_mod_5 + i1_0 + 4*i1_1 + 20*i1_2 - 24] : 0.0f) : 0.0f), weights[36*i + i1_0 + 4*i1_1 + 12*i1_2]));
+                    acc = add(acc, mult((1 <= gid0_div_5 + i1_2 && gid0_div_5 + i1_2 < 7 ? (1 <= gid0_mod_5 + i1_1 && gid0_mod_5 + i1_1 < 6 ? img[4*gid0 + i1_0 + 4*i1_1 + 20*i1_2 - 24] : 0.0f) : 0.0f), weights[36*i + i1_0 + 4*i1_1 + 12*i1_2]));
                 }
             }
         }
-        out[15*gid0_div_5 + 3*gid0_mod_5 + i] = acc;
+        out[3*gid0 + i] = acc;
     }
 }
 
