@@ -4,6 +4,7 @@ rearrangements (no temporary), on PoCL and under Oclgrind."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from lift.dsl import (
     reorder_stride,
     reverse,
     split,
+    to_private,
     transpose,
     value,
     zip,
@@ -30,9 +32,19 @@ from lift.dsl.levels import Level
 from lift.dsl.prelude import add
 from lift.examples.matmul_blocked import register_blocked, work_group_tiled
 from lift.ocl.inplace import updates_in_place
+from lift.ocl.kernel import compile_unsynchronised
 from lift.ocl.plan import Block, Buffer, Load, Loop, Store, accesses_of
+from lift.solve.lowered import choices_of
 from lift.types.arith import Cst, Var
-from tests.ocl.conftest import assert_same_results, needs_pocl, random_inputs
+from tests.ocl.conftest import (
+    OclgrindFindings,
+    assert_same_results,
+    needs_oclgrind,
+    needs_pocl,
+    random_inputs,
+    run_under_oclgrind,
+)
+from tests.snapshot import matches_snapshot
 
 M, N = size("M"), size("N")
 
@@ -206,3 +218,57 @@ def retiled(x: Array[Array[Array[f32, 64], 224], N]):
 def test_indices_through_join_and_split_recombine() -> None:
     source = lift.compile(retiled, sizes={"N": 224}).source
     assert "out[1024*i + i1 + 64*lid0 + 8192*wg0] = x[1024*i + i1 + 64*lid0 + 8192*wg0];" in source
+
+
+# ---- broken variants: refused by a named rule, or racing once the barriers are left out --------------------
+
+
+@fun
+def slices_read_by_others(x: Array[Array[f32, 4], N]):
+    """Each thread's private row is read back, reversed, by another thread."""
+    return (
+        x
+        >> split(8)
+        >> map_wrg(lambda rows: rows >> map_lcl(to_private(map_seq(id))) >> gather(reverse) >> map_lcl(map_seq(id)))
+        >> join
+    )
+
+
+@fun
+def shared_accumulator(x: Array[Array[Array[f32, 8], 5], N]):
+    """A private accumulator spread over the threads, whose update reads other threads' parts."""
+    zero = value(0.0, Array[f32, 8]) >> map_lcl(to_private(id))
+    return x >> map_wrg(
+        lambda rows: (
+            rows
+            >> reduce_seq(lambda acc, row: zip(acc >> gather(reverse), row) >> map_lcl(add), zero)
+            >> join
+            >> map_lcl(id)
+        )
+    )
+
+
+@pytest.mark.parametrize("prog, sizes", [(slices_read_by_others, {"N": 16}), (shared_accumulator, {"N": 3})])
+def test_private_data_of_another_thread_is_refused_by_name(prog: lift.dsl.ir.Fun, sizes: dict[str, int]) -> None:
+    with pytest.raises(lift.MappingError, match="private memory holds each thread's own data") as info:
+        lift.compile(prog, sizes=sizes)
+    assert info.value.rule == "private-is-one-thread"
+
+
+@needs_oclgrind
+def test_tiles_read_without_the_barriers_race() -> None:
+    prog = work_group_tiled(8, 12, 4, 2, 3)
+    choices = choices_of(prog)
+    mapping = lift.Mapping(
+        {k: v for k, v in choices.items() if not k.startswith("space:")},
+        {k.removeprefix("space:"): v for k, v in choices.items() if k.startswith("space:")},
+    )
+    kernel = compile_unsynchronised(prog, TILED_SIZES, mapping, device="oclgrind")
+    assert not kernel.barriers
+    with pytest.raises(OclgrindFindings, match="data race"):
+        run_under_oclgrind(kernel, *random_inputs(prog, TILED_SIZES))
+
+
+def test_the_tiled_kernel_matches_its_snapshot() -> None:
+    source = lift.compile(work_group_tiled(16, 16, 4, 4, 4), sizes={"M": 32, "K": 8, "N": 32}).source
+    assert matches_snapshot(source, Path(__file__).parent / "snapshots" / "matmul_tiled.cl")

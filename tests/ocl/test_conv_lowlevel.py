@@ -5,6 +5,7 @@ the tiled matmul's shape (private register blocks, fixed work-groups, two barrie
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from lift.dsl.ir import Fun
 from lift.examples import conv2d, conv_lowlevel
 from lift.tune import VGG16_LAYERS
 from tests.ocl.conftest import assert_same_results, needs_pocl
+from tests.snapshot import matches_snapshot
 
 SIZES = {"H": 8, "W": 8, "C": 8, "K": 16}
 
@@ -105,3 +107,9 @@ def test_the_vgg_layers_compile_with_tiles_that_divide_them(
     kernel = lift.compile(conv_lowlevel.work_group_tiled(*tiles), sizes=sizes, device="pocl")
     assert kernel.local_size == local_size
     assert len(kernel.barriers) == 2
+
+
+def test_the_kernel_matches_its_snapshot() -> None:
+    prog, _ = CASES["2x8 pixels x 16 channels, 4x4 blocks"]
+    source = lift.compile(prog, sizes=SIZES).source
+    assert matches_snapshot(source, Path(__file__).parent / "snapshots" / "conv_lowlevel.cl")
