@@ -40,7 +40,6 @@ from lift.dsl.layout import Layout
 from lift.dsl.layouts import Split
 from lift.dsl.layouts.vector import AsScalar, AsVector
 from lift.dsl.levels import Level
-from lift.dsl.mapper import NodeMapper
 from lift.dsl.printer import show
 from lift.dsl.source import Source
 from lift.errors import LiftError, LiftInternalError, LiftLimitError
@@ -55,28 +54,20 @@ from lift.ocl.codegen_funs import (
     result_type,
     steps,
 )
+from lift.ocl.codegen_steps import Copy, Step, StoreAt
 from lift.ocl.inplace import buffers_of, same_memory, updates_in_place
 from lift.ocl.names import KernelNames, c_name, c_userfun, kernel_names, rename_sizes
 from lift.ocl.plan import (
     Block,
     Call,
     Declare,
-    Field,
     For,
     Guard,
-    Guarded,
-    Load,
     Loop,
-    Pack,
-    Set,
     Stmt,
-    Store,
     Value,
     Variable,
-    VectorOf,
     accesses_of,
-    consecutive,
-    lane,
     type_of,
 )
 from lift.ocl.write_through import written_through
@@ -85,7 +76,6 @@ from lift.solve.rules import (
     CONSTANT_SIZE_LOCAL_PRIVATE,
     LOCAL_INSIDE_WORK_GROUPS,
     PARALLEL_OUTSIDE_SEQUENTIAL,
-    WRITTEN_INSIDE_PARALLEL_MAPS,
 )
 from lift.types.arith import ArithExpr, Cst, Var
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType, sizes_of, vector
@@ -159,8 +149,8 @@ class _Generator:
         self.into = _Into(self)
         self.apply_into = _ApplyInto(self)
         self.inline = _Inline(self)
-        self.copy = _Copy(self)
-        self.store_at = _StoreAt(self)
+        self.copy = Copy(self)
+        self.store_at = StoreAt(self)
 
     # ---- names and bookkeeping ---------------------------------------------------------------------
     def fresh(self, base: str) -> str:
@@ -476,15 +466,7 @@ class _Generator:
         return name
 
 
-class _Step(NodeMapper[R]):
-    """A step of the generator whose work depends on the kind of node: it emits into the generator's current
-    block and reads its bindings."""
-
-    def __init__(self, gen: _Generator) -> None:
-        self.gen = gen
-
-
-class _Values(_Step[v.View]):
+class _Values(Step[v.View]):
     """The view of an expression, materialising computed data in memory where needed."""
 
     covers = (Expr,)
@@ -517,7 +499,7 @@ ArgTypes = list[DataType]
 Guards = tuple[Guard, ...]
 
 
-class _Views(_Step[v.View]):
+class _Views(Step[v.View]):
     """The view of a data-rearranging function applied to argument views (of the given types; ``e`` is the
     call, when there is one)."""
 
@@ -571,7 +553,7 @@ class _Views(_Step[v.View]):
     map_user_fun = map_reduce = map_to_mem = computing
 
 
-class _Into(_Step[None]):
+class _Into(Step[None]):
     """The statements that compute an expression into a destination (a call: by its function, with the call)."""
 
     covers = (Expr, FunDecl)
@@ -650,7 +632,7 @@ class _Into(_Step[None]):
     map_param = map_literal = map_source = copied_value
 
 
-class _ApplyInto(_Step[None]):
+class _ApplyInto(Step[None]):
     """``dest = g(element)`` for a function ``g`` applied to an element of the given type."""
 
     covers = (FunDecl,)
@@ -672,7 +654,7 @@ class _ApplyInto(_Step[None]):
     map_map = map_reduce = map_zip = map_get = map_iterate = map_id = map_to_mem = map_layout = called
 
 
-class _Inline(_Step[Value]):
+class _Inline(Step[Value]):
     """The value of ``g(args…)`` for a scalar-valued function, printed inline as a C expression (no memory)."""
 
     covers = (FunDecl,)
@@ -711,80 +693,3 @@ class _Inline(_Step[Value]):
         raise BACKEND_SUPPORT.refuse(f"{show(g)}: a reduction's function must be a user function or a lambda of them")
 
     map_map = map_reduce = map_zip = map_get = map_iterate = map_id = map_to_mem = map_layout = refused
-
-
-class _Copy(_Step[None]):
-    """Element-by-element copy of a value of a type from a view to a destination (sequential loops in the
-    current thread)."""
-
-    covers = (DataType,)
-
-    def map_array_type(self, t: ArrayType, src: v.View, dest: v.View) -> None:
-        with self.gen.loop("seq", 0, t.size, "") as i:
-            self(t.elem, src.at(i), dest.at(i))
-
-    def map_tuple_type(self, t: TupleType, src: v.View, dest: v.View) -> None:
-        if not any(isinstance(e, ArrayType) for e in t.elems):
-            self.gen.store(dest, src.access([]), t)  # a tuple of scalars: stored at once
-            return
-        for k, e in enumerate(t.elems):
-            self(e, src.at(v.Component(k)), dest.at(v.Component(k)))
-
-    def map_scalar_type(self, t: ScalarType, src: v.View, dest: v.View) -> None:
-        self.gen.store(dest, src.access([]), t)
-
-
-class _StoreAt(_Step[None]):
-    """``dest = value`` for a scalar or tuple type, by the place the destination denotes (``guards``: the
-    conditions under which the place is written)."""
-
-    covers = (Value,)
-
-    def map_guarded(self, target: Guarded, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
-        # a place only some of whose elements are kept (take, drop)
-        self(target.target, dest, value, t, (*guards, target.guard))
-
-    def map_pack(self, target: Pack, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
-        t = target.type  # a tuple of places, one per component
-        if isinstance(value, Pack):
-            parts: list[Value] = list(value.parts)
-        else:
-            tmp = self.gen.fresh("t")
-            self.gen.emit(Declare(tmp, self.gen.declare_type(t), value))
-            parts = [Field(Variable(tmp, t), k) for k in range(len(t.elems))]
-        for k, part in enumerate(parts):
-            self.gen.store(dest.at(v.Component(k)), part, t.elems[k])
-
-    def map_load(self, target: Load, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
-        gen = self.gen
-        if not any(lp.level != "seq" for lp in gen.loops) and target.buffer.space != "private":
-            raise WRITTEN_INSIDE_PARALLEL_MAPS.refuse(
-                f"{target.buffer.described} would be written by every thread; compute it inside a map_glb or map_wrg"
-            )
-        if target.buffer.role == "input":
-            raise LiftInternalError(f"a write to the input {target.buffer.name}")
-        gen.emit(Store(target.buffer, target.index, value, Guard.merged(guards)))
-
-    def map_variable(self, target: Variable | Field, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
-        if guards:
-            self.not_a_place(target, dest, value, t, guards)
-        self.gen.emit(Set(target, value))
-
-    def map_vector_of(self, target: VectorOf, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
-        run = consecutive(target.lanes)
-        if run is not None:  # one vstoreN
-            self.map_load(Load(*run), dest, value, t, guards)
-            return
-        # lanes that are not consecutive elements of one buffer are stored one by one, from a variable
-        vector_t = cast(VectorType, type_of(value))
-        tmp = Variable(self.gen.fresh("vec"), vector_t)
-        self.gen.emit(Declare(tmp.name, vector_t, value))
-        for k, place in enumerate(target.lanes):
-            self(place, dest, lane(tmp, k), vector_t.element, guards)
-
-    def not_a_place(self, target: Value, dest: v.View, value: Value, t: DataType, guards: Guards) -> None:
-        """A computed value (or a variable written only where kept) is no destination."""
-        raise LiftInternalError(f"{self.gen.name}: a computation's destination is not memory or a variable: {target}")
-
-    map_field = map_lane_of = map_variable
-    map_index = map_select = map_call = map_constant = not_a_place
