@@ -6,7 +6,7 @@ measured in the same run.
 Each configuration is a program of ``lift.examples.matmul_blocked`` (``blockedRxC``: one thread per ``R x C``
 block, read straight from global memory; ``tiledTMxTNxTK/RxC``: work-group tiles copied to local memory, a
 ``R x C`` register block per thread, its rows and columns interleaved with the other threads' — or adjacent, with
-``-adjacent``), compiled for the size, checked against cuBLAS in float64
+``-adjacent``; ``-padP``: local rows padded by ``P`` elements, the ``lpad`` value), compiled for the size, checked against cuBLAS in float64
 (``|C - ref| / |ref|``, fresh random inputs, output poisoned first by the backend's fresh buffer) and timed with
 OpenCL profiling events: the median of 20 launches after 3 warm-up launches. cuBLAS is timed with CUDA events the
 same way. TFLOP/s counts ``2·n³`` operations.
@@ -32,15 +32,16 @@ from lift.examples.matmul_blocked import register_blocked, work_group_tiled
 CONFIGS = ("blocked4x4", "blocked8x8", "tiled64x64x8/4x4", "tiled128x128x8/8x8", "tiled128x128x16/8x8")
 
 
-def program_of(config: str) -> Fun:
-    """The program a configuration names."""
+def program_of(config: str) -> tuple[Fun, dict[str, int]]:
+    """The program a configuration names, with its tuning values."""
     blocked = re.fullmatch(r"blocked(\d+)x(\d+)", config)
     if blocked:
-        return register_blocked(int(blocked[1]), int(blocked[2]))
-    tiled = re.fullmatch(r"tiled(\d+)x(\d+)x(\d+)/(\d+)x(\d+)(-adjacent)?", config)
+        return register_blocked(int(blocked[1]), int(blocked[2])), {}
+    tiled = re.fullmatch(r"tiled(\d+)x(\d+)x(\d+)/(\d+)x(\d+)(-adjacent)?(-pad(\d+))?", config)
     if tiled:
-        return work_group_tiled(*(int(g) for g in tiled.groups()[:5]), interleaved=not tiled[6])
-    raise SystemExit(f"unknown configuration {config!r}: blockedRxC or tiledTMxTNxTK/RxC[-adjacent]")
+        values = {"lpad": int(tiled[8])} if tiled[8] else {}
+        return work_group_tiled(*(int(g) for g in tiled.groups()[:5]), interleaved=not tiled[6]), values
+    raise SystemExit(f"unknown configuration {config!r}: blockedRxC or tiledTMxTNxTK/RxC[-adjacent][-padP]")
 
 
 def cublas_seconds(a: np.ndarray, b: np.ndarray, repeat: int = 20) -> tuple[float, np.ndarray]:
@@ -80,7 +81,8 @@ def main() -> None:
         for config in args.configs:
             started = time.perf_counter()
             try:
-                kernel = lift.compile(program_of(config), sizes={"M": n, "K": n, "N": n}, device=args.device)
+                prog, values = program_of(config)
+                kernel = lift.compile(prog, sizes={"M": n, "K": n, "N": n}, device=args.device, values=values)
             except lift.LiftError as err:
                 print(f"{n} {config}: not compiled: {err}", flush=True)
                 continue

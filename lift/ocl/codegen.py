@@ -113,6 +113,8 @@ class Generated:
     """Each size variable of the program → its C name: the kernel's expressions mention the C names only."""
     taken: frozenset[str] = frozenset()
     """Every name the kernel uses (a pass that adds variables must choose others)."""
+    padded: int = 0
+    """How many local arrays of rows have padded rows (the ``lpad`` value)."""
 
     def c_sizes(self, sizes: AbcMapping[str, int]) -> dict[str, int]:
         """Size values by the program's names → the same values by the kernel's C names (for evaluating the
@@ -120,22 +122,26 @@ class Generated:
         return {c: sizes[name] for name, c in self.size_names.items() if name in sizes}
 
 
-def generate(prog: Fun, *, name: str | None = None, local_sizes: AbcMapping[int, int] | None = None) -> Generated:
+def generate(
+    prog: Fun, *, name: str | None = None, local_sizes: AbcMapping[int, int] | None = None, local_padding: int = 0
+) -> Generated:
     """Generate the kernel plan of a lowered program (``prog`` is type-checked here). Every name the kernel
     prints is checked and given its C name first (:mod:`lift.ocl.names`): a user's name is never printed as
     given. ``local_sizes`` are the work-group sizes fixed at compile time, by dimension: a ``map_lcl`` loop as long
-    as its dimension's local size is a single index (``int lid0 = get_local_id(0);``), not a strided loop."""
+    as its dimension's local size is a single index (``int lid0 = get_local_id(0);``), not a strided loop.
+    ``local_padding`` elements follow each row of a local array of rows (see :attr:`lift.ocl.views.MemView.row_padding`)."""
     names = kernel_names(prog, name)
-    return _Generator(rename_sizes(prog, names.sizes), names, dict(local_sizes or {})).run()
+    return _Generator(rename_sizes(prog, names.sizes), names, dict(local_sizes or {}), local_padding).run()
 
 
 class _Generator:
-    def __init__(self, prog: Fun, names: KernelNames, local_sizes: dict[int, int]) -> None:
+    def __init__(self, prog: Fun, names: KernelNames, local_sizes: dict[int, int], local_padding: int) -> None:
         self.typed = prog.typed
         self.prog: Fun = self.typed.program
         self.name = names.kernel
         self.names = names
         self.local_sizes = local_sizes  # fixed work-group sizes, by dimension
+        self.local_padding = local_padding  # elements after each row of a local array of rows
         self.taken: set[str] = set(names.taken())  # the generator's own names come second
         self.userfun_of: dict[str, UserFun] = {}  # C name -> the user function as written
         self.env: dict[str, v.View] = {}
@@ -252,12 +258,16 @@ class _Generator:
         for lp in slots:
             slot = slot * lp.extent + lp.var
             per_slot = per_slot * lp.extent
+        padding = self.row_padding(t) if space == "local" and per_slot == Cst(1) else 0
         base = self.fresh("tmp" if space == "global" else f"{space[0]}tmp" if space != "private" else "ptmp")
         in_variables = space == "private" and not isinstance(t, ArrayType)  # a private scalar or tuple
         pairs = []
         for path, scalar in (variables if in_variables else scalars)(t):
             suffix = "".join(f"_{k}" for k in path)
             size = v.scalar_count(t, path) * per_slot
+            if padding:
+                row = t.array_shape[-1]
+                size = size // row * (row + padding)
             buf = v.Buffer(f"{base}{suffix}", scalar, space, size, "temp", holds(where))
             pairs.append((path, buf))
             if space == "global":
@@ -277,7 +287,15 @@ class _Generator:
             if len(pairs) == 1:
                 return v.ValueView(Variable(pairs[0][1].name, pairs[0][1].scalar))
             return v.ValueView(tuple_of_vars(t, dict(pairs)))
-        return v.MemView(t, tuple(pairs), slot)
+        return v.MemView(t, tuple(pairs), slot, padding)
+
+    def row_padding(self, t: DataType) -> int:
+        """The padding of a local array of rows (at least two array dimensions): the ``lpad`` value,
+        counted in :attr:`Generated.padded` (0 for any other array)."""
+        if self.local_padding and len(t.array_shape) >= 2:
+            self.out.padded += 1
+            return self.local_padding
+        return 0
 
     def store(self, dest: v.View, value: Value, t: DataType) -> None:
         """``dest = value`` for a scalar or tuple ``t`` (tuples component by component)."""

@@ -23,7 +23,7 @@ from lift.dsl.ir import Fun, Map, Node, Stride, transform, walk
 from lift.dsl.layout import Layout
 from lift.dsl.mapper import NodeMapper
 from lift.dsl.source import Source
-from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, MappingError
+from lift.errors import LiftError, LiftTimeoutError, LiftTypeError, LiftValueError, MappingError
 from lift.ocl import device as dev
 from lift.ocl import launch
 from lift.ocl.barriers import Answers, insert_barriers
@@ -193,8 +193,13 @@ def _compile_lowered(
 ) -> Kernel:
     values = dict(values or {})
     local_sizes = _fixed_local_sizes(low, sizes, values)
-    built = build(low, sizes, synchronise=synchronise, local_sizes=local_sizes)
+    padding = int(values.get("lpad", 0))
+    built = build(low, sizes, synchronise=synchronise, local_sizes=local_sizes, local_padding=padding)
     gen, body = built.generated, built.body
+    if padding and not gen.padded:
+        raise LiftValueError(
+            f"values: lpad = {padding} pads the rows of local arrays of rows, but {prog.name} has none; leave it out"
+        )
     values.update({f"ls{d}": n for d, n in local_sizes.items()})  # the launch uses the sizes the loops assume
     launch.check_value_names(values, frozenset(gen.extents))
     check_bounds(gen, built.facts)
@@ -256,14 +261,15 @@ def build(
     synchronise: bool = True,
     answers: Answers | None = None,
     local_sizes: AbcMapping[int, int] | None = None,
+    local_padding: int = 0,
 ) -> Built:
     """Generate the kernel of ``low`` and insert its barriers: raises :class:`MappingError` for a mapping the
     rules on index expressions refuse. ``answers`` shares the answers to conflict questions between the kernels
     of one program (see :data:`lift.ocl.barriers.Answers`); ``local_sizes`` are work-group sizes fixed at compile
-    time (by dimension)."""
+    time (by dimension), ``local_padding`` the elements after each row of a local array of rows."""
     specialised = specialise(low, sizes) if sizes else low
     _check_dimensions(specialised)
-    gen = generate(specialised, local_sizes=local_sizes)
+    gen = generate(specialised, local_sizes=local_sizes, local_padding=local_padding)
     check_levels(gen.extents)
     facts = tuple(specialised.typed.constraints)
     body = gen.body

@@ -44,7 +44,7 @@ __all__ = [
     "host_available_bytes",
 ]
 
-KNOWN_VALUES: tuple[str, ...] = (*(f"ls{d}" for d in range(3)), *(f"gs{d}" for d in range(3)))
+KNOWN_VALUES: tuple[str, ...] = (*(f"ls{d}" for d in range(3)), *(f"gs{d}" for d in range(3)), "lpad")
 """The tuning values a launch takes: local and global sizes of the three NDRange dimensions."""
 
 Key = tuple[str, int]
@@ -89,10 +89,12 @@ def check_value_names(values: Mapping[str, object], used: frozenset[Key]) -> Non
         if name not in KNOWN_VALUES:
             raise LiftValueError(
                 f"values: unknown tuning value {name!r}; the known ones are {', '.join(KNOWN_VALUES)} "
-                "(local and global sizes of NDRange dimensions 0..2)"
+                "(local and global sizes of NDRange dimensions 0..2, and the padding of local rows)"
             )
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise LiftValueError(f"values: {name} must be a positive int, found {type(value).__name__} {value!r}")
+        if name == "lpad":
+            continue  # a layout of local memory, not a launch size (see lift.ocl.codegen.generate)
         d = int(name[2])
         groups = any(level != "glb" for level, _ in used)
         outer = ("wrg", d) if groups else ("glb", d)

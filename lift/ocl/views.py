@@ -114,6 +114,9 @@ class MemView(View):
     base: ArithExpr = field(default_factory=lambda: Cst(0))
     """The element offset of this value within each buffer (a slot of a buffer shared by many threads,
     counted in units of the value's number of scalars per component)."""
+    row_padding: int = 0
+    """Unused elements after each row (the innermost array dimension) of an array of rows: rows then start in
+    different memory banks (``base`` is 0 for a padded array: it has one slot)."""
 
     def access(self, path: Sequence[Step]) -> Value:
         return _Stored(self, path)(self.type, list(path), _Place())
@@ -177,8 +180,10 @@ class _Stored(NodeMapper[Value]):
         buffer = dict(self.view.buffers)[place.component]
         # the remaining array dimensions below the path contribute to the stride of each index
         flat: ArithExpr = Cst(0)
-        for i, n in place.indices:
-            flat = flat * n + i
+        innermost = len(place.indices) - 1
+        for k, (i, n) in enumerate(place.indices):
+            # a padded array's rows are longer than their elements by the padding
+            flat = flat * (n + self.view.row_padding if k == innermost and k > 0 else n) + i
         return buffer, self.view.base * scalar_count(self.view.type, place.component) + flat * lanes
 
 

@@ -37,6 +37,7 @@ from lift.ocl.plan import Block, Buffer, Load, Loop, Store, accesses_of
 from lift.solve.lowered import choices_of
 from lift.types.arith import Cst, Var
 from tests.ocl.conftest import (
+    HAS_OCLGRIND,
     OclgrindFindings,
     assert_same_results,
     needs_oclgrind,
@@ -272,3 +273,29 @@ def test_tiles_read_without_the_barriers_race() -> None:
 def test_the_tiled_kernel_matches_its_snapshot() -> None:
     source = lift.compile(work_group_tiled(16, 16, 4, 4, 4), sizes={"M": 32, "K": 8, "N": 32}).source
     assert matches_snapshot(source, Path(__file__).parent / "snapshots" / "matmul_tiled.cl")
+
+
+# ---- padded local rows ------------------------------------------------------------------------------------------
+
+
+@needs_pocl
+@pytest.mark.parametrize("device", ["pocl", "oclgrind"])
+def test_padded_local_rows_compute_the_same(device: str) -> None:
+    if device == "oclgrind" and not HAS_OCLGRIND:
+        pytest.skip("Oclgrind is not installed")
+    prog = work_group_tiled(8, 12, 4, 2, 3, interleaved=False)
+    arrays = random_inputs(prog, TILED_SIZES)
+    kernel = lift.compile(prog, sizes=TILED_SIZES, device=device, values={"lpad": 1})
+    run = run_under_oclgrind if device == "oclgrind" else (lambda k, *a: k(*a))
+    assert_same_results(run(kernel, *arrays), lift.interpret(prog, *arrays), rtol=1e-5, atol=1e-6)
+
+
+def test_padded_local_rows_are_longer_by_the_padding() -> None:
+    source = lift.compile(work_group_tiled(8, 12, 4, 2, 3), sizes=TILED_SIZES, values={"lpad": 2}).source
+    assert "local float ltmp[48];" in source  # the A tile: 8 rows of 4, each padded to 6
+    assert "local float ltmp1[56];" in source  # the B tile: 4 rows of 12, each padded to 14
+
+
+def test_padding_a_kernel_without_local_rows_is_refused() -> None:
+    with pytest.raises(lift.LiftValueError, match="lpad = 1 pads the rows of local arrays of rows, but"):
+        lift.compile(running_sum, sizes={"M": 3, "N": 5}, values={"lpad": 1})
