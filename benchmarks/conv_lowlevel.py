@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import lift
+from benchmarks.timing import cuda_median_seconds
 from lift.dsl.ir import Fun
 from lift.examples.conv_lowlevel import work_group_tiled
 from lift.tune import VGG16_LAYERS
@@ -75,17 +75,8 @@ def cudnn_seconds(img: np.ndarray, weights: np.ndarray, repeat: int = 20) -> tup
     best = float("inf")
     for layout in (torch.contiguous_format, torch.channels_last):
         xl, wl = x.contiguous(memory_format=layout), w.contiguous(memory_format=layout)
-        for _ in range(3):
-            F.conv2d(xl, wl, padding=1)
-        times = []
-        for _ in range(repeat):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            F.conv2d(xl, wl, padding=1)
-            end.record()
-            torch.cuda.synchronize()
-            times.append(start.elapsed_time(end) * 1e-3)
-        best = min(best, statistics.median(times))
+        seconds = cuda_median_seconds(lambda xl=xl, wl=wl: F.conv2d(xl, wl, padding=1), repeat=repeat)
+        best = min(best, seconds)
     reference = F.conv2d(x.double(), w.double(), padding=1)[0].permute(1, 2, 0).cpu().numpy()
     return best, reference
 

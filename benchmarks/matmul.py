@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import lift
+from benchmarks.timing import cuda_median_seconds
 from lift.dsl.ir import Fun
 from lift.examples.matmul_blocked import register_blocked, work_group_tiled
 
@@ -50,18 +50,9 @@ def cublas_seconds(a: np.ndarray, b: np.ndarray, repeat: int = 20) -> tuple[floa
 
     torch.backends.cuda.matmul.allow_tf32 = False
     ta, tb = torch.from_numpy(a).cuda(), torch.from_numpy(b).cuda()
-    for _ in range(3):
-        torch.mm(ta, tb)
-    times = []
-    for _ in range(repeat):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        torch.mm(ta, tb)
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end) * 1e-3)
+    seconds = cuda_median_seconds(lambda: torch.mm(ta, tb), repeat=repeat)
     reference = (ta.double() @ tb.double()).cpu().numpy()
-    return statistics.median(times), reference
+    return seconds, reference
 
 
 def main() -> None:

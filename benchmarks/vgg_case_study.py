@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import examples
+from benchmarks.timing import cuda_median_seconds
 from lift.tune import VGG16_LAYERS, explore
 
 
@@ -41,20 +41,10 @@ def baselines(hw: int, cin: int, cout: int, repeat: int = 20) -> dict[str, float
         cols = torch.nn.functional.unfold(x, 3, padding=1)  # 1 x (cin*9) x (hw*hw)
         return w.view(cout, -1) @ cols[0]
 
-    out = {}
-    for name, fn in (("cudnn", cudnn), ("im2col_cublas", im2col)):
-        for _ in range(5):
-            fn()
-        times = []
-        for _ in range(repeat):
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            end.record()
-            torch.cuda.synchronize()
-            times.append(start.elapsed_time(end) * 1e-3)
-        out[name] = statistics.median(times)
-    return out
+    return {
+        name: cuda_median_seconds(fn, repeat=repeat, warmup=5)
+        for name, fn in (("cudnn", cudnn), ("im2col_cublas", im2col))
+    }
 
 
 def main() -> None:

@@ -41,8 +41,6 @@ element (the compile is refused). With rectangles, the divisions are by the cons
 positions and by ``W / tile_width`` of work-group numbers, which it proves at once.
 """
 
-from collections.abc import Callable
-
 import numpy as np
 
 from lift import Array, f32, fun, size
@@ -55,7 +53,6 @@ from lift.dsl import (
     map_wrg,
     pad,
     reduce_seq,
-    reorder_stride,
     slide,
     split,
     to_local,
@@ -66,7 +63,7 @@ from lift.dsl import (
 )
 from lift.dsl.ir import Expr, Fun, FunDecl, as_fundecl
 from lift.examples import conv2d, demo
-from lift.examples.matmul_blocked import outer_product_update
+from lift.examples.matmul_blocked import register_block_products, reordered
 
 H = size("H")
 W = size("W")
@@ -95,12 +92,9 @@ def work_group_tiled(
     number of elements. ``interleaved``: a thread's pixels and channels a work-group apart (else adjacent);
     ``filters_transposed``: the local filter tile stored one slice position per row (else one filter per row)."""
 
-    def reordered(s: int) -> Callable[[Expr], Expr]:
-        return (lambda x: x >> reorder_stride(s)) if interleaved else (lambda x: x)
-
     tile_pixels = tile_height * tile_width
-    order_rows, order_cols = reordered(rows), reordered(cols)
-    restore_rows, restore_cols = reordered(tile_pixels // rows), reordered(tile_channels // cols)
+    restore_rows = reordered(tile_pixels // rows, interleaved)
+    restore_cols = reordered(tile_channels // cols, interleaved)
     threads_1, threads_0 = tile_pixels // rows, tile_channels // cols
     threads = threads_1 * threads_0
     blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
@@ -134,27 +128,14 @@ def work_group_tiled(
         """The local filter tile as rows of ``tile_depth`` (one per filter), whichever its layout."""
         return filter_tile >> transpose if filters_transposed else filter_tile
 
-    def products(block_sums: Expr, window_tile: Expr, filter_tile: Expr) -> Expr:
-        """Every thread's block plus the products of its windows (rows of ``window_tile``) and its filters (rows
-        of ``filter_tile``: both tiles hold a slice of ``tile_depth`` per row)."""
-        return zip(block_sums, order_rows(window_tile) >> split(rows)) >> map_lcl(
-            lambda sums_and_windows: (
-                zip(sums_and_windows[0], order_cols(filters_of(filter_tile)) >> split(cols))
-                >> map_lcl(
-                    lambda sums_and_filters: (
-                        zip(sums_and_windows[1] >> transpose, sums_and_filters[1] >> transpose)
-                        >> reduce_seq(outer_product_update, sums_and_filters[0])
-                        >> join
-                    ),
-                    dim=0,
-                )
-            ),
-            dim=1,
-        )
-
     def k_slice(block_sums: Expr, tiles: Expr) -> Expr:
         # the tiles are copied once, before the threads use them: a lambda applied to the copies (a let)
-        step = as_fundecl(lambda window_tile, filter_tile: products(block_sums, window_tile, filter_tile), "k_slice")
+        step = as_fundecl(
+            lambda window_tile, filter_tile: register_block_products(
+                block_sums, window_tile, filters_of(filter_tile), rows=rows, cols=cols, interleaved=interleaved
+            ),
+            "k_slice",
+        )
         return step(copied_to_local(tiles[0], False), copied_to_local(tiles[1], filters_transposed))
 
     @fun

@@ -81,6 +81,35 @@ def register_blocked(rows: int = 4, cols: int = 4) -> Fun:
     return matmul_blocked
 
 
+def reordered(s: int, interleaved: bool) -> Callable[[Expr], Expr]:
+    """``reorder_stride(s)`` when ``interleaved``, else nothing: how a thread's rows (or columns) are picked from a
+    tile — a work-group apart, or adjacent — and put back in order."""
+    return (lambda x: x >> reorder_stride(s)) if interleaved else (lambda x: x)
+
+
+def register_block_products(
+    block_sums: Expr, a_rows: Expr, b_columns: Expr, *, rows: int, cols: int, interleaved: bool
+) -> Expr:
+    """Every thread's ``rows x cols`` block of sums plus the products of its rows of ``a_rows`` (a local tile of
+    ``A``, a row per output row) and its columns of ``b_columns`` (a tile of ``B``, a row per output column): the
+    work of one reduction slice, a thread per block (``map_lcl`` in dimensions 1 and 0). With ``interleaved``, a
+    thread's rows and columns are a work-group apart (:func:`reordered`), so that a warp reads neighbouring words."""
+    return zip(block_sums, reordered(rows, interleaved)(a_rows) >> split(rows)) >> map_lcl(
+        lambda sums_and_rows: (
+            zip(sums_and_rows[0], reordered(cols, interleaved)(b_columns) >> split(cols))
+            >> map_lcl(
+                lambda sums_and_cols: (
+                    zip(sums_and_rows[1] >> transpose, sums_and_cols[1] >> transpose)
+                    >> reduce_seq(outer_product_update, sums_and_cols[0])
+                    >> join
+                ),
+                dim=0,
+            )
+        ),
+        dim=1,
+    )
+
+
 def work_group_tiled(
     tile_rows: int = 8,
     tile_cols: int = 8,
@@ -105,11 +134,8 @@ def work_group_tiled(
     tiles rather than words ``cols`` apart in one memory bank; the untiling views put the elements back in
     order (``reorder_stride`` again, written through). Otherwise each thread's rows and columns are adjacent."""
 
-    def reordered(s: int) -> Callable[[Expr], Expr]:
-        return (lambda x: x >> reorder_stride(s)) if interleaved else (lambda x: x)
-
-    order_rows, order_cols = reordered(rows), reordered(cols)
-    restore_rows, restore_cols = reordered(tile_rows // rows), reordered(tile_cols // cols)
+    restore_rows = reordered(tile_rows // rows, interleaved)
+    restore_cols = reordered(tile_cols // cols, interleaved)
     threads_1, threads_0 = tile_rows // rows, tile_cols // cols
     threads = threads_1 * threads_0
     blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
@@ -138,26 +164,14 @@ def work_group_tiled(
             )
         )
 
-    def products(block_sums: Expr, a_tile: Expr, b_tile: Expr) -> Expr:
-        """Every thread's block plus the products of its rows of ``a_tile`` and columns of ``b_tile``."""
-        return zip(block_sums, order_rows(a_tile) >> split(rows)) >> map_lcl(
-            lambda sums_and_rows: (
-                zip(sums_and_rows[0], order_cols(b_tile >> transpose) >> split(cols))
-                >> map_lcl(
-                    lambda sums_and_cols: (
-                        zip(sums_and_rows[1] >> transpose, sums_and_cols[1] >> transpose)
-                        >> reduce_seq(outer_product_update, sums_and_cols[0])
-                        >> join
-                    ),
-                    dim=0,
-                )
-            ),
-            dim=1,
-        )
-
     def k_slice(block_sums: Expr, tiles: Expr) -> Expr:
         # the tiles are copied once, before the threads use them: a lambda applied to the copies (a let)
-        step = as_fundecl(lambda a_tile, b_tile: products(block_sums, a_tile, b_tile), "k_slice")
+        step = as_fundecl(
+            lambda a_tile, b_tile: register_block_products(
+                block_sums, a_tile, b_tile >> transpose, rows=rows, cols=cols, interleaved=interleaved
+            ),
+            "k_slice",
+        )
         return step(tiles[0] >> copied_to_local(tile_depth), tiles[1] >> copied_to_local(tile_cols))
 
     @fun
