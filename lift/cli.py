@@ -114,7 +114,7 @@ def _kernel(
         error = _checked(target, result, target.expected(arrays), against)
         seconds = kernel.profile(*arrays, repeat=3).median
         print(
-            f"{target.label:<10} {_shown(used):<28} on {_device_name(device)}: max relative error against "
+            f"{target.label:<14} {_shown(used):<28} on {_device_name(device)}: max relative error against "
             f"{against} {error:.2e}, {seconds * 1e3:.3f} ms (median of 3)"
         )
 
@@ -207,12 +207,12 @@ def _run(target: Target, sizes: dict[str, int] | None) -> None:
     elapsed = f"{(time.perf_counter() - start) * 1e3:8.1f} ms"
     if target.reference is None:
         print(
-            f"{target.label:<10} {_shown(used):<28} result shape {_shapes(result)}   {elapsed}   interpreted "
+            f"{target.label:<14} {_shown(used):<28} result shape {_shapes(result)}   {elapsed}   interpreted "
             "(define reference(*arrays) next to the program to check it)"
         )
         return
     error = _checked(target, result, target.expected(arrays), "the reference")
-    print(f"{target.label:<10} {_shown(used):<28} max relative error {error:.2e}   {elapsed}   ok")
+    print(f"{target.label:<14} {_shown(used):<28} max relative error {error:.2e}   {elapsed}   ok")
 
 
 def _shapes(result: Any) -> str:
