@@ -14,6 +14,7 @@ through the simplifier again, so its result is canonical too.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -154,6 +155,38 @@ def _poly_mul(p: Poly, q: Poly) -> Poly:
             m = tuple(sorted(m1 + m2, key=_atom_key))
             out[m] = out.get(m, 0) + c1 * c2
     return {m: c for m, c in out.items() if c}
+
+
+def _monomial_order(m: Monomial) -> tuple[int, list[tuple[int, str]]]:
+    """A total order on monomials compatible with multiplication: by degree, then by their atoms."""
+    return (len(m), [_atom_key(a) for a in m])
+
+
+def _poly_quotient(p: Poly, d: Poly) -> Poly | None:
+    """``p / d`` when the polynomial ``d`` divides ``p`` exactly (multivariate division by leading terms with a
+    zero remainder: ``N*q - N`` by ``q - 1`` is ``N``); ``None`` otherwise."""
+    if not d:
+        return None
+    lead_d = max(d, key=_monomial_order)
+    rest = dict(p)
+    quotient: Poly = {}
+    for _ in range(_MAX_DIVISION_STEPS):
+        if not rest:
+            return quotient
+        lead = max(rest, key=_monomial_order)
+        term = _monomial_quotient(lead, rest[lead], lead_d, d[lead_d])
+        if term is None:
+            return None
+        quotient[term[0]] = quotient.get(term[0], 0) + term[1]
+        for m, c in _poly_mul({term[0]: term[1]}, d).items():
+            rest[m] = rest.get(m, 0) - c
+            if not rest[m]:
+                del rest[m]
+    return None  # not decided within the step budget: "not proved"
+
+
+_MAX_DIVISION_STEPS = 64
+"""The most steps :func:`_poly_quotient` takes (index polynomials have a handful of terms)."""
 
 
 def _recombine_quotients_and_remainders(p: Poly) -> None:
@@ -412,6 +445,12 @@ class Simplifier:
             return True
         if self._exact_quotient(pe, pd) is not None:
             return True
+        if len(pd) > 1:
+            # e = d' * q for the primitive part d' of d = g * d': d divides e when g divides q
+            content = math.gcd(*pd.values())
+            quotient = _poly_quotient(pe, {m: c // content for m, c in pd.items()})
+            if quotient is not None and (content == 1 or self.divides(Cst(content), _from_poly(quotient))):
+                return True
         # a constant divisor divides a sum when it divides every monomial, where a monomial may contain an
         # atom product known to be a multiple of some constant (the fact `N % 4 == 0` makes 2*N*M even)
         if len(pd) == 1 and () in pd:

@@ -36,7 +36,7 @@ from lift.types.arith import (
     replace_subterms,
     simplify,
 )
-from lift.types.smt import to_z3
+from lift.types.smt import Constraint, facts_of, to_z3
 
 N = Var("N", 1)
 M = Var("M", 1)
@@ -477,3 +477,19 @@ def test_a_quotient_and_its_remainder_recombine() -> None:
     assert 14336 * ((x + 5) // 224) + 64 * ((x + 5) % 224) == 64 * x + 320  # a joined index, split again
     assert n * (x // n) + x % n == x
     assert 3 * (x // 4) + x % 4 != x  # not a quotient-remainder pair: left alone
+
+
+def test_a_polynomial_divides_its_multiples() -> None:
+    n, m = Var("n", 1, None), Var("m", 1, None)
+    q = (m + 1) // 2
+    assert (n * q - n) % (q - 1) == Cst(0)  # n * (q - 1)
+    assert (n * n - 1) % (n + 1) == Cst(0)
+    assert (n * n + 1) % (n + 1) != Cst(0)
+
+
+def test_a_polynomial_divides_a_multiple_of_its_primitive_part_under_the_facts() -> None:
+    n, m = Var("n", 1, None), Var("m", 1, None)
+    q = (m + 1) // 2
+    facts = facts_of([Constraint(n % 3, "==", Cst(0))])
+    assert simplify((n * q - n) % (3 * q - 3), facts) == Cst(0)  # n * (q - 1), with 3 | n
+    assert simplify((n * q - n) % (3 * q - 3)) != Cst(0)  # 3 | n unknown: not proved
