@@ -157,6 +157,12 @@ def _poly_mul(p: Poly, q: Poly) -> Poly:
     return {m: c for m, c in out.items() if c}
 
 
+def _atoms(e: ArithExpr) -> tuple[ArithExpr, ...]:
+    """The atoms of a single-monomial expression (``()`` for a constant or a sum)."""
+    p = _to_poly(e)
+    return next(iter(p)) if len(p) == 1 else ()
+
+
 def _monomial_order(m: Monomial) -> tuple[int, list[tuple[int, str]]]:
     """A total order on monomials compatible with multiplication: by degree, then by their atoms."""
     return (len(m), [_atom_key(a) for a in m])
@@ -418,8 +424,25 @@ class Simplifier:
                             break
                     if changed:
                         break
+        if self.facts.divisible:
+            self._undo_split_floors(p)
         _recombine_quotients_and_remainders(p)
         return _from_poly({m: c for m, c in p.items() if c})
+
+    def _undo_split_floors(self, p: Poly) -> None:
+        """Rewrite ``d*(x // (k*d))`` as ``x // k`` in ``p``, in place, where ``(x // k) % d == 0`` is known (the
+        nested floors ``(x // k) // d`` are merged into ``x // (k*d)`` when built, so the fact no longer shows)."""
+        for e, d in self.facts.divisible:
+            if not (isinstance(e, FloorDiv) and isinstance(e.den, Cst) and isinstance(d, Cst) and d.value > 1):
+                continue
+            merged = FloorDiv(e.num, Cst(e.den.value * d.value))
+            for m, c in list(p.items()):
+                if merged in m and c % d.value == 0:
+                    others = list(m)
+                    others.remove(merged)
+                    del p[m]
+                    key = tuple(sorted([*others, e], key=_atom_key))
+                    p[key] = p.get(key, 0) + c // d.value
 
     @staticmethod
     def _exact_quotient(p: Poly, d: Poly) -> Poly | None:
@@ -482,6 +505,11 @@ class Simplifier:
         quotient, rest = self._split_multiples(num, den)
         if not rest:
             return self._finish(quotient)
+        lone_atom = len(rest) == 1 and len(next(iter(rest))) == 1  # nothing to divide but the atom itself
+        if divisor is not None and not lone_atom and self.divides(den, _from_poly(rest)):
+            exact = self._known_multiples_divided(rest, divisor)
+            if exact is not None:
+                return self._finish({**quotient, **{m: quotient.get(m, 0) + c for m, c in exact.items()}})
         rest_e = _from_poly(rest)
         if is_nonneg(rest_e) and is_nonneg(den - rest_e - 1):
             return self._finish(quotient)
@@ -489,6 +517,30 @@ class Simplifier:
             # floor((q*d + r) / d) == q + floor(r / d) for any integer q
             return self.add(_from_poly(quotient), self.floordiv(rest_e, den))
         return FloorDiv(num, den)
+
+    def _known_multiples_divided(self, p: Poly, d: int) -> Poly | None:
+        """``p / d`` for a sum the facts make a multiple of ``d``, each term's atom known to be a multiple of ``d``
+        divided instead of the term (``(N*q + q) / 2`` is ``N*(q // 2) + q // 2`` when ``q % 2 == 0`` is known);
+        ``None`` when some term has no such atom."""
+        multiples = {e for e, k in self.facts.divisible if k == Cst(d) and len(_to_poly(e)) == 1 and e in _atoms(e)}
+        out: Poly = {}
+        for m, c in p.items():
+            if c % d == 0:
+                out[m] = out.get(m, 0) + c // d
+                continue
+            atom = next((a for a in m if a in multiples), None)
+            if atom is None:
+                return None
+            divided = (
+                self.floordiv(atom.num, self.mul(atom.den, Cst(d)))
+                if isinstance(atom, FloorDiv) and is_positive(atom.den)
+                else FloorDiv(atom, Cst(d))
+            )
+            others = list(m)
+            others.remove(atom)
+            for mm, cc in _poly_mul(_to_poly(divided), {tuple(others): c}).items():
+                out[mm] = out.get(mm, 0) + cc
+        return {m: c for m, c in out.items() if c}
 
     def mod(self, num: ArithExpr, den: ArithExpr) -> ArithExpr:
         divisor = _constant_divisor(num, "%", den)

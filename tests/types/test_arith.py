@@ -36,7 +36,7 @@ from lift.types.arith import (
     replace_subterms,
     simplify,
 )
-from lift.types.smt import Constraint, facts_of, to_z3
+from lift.types.smt import Constraint, equal, facts_of, to_z3
 
 N = Var("N", 1)
 M = Var("M", 1)
@@ -493,3 +493,20 @@ def test_a_polynomial_divides_a_multiple_of_its_primitive_part_under_the_facts()
     facts = facts_of([Constraint(n % 3, "==", Cst(0))])
     assert simplify((n * q - n) % (3 * q - 3), facts) == Cst(0)  # n * (q - 1), with 3 | n
     assert simplify((n * q - n) % (3 * q - 3)) != Cst(0)  # 3 | n unknown: not proved
+
+
+def test_a_sum_of_known_multiples_divides_term_by_term() -> None:
+    n, m = Var("n", 1, None), Var("m", 1, None)
+    q = (m + 2) // 3
+    facts = facts_of([Constraint(q % 2, "==", Cst(0))])
+    assert simplify((n * q + q) // 2, facts) == simplify(n * ((m + 2) // 6) + (m + 2) // 6, facts)
+    assert simplify((n * q) // 2, facts) == n * ((m + 2) // 6)
+    assert isinstance(simplify((n * q + q) // 2), FloorDiv)  # without the fact: left alone
+
+
+def test_merged_floors_of_a_known_multiple_split_again() -> None:
+    n, m = Var("n", 1, None), Var("m", 1, None)
+    q = (m + 2) // 3
+    facts = [Constraint(q % 2, "==", Cst(0))]
+    assert simplify(2 * ((m + 2) // 6), facts_of(facts)) == q  # (q // 2) * 2 with q even
+    assert equal(q + (n * q) // 2, n * ((m + 2) // 6) + 2 * ((m + 2) // 6), facts)
