@@ -55,7 +55,6 @@ from lift.dsl import (
     reduce_seq,
     slide,
     split,
-    to_local,
     to_private,
     transpose,
     value,
@@ -63,7 +62,7 @@ from lift.dsl import (
 )
 from lift.dsl.ir import Expr, Fun, FunDecl, as_fundecl
 from lift.examples import conv2d, demo
-from lift.examples.matmul_blocked import register_block_products, reordered
+from lift.examples.matmul_blocked import copied_to_local, register_block_products, reordered
 
 H = size("H")
 W = size("W")
@@ -96,33 +95,15 @@ def work_group_tiled(
     restore_rows = reordered(tile_pixels // rows, interleaved)
     restore_cols = reordered(tile_channels // cols, interleaved)
     threads_1, threads_0 = tile_pixels // rows, tile_channels // cols
-    threads = threads_1 * threads_0
     blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
 
     def per_thread(f: FunDecl) -> FunDecl:
         return map_lcl(map_lcl(f, dim=0), dim=1)
 
-    def copied_to_local(tile: Expr, transposed: bool) -> Expr:
-        """A tile of rows of ``tile_depth`` copied by the whole work-group: flattened, dealt out a work-group at a
-        time (element ``j * threads + t`` to thread ``t``), and written back in place through the same views."""
-        layout = (lambda x: x >> transpose) if transposed else (lambda x: x)
-        copy = as_fundecl(
-            lambda t: (
-                t
-                >> join
-                >> split(threads)
-                >> transpose
-                >> split(threads_0)
-                >> per_thread(map_seq(id))
-                >> join
-                >> transpose
-                >> join
-                >> split(tile_depth)
-                >> layout
-            ),
-            "copy",
-        )
-        return tile >> to_local(copy)
+    def copied(tile: Expr, transposed: bool) -> Expr:
+        """A tile of rows of ``tile_depth`` in local memory, its rows made columns when ``transposed``."""
+        layout = (lambda x: x >> transpose) if transposed else None
+        return tile >> copied_to_local(tile_depth, threads_1, threads_0, then=layout)
 
     def filters_of(filter_tile: Expr) -> Expr:
         """The local filter tile as rows of ``tile_depth`` (one per filter), whichever its layout."""
@@ -136,7 +117,7 @@ def work_group_tiled(
             ),
             "k_slice",
         )
-        return step(copied_to_local(tiles[0], False), copied_to_local(tiles[1], filters_transposed))
+        return step(copied(tiles[0], False), copied(tiles[1], filters_transposed))
 
     @fun
     def conv3x3_tiled(

@@ -110,6 +110,34 @@ def register_block_products(
     )
 
 
+def copied_to_local(
+    width: int, threads_1: int, threads_0: int, *, then: Callable[[Expr], Expr] | None = None
+) -> FunDecl:
+    """A tile of rows of ``width`` copied to local memory by a work-group of ``threads_1 x threads_0`` threads:
+    flattened, dealt out a work-group at a time (element ``j * threads + t`` to thread ``t``: consecutive threads,
+    consecutive addresses) and written back in place through the same views, then laid out by ``then`` (written
+    through too)."""
+    threads = threads_1 * threads_0
+    layout = then if then is not None else (lambda x: x)
+    return to_local(
+        as_fundecl(
+            lambda tile: layout(
+                tile
+                >> join
+                >> split(threads)
+                >> transpose
+                >> split(threads_0)
+                >> map_lcl(map_lcl(map_seq(id), dim=0), dim=1)
+                >> join
+                >> transpose
+                >> join
+                >> split(width)
+            ),
+            "copy",
+        )
+    )
+
+
 def work_group_tiled(
     tile_rows: int = 8,
     tile_cols: int = 8,
@@ -137,32 +165,10 @@ def work_group_tiled(
     restore_rows = reordered(tile_rows // rows, interleaved)
     restore_cols = reordered(tile_cols // cols, interleaved)
     threads_1, threads_0 = tile_rows // rows, tile_cols // cols
-    threads = threads_1 * threads_0
     blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
 
     def per_thread(f: FunDecl) -> FunDecl:
         return map_lcl(map_lcl(f, dim=0), dim=1)
-
-    def copied_to_local(width: int) -> FunDecl:
-        """A tile of rows of ``width`` copied by the whole work-group: flattened, dealt out a work-group at a time
-        (element ``j * threads + t`` to thread ``t``), and written back in place through the same views."""
-        return to_local(
-            as_fundecl(
-                lambda tile: (
-                    tile
-                    >> join
-                    >> split(threads)
-                    >> transpose
-                    >> split(threads_0)
-                    >> per_thread(map_seq(id))
-                    >> join
-                    >> transpose
-                    >> join
-                    >> split(width)
-                ),
-                "copy",
-            )
-        )
 
     def k_slice(block_sums: Expr, tiles: Expr) -> Expr:
         # the tiles are copied once, before the threads use them: a lambda applied to the copies (a let)
@@ -172,7 +178,10 @@ def work_group_tiled(
             ),
             "k_slice",
         )
-        return step(tiles[0] >> copied_to_local(tile_depth), tiles[1] >> copied_to_local(tile_cols))
+        return step(
+            tiles[0] >> copied_to_local(tile_depth, threads_1, threads_0),
+            tiles[1] >> copied_to_local(tile_cols, threads_1, threads_0),
+        )
 
     @fun
     def matmul_tiled(A: Array[Array[f32, K], M], B: Array[Array[f32, N], K]) -> Expr:
