@@ -62,7 +62,7 @@ from lift.dsl import (
 )
 from lift.dsl.ir import Expr, Fun, FunDecl, as_fundecl
 from lift.examples import conv2d, demo
-from lift.examples.matmul_blocked import copied_to_local, register_block_products, reordered
+from lift.examples.matmul_blocked import copied_to_local, register_block_products, reordered, threads_per_tile
 
 H = size("H")
 W = size("W")
@@ -94,7 +94,9 @@ def work_group_tiled(
     tile_pixels = tile_height * tile_width
     restore_rows = reordered(tile_pixels // rows, interleaved)
     restore_cols = reordered(tile_channels // cols, interleaved)
-    threads_1, threads_0 = tile_pixels // rows, tile_channels // cols
+    threads_1, threads_0 = threads_per_tile(
+        tile_pixels, tile_channels, tile_depth, rows, cols, "conv_lowlevel.work_group_tiled"
+    )
     blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
 
     def per_thread(f: FunDecl) -> FunDecl:

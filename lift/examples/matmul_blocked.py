@@ -13,8 +13,6 @@ copy per step), and the blocks are written straight into ``C`` through the until
 
 from collections.abc import Callable
 
-import numpy as np
-
 from lift import Array, f32, fun, size
 from lift.dsl import (
     id,
@@ -35,7 +33,10 @@ from lift.dsl import (
 )
 from lift.dsl.ir import Expr, Fun, FunDecl, as_fundecl
 from lift.dsl.prelude import mult_add
-from lift.examples import demo, uniform
+from lift.errors import LiftValueError
+from lift.examples import demo
+from lift.examples.matmul import inputs as inputs  # the same meaning as matmul: its inputs and reference
+from lift.examples.matmul import reference as reference
 
 M = size("M")
 K = size("K")
@@ -138,6 +139,32 @@ def copied_to_local(
     )
 
 
+def threads_per_tile(
+    tile_rows: int, tile_cols: int, tile_depth: int, rows: int, cols: int, where: str
+) -> tuple[int, int]:
+    """The work-group's ``(threads_1, threads_0)`` for tiles of ``tile_rows x tile_cols`` outputs computed in
+    ``rows x cols`` blocks, reduction slices of ``tile_depth``; a :class:`~lift.errors.LiftValueError` naming the
+    parameters when the blocks do not divide the tile, or the threads cannot share the copies of the input tiles
+    (``tile_rows x tile_depth`` and ``tile_depth x tile_cols`` elements) equally."""
+    sizes = {"tile rows": tile_rows, "tile columns": tile_cols, "tile depth": tile_depth, "rows": rows, "cols": cols}
+    bad = [f"{name} = {n}" for name, n in sizes.items() if isinstance(n, bool) or not isinstance(n, int) or n < 1]
+    if bad:
+        raise LiftValueError(f"{where}: {', '.join(bad)}: every tile and block size is a positive int")
+    if tile_rows % rows or tile_cols % cols:
+        raise LiftValueError(
+            f"{where}: blocks of {rows} x {cols} do not divide the tile of {tile_rows} x {tile_cols}; choose block "
+            "sizes that divide the tile's"
+        )
+    threads = (tile_rows // rows) * (tile_cols // cols)
+    if (tile_rows * tile_depth) % threads or (tile_depth * tile_cols) % threads:
+        raise LiftValueError(
+            f"{where}: the {threads} threads of a work-group cannot share the copies of the input tiles "
+            f"({tile_rows} x {tile_depth} and {tile_depth} x {tile_cols} elements) equally; choose a tile depth "
+            f"that makes both a multiple of {threads}"
+        )
+    return tile_rows // rows, tile_cols // cols
+
+
 def work_group_tiled(
     tile_rows: int = 8,
     tile_cols: int = 8,
@@ -164,7 +191,7 @@ def work_group_tiled(
 
     restore_rows = reordered(tile_rows // rows, interleaved)
     restore_cols = reordered(tile_cols // cols, interleaved)
-    threads_1, threads_0 = tile_rows // rows, tile_cols // cols
+    threads_1, threads_0 = threads_per_tile(tile_rows, tile_cols, tile_depth, rows, cols, "work_group_tiled")
     blocks = Array[Array[Array[Array[f32, cols], rows], threads_0], threads_1]
 
     def per_thread(f: FunDecl) -> FunDecl:
@@ -219,16 +246,6 @@ def work_group_tiled(
 program = register_blocked()
 sizes: dict[str, int] = {"M": 512, "K": 512, "N": 512}
 test_sizes: dict[str, int] = {"M": 16, "K": 12, "N": 24}
-
-
-def inputs(sizes: dict[str, int], rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """A random ``M x K`` matrix ``A`` and a random ``K x N`` matrix ``B``."""
-    return uniform(rng, sizes["M"], sizes["K"]), uniform(rng, sizes["K"], sizes["N"])
-
-
-def reference(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``A @ B`` in float64, shape ``(M, N)``."""
-    return A.astype(np.float64) @ B.astype(np.float64)
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from lift.ocl import launch
 from lift.ocl.barriers import Answers, insert_barriers
 from lift.ocl.bounds import check_bounds, check_long_range, wide_index_vars
 from lift.ocl.codegen import Generated, generate
-from lift.ocl.codegen_funs import parallel_extents
+from lift.ocl.codegen_funs import Extents, parallel_extents
 from lift.ocl.lower import lower, runs_in_one_work_item
 from lift.ocl.passes import (
     guard_spare_threads,
@@ -192,16 +192,18 @@ def _compile_lowered(
     synchronise: bool = True,
 ) -> Kernel:
     values = dict(values or {})
-    local_sizes = _fixed_local_sizes(low, sizes, values)
+    specialised = specialise(low, sizes) if sizes else low  # specialised once: build is given it as it is
+    extents = parallel_extents(specialised.typed.program)
+    launch.check_value_names(values, frozenset(extents))  # before anything is built from them
+    local_sizes = _fixed_local_sizes(extents, values)
     padding = int(values.get("lpad", 0))
-    built = build(low, sizes, synchronise=synchronise, local_sizes=local_sizes, local_padding=padding)
+    built = build(specialised, None, synchronise=synchronise, local_sizes=local_sizes, local_padding=padding)
     gen, body = built.generated, built.body
     if padding and not gen.padded:
         raise LiftValueError(
             f"values: lpad = {padding} pads the rows of local arrays of rows, but {prog.name} has none; leave it out"
         )
     values.update({f"ls{d}": n for d, n in local_sizes.items()})  # the launch uses the sizes the loops assume
-    launch.check_value_names(values, frozenset(gen.extents))
     check_bounds(gen, built.facts)
     body = slice_private_arrays(body, per_thread=_per_thread_variables(body, local_sizes))
     # the passes that change how the kernel is spelled, never what it touches
@@ -243,12 +245,12 @@ def _per_thread_variables(body: Block, local_sizes: AbcMapping[int, int]) -> dic
     }
 
 
-def _fixed_local_sizes(low: Fun, sizes: AbcMapping[str, int] | None, values: AbcMapping[str, int]) -> dict[int, int]:
-    """The work-group sizes fixed at compile time (:func:`lift.ocl.launch.fixed_local_sizes`)."""
-    specialised = specialise(low, sizes) if sizes else low
+def _fixed_local_sizes(extents: Extents, values: AbcMapping[str, int]) -> dict[int, int]:
+    """The work-group sizes fixed at compile time (:func:`lift.ocl.launch.fixed_local_sizes`) for the parallel maps'
+    ``extents``."""
     lengths = {
-        dim: [n.value if isinstance(n, Cst) else None for n in extents]
-        for (level, dim), extents in parallel_extents(specialised.typed.program).items()
+        dim: [n.value if isinstance(n, Cst) else None for n in lcl]
+        for (level, dim), lcl in extents.items()
         if level == "lcl"
     }
     return launch.fixed_local_sizes(lengths, values)

@@ -91,8 +91,10 @@ def check_value_names(values: Mapping[str, object], used: frozenset[Key]) -> Non
                 f"values: unknown tuning value {name!r}; the known ones are {', '.join(KNOWN_VALUES)} "
                 "(local and global sizes of NDRange dimensions 0..2, and the padding of local rows)"
             )
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise LiftValueError(f"values: {name} must be a positive int, found {type(value).__name__} {value!r}")
+        lowest = 0 if name == "lpad" else 1  # no padding is a padding; no thread is no launch
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lowest:
+            kind = "a non-negative" if lowest == 0 else "a positive"
+            raise LiftValueError(f"values: {name} must be {kind} int, found {type(value).__name__} {value!r}")
         if name == "lpad":
             continue  # a layout of local memory, not a launch size (see lift.ocl.codegen.generate)
         d = int(name[2])

@@ -299,3 +299,25 @@ def test_padded_local_rows_are_longer_by_the_padding() -> None:
 def test_padding_a_kernel_without_local_rows_is_refused() -> None:
     with pytest.raises(lift.LiftValueError, match="lpad = 1 pads the rows of local arrays of rows, but"):
         lift.compile(running_sum, sizes={"M": 3, "N": 5}, values={"lpad": 1})
+
+
+def test_no_padding_is_the_default() -> None:
+    prog = work_group_tiled(8, 12, 4, 2, 3)
+    assert (
+        lift.compile(prog, sizes=TILED_SIZES, values={"lpad": 0}).source == lift.compile(prog, sizes=TILED_SIZES).source
+    )
+    with pytest.raises(lift.LiftValueError, match="lpad must be a non-negative int, found int -1"):
+        lift.compile(prog, sizes=TILED_SIZES, values={"lpad": -1})
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((8, 12, 4, 3, 3), "blocks of 3 x 3 do not divide the tile of 8 x 12"),
+        ((8, 8, 3, 2, 2), "the 16 threads of a work-group cannot share the copies of the input tiles"),
+        ((8, 8, 0, 2, 2), "tile depth = 0: every tile and block size is a positive int"),
+    ],
+)
+def test_a_tiling_that_cannot_work_is_refused_where_it_is_asked_for(args: tuple[int, ...], message: str) -> None:
+    with pytest.raises(lift.LiftValueError, match=message):
+        work_group_tiled(*args)
