@@ -30,6 +30,7 @@ from lift.errors import (
 from lift.ocl.check import OPENCL as _OPENCL
 from lift.ocl.device import select_device as _select_device
 from lift.ocl.kernel import Kernel, compile_program
+from lift.ocl.sequence import KernelSequence
 from lift.solve.backend import install_default_backend as _install_default_backend
 from lift.solve.device import DeviceDescription
 from lift.solve.device import install_device_chooser as _install_device_chooser
@@ -69,8 +70,14 @@ def compile(
     mapping: Mapping | None = None,
     values: _AbcMapping[str, int] | None = None,
     device: Any = None,
-) -> Kernel:
-    """Compile ``prog`` to an OpenCL kernel: ``k.source``, ``k.mapping``, ``k(*arrays)``, ``k.profile(...)``.
+) -> Kernel | KernelSequence:
+    """Compile ``prog`` to an OpenCL kernel: ``k.source``, ``k.mapping``, ``k(*arrays)``, ``k.profile(...)``,
+    ``k.kernels`` and ``k.extra_bytes``.
+
+    Where work-groups would have to wait for each other — a whole-array reduction, a value read across
+    work-groups — the mapping cuts the program (``mapping.cuts``) and the result is a
+    :class:`~lift.ocl.sequence.KernelSequence`: one callable with the same interface, its kernels launched in
+    order on one queue, the temporaries between them kept on the device (``k.extra_bytes``).
 
     ``sizes`` fixes size variables at compile time (needed for local and private arrays); ``mapping`` chooses
     the thread level of every map and the address space of intermediates (default: the mapping model's most
@@ -119,6 +126,7 @@ __all__ = [
     "DeviceError",
     "Explanation",
     "Kernel",
+    "KernelSequence",
     "LiftError",
     "LiftInternalError",
     "LiftLimitError",

@@ -36,9 +36,10 @@ def test_bad_input_is_reported_not_raised(argv: list[str], message: str, capsys:
 
 
 def test_kernel_prints_the_source(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["kernel", "dot", "--print", "-s", "N=64"]) == 0
+    assert main(["kernel", "dot", "--print", "-s", "N=65536"]) == 0
     out = capsys.readouterr().out
-    assert "kernel void dot_kernel(" in out and "acc = add(acc, mult(x[i], y[i]));" in out
+    # the default mapping: work-groups reduce parts of the products (fused in), a last one their partial sums
+    assert "void dot_reduce0_parts_kernel(" in out and "acc = add(acc, mult(x[" in out and "void dot_kernel(" in out
 
 
 def test_kernel_runs_on_pocl(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ from lift.errors import MappingError
 from lift.ocl.kernel import build
 from lift.ocl.lower import lower
 from lift.ocl.plan import barriers_in
+from lift.ocl.stages import stages_of
 from lift.solve.mapping import Mapping
 
 __all__ = ["OPENCL", "OpenCLBackend"]
@@ -29,13 +30,20 @@ class OpenCLBackend:
         answers: dict[Hashable, object],
     ) -> MappingError | None:
         try:
-            build(lower(prog, mapping), sizes, answers=answers)
+            for low in _kernels(prog, sizes, mapping):
+                build(low, sizes, answers=answers)
         except MappingError as err:
             return err
         return None
 
     def barrier_count(self, prog: Fun, sizes: AbcMapping[str, int] | None, mapping: Mapping) -> int:
-        return len(barriers_in(build(lower(prog, mapping), sizes).body))
+        return sum(len(barriers_in(build(low, sizes).body)) for low in _kernels(prog, sizes, mapping))
+
+
+def _kernels(prog: Fun, sizes: AbcMapping[str, int] | None, mapping: Mapping) -> list[Fun]:
+    """The low-level program of each kernel ``prog`` runs as for ``mapping``."""
+    stages = stages_of(prog, mapping, sizes)
+    return [lower(prog, mapping)] if stages is None else [stage.lowered for stage in stages]
 
 
 OPENCL = OpenCLBackend()

@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Callable
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,10 +41,14 @@ from lift.ocl.passes import (
 from lift.ocl.plan import Barrier, Block, accesses_in, barriers_in, loops_in
 from lift.ocl.printer import Printer
 from lift.ocl.private_slices import slice_private_arrays
+from lift.ocl.stages import Stage, stages_of
 from lift.solve.mapping import Mapping
 from lift.solve.rules import LEVELS_GO_TOGETHER, NDRANGE_DIMENSIONS
 from lift.types.arith import ArithExpr, Cst, Max, Min
 from lift.types.data import ArrayType, DataType, ScalarType, TupleType, VectorType, map_sizes
+
+if TYPE_CHECKING:
+    from lift.ocl.sequence import KernelSequence
 
 __all__ = ["Built", "Kernel", "Profile", "build", "check_levels", "compile_program", "specialise"]
 
@@ -87,7 +91,16 @@ class Profile:
     """Device times of repeated launches (seconds, from OpenCL profiling events)."""
 
     times: tuple[float, ...]
-    """Every launch's device time."""
+    """Every launch's device time (for several kernels: from the first one's start to the last one's end)."""
+    kernels: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    """For a program of several kernels: each kernel's name with its own device time at every launch."""
+
+    def kernel_median(self, name: str) -> float:
+        """The median device time of the kernel ``name``."""
+        for kernel, times in self.kernels:
+            if kernel == name:
+                return statistics.median(times)
+        raise LiftError(f"profile: no kernel {name!r}; the kernels are {', '.join(k for k, _ in self.kernels)}")
 
     @property
     def median(self) -> float:
@@ -106,7 +119,7 @@ def compile_program(
     device: Any = None,
     *,
     check_model: bool = False,
-) -> Kernel:
+) -> Kernel | KernelSequence:
     """Compile ``prog`` (see :func:`lift.compile`). ``check_model`` first checks an explicit ``mapping``, or the
     mapping a hand-lowered program makes, against the mapping model's structural rules (the model's own
     candidates skip it: they satisfy them by construction)."""
@@ -120,10 +133,56 @@ def compile_program(
         if mapping is None:
             # no valid mapping (a reduction outside every map, say): the whole program in one work-item
             return _compile_lowered(prog, lower(prog, single_thread=True), sizes, values, device)
+    stages = stages_of(prog, mapping, sizes) if mapping is not None else None
+    if stages is not None:  # several kernels: cut where the mapping says, whole-array reductions apart
+        if check_model:
+            _check_against_model(prog, sizes, mapping, device)
+        if len(stages) == 1:  # a whole-array reduction that one work-group finishes: one kernel
+            kernel = _compile_lowered(prog, stages[0].lowered, sizes, values, device)
+            kernel.chosen = mapping
+            return kernel
+        return _compile_stages(prog, mapping, stages, sizes, values, device)  # type: ignore[arg-type]
     low = lower(prog, mapping)  # reports labels the mapping misses or does not know
     if check_model:
         _check_against_model(prog, sizes, mapping, device)
     return _compile_lowered(prog, low, sizes, values, device)
+
+
+def _compile_stages(
+    prog: Fun,
+    mapping: Mapping,
+    stages: tuple[Stage, ...],
+    sizes: AbcMapping[str, int] | None,
+    values: AbcMapping[str, int] | None,
+    device: Any,
+) -> KernelSequence:
+    """One kernel per stage, each given the tuning values that apply to it (a value no kernel can use is refused
+    as for one kernel)."""
+    from lift.ocl.sequence import KernelSequence
+
+    values = dict(values or {})
+    per_stage: list[dict[str, int]] = []
+    for stage in stages:
+        specialised = specialise(stage.lowered, sizes) if sizes else stage.lowered
+        used = frozenset(parallel_extents(specialised.typed.program))
+        applies = {}
+        for name, value in values.items():
+            try:
+                launch.check_value_names({name: value}, used)
+            except LiftValueError:
+                continue
+            applies[name] = value
+        per_stage.append(applies)
+    for name, value in values.items():
+        if not any(name in applies for applies in per_stage):
+            specialised = specialise(stages[0].lowered, sizes) if sizes else stages[0].lowered
+            launch.check_value_names({name: value}, frozenset(parallel_extents(specialised.typed.program)))
+    kernels = []
+    for stage, applies in zip(stages, per_stage):
+        k = _compile_lowered(stage.program, stage.lowered, sizes, applies, device)
+        k.completes = stage.completes
+        kernels.append(k)
+    return KernelSequence(prog, tuple(kernels), stages, mapping, dict(sizes or {}))
 
 
 def _check_against_model(prog: Fun, sizes: AbcMapping[str, int] | None, mapping: Mapping | None, device: Any) -> None:
@@ -138,6 +197,7 @@ def _check_against_model(prog: Fun, sizes: AbcMapping[str, int] | None, mapping:
         return  # the model's rules are about parallel maps: one work-item running everything breaks none
     else:
         choices = {**mapping.levels, **{f"space:{label}": space for label, space in mapping.spaces.items()}}
+        choices |= {f"cut:{label}": "yes" for label in mapping.cuts}
     # Lift's search heuristics prune valid mappings: a mapping asked for explicitly is only held to the rules
     space = MappingSpace(prog, sizes, device, heuristics=False)
     broken = space.violations(choices)
@@ -357,6 +417,8 @@ class Kernel:
         out, so that the mapping compiles the same kernel again)."""
         from lift.dsl.ir import Map, ToMem, map_labels, name_maps, walk
 
+        if self.chosen is not None:
+            return self.chosen
         own = {label for _, label in map_labels(name_maps(self.program))}
 
         levels: dict[str, str] = {}
@@ -370,6 +432,25 @@ class Kernel:
             levels = {label: level for label, level in levels.items() if label in own}
             spaces = {label: space for label, space in spaces.items() if label in own}
         return Mapping(levels, spaces)
+
+    @property
+    def kernels(self) -> tuple[Kernel, ...]:
+        """The kernels the program runs as: this one (see :class:`lift.ocl.sequence.KernelSequence` for several)."""
+        return (self,)
+
+    chosen: Mapping | None = None
+    """The mapping this kernel was compiled for, where the lowered program cannot tell it (a whole-array
+    reduction's level, a map fused into it)."""
+
+    completes: str = "result"
+    """What this kernel completes: ``result``, or for a kernel of a sequence the label of the computation after
+    which the program is cut (``map0``, ``reduce0.parts``)."""
+
+    @property
+    def extra_bytes(self) -> int | None:
+        """Device bytes beyond the inputs and outputs (global temporaries) at the compiled sizes; ``None`` when
+        sizes are left symbolic."""
+        return None if self._size_args() else self.temporary_bytes({})
 
     @property
     def barriers(self) -> list[Barrier]:
@@ -473,48 +554,63 @@ class Kernel:
         launch.check_memory(device_buffers, host, launch.DeviceLimits.of(device), launch.host_available_bytes())
 
     def _launch(self, arrays: tuple[Any, ...], repeat: int) -> tuple[Any, list[float]]:
-        import pyopencl as cl
-
         values, sizes = self._bind(arrays)
-        global_size, local_size = self.launch_config(sizes)
         self.check_memory(sizes)
-        device = dev.select_device(self._device_spec)
-        queue = dev.queue_for(device)
-        program = dev.build(device, self.source)
-        ctx = queue.context
-        mf = cl.mem_flags
+        queue = dev.queue_for(dev.select_device(self._device_spec))
         env = {**self.sizes, **sizes}
-        c_env = self._gen.c_sizes(env)  # the kernel's expressions and size arguments use C names
-        args: list[Any] = []
-        for (_, t, buffers), value in zip(self._gen.inputs, values):
-            for b, leaf in zip(buffers, _leaves(value, t)):
-                data = np.ascontiguousarray(leaf, dtype=b.scalar.dtype)
-                args.append(
-                    cl.Buffer(
-                        ctx, mf.READ_ONLY | mf.COPY_HOST_PTR, hostbuf=data if data.size else np.zeros(1, data.dtype)
-                    )
-                )
-        outputs, out_buffers = [], []
-        for b in self._gen.outputs:
-            host = np.empty(b.size.evaluate(c_env), dtype=b.scalar.dtype)
-            outputs.append(host)
-            out_buffers.append(cl.Buffer(ctx, mf.WRITE_ONLY, max(host.nbytes, 1)))
-        args += out_buffers
-        for b in self._gen.temps:
-            n = b.size.evaluate(c_env)
-            args.append(cl.Buffer(ctx, mf.READ_WRITE, max(n * b.scalar.dtype.itemsize, 1)))
-        args += [np.int64(c_env[s]) for s in self._size_args()]
-        kernel = cl.Kernel(program, self.name)
+        inputs = {name: upload(queue, value, t, buffers) for (name, t, buffers), value in zip(self._gen.inputs, values)}
+        outputs = self.allocate_outputs(queue, env)
+        launch_ = self.prepare(queue, inputs, outputs, env)
         times = []
         for _ in range(repeat):
-            event = kernel(queue, global_size, local_size, *args)
+            event = launch_()
             event.wait()
             times.append((event.profile.end - event.profile.start) * 1e-9)
-        for host, buf in zip(outputs, out_buffers):
-            cl.enqueue_copy(queue, host, buf)
+        hosts = [download(queue, b, buf, self._gen.c_sizes(env)) for b, buf in zip(self._gen.outputs, outputs)]
         queue.finish()
-        result_t = self.program.type.result
-        return _assemble(outputs, result_t, env), times
+        return _assemble(hosts, self.program.type.result, env), times
+
+    # ---- the pieces of a launch, shared with a sequence of kernels (lift.ocl.sequence) ---------------------
+    def allocate_outputs(self, queue: Any, env: AbcMapping[str, int]) -> list[Any]:
+        """Device buffers for the kernel's outputs at the sizes ``env`` (one per output leaf, in order)."""
+        c_env = self._gen.c_sizes(env)
+        return [device_buffer(queue, b.size.evaluate(c_env) * b.scalar.dtype.itemsize) for b in self._gen.outputs]
+
+    def input_names(self) -> list[str]:
+        """The parameters the kernel reads, in argument order."""
+        return [name for name, _, _ in self._gen.inputs]
+
+    def temporary_bytes(self, env: AbcMapping[str, int]) -> int:
+        """The bytes of the global temporaries the kernel allocates itself at the sizes ``env``."""
+        c_env = self._gen.c_sizes({**self.sizes, **env})
+        return sum(b.size.evaluate(c_env) * b.scalar.dtype.itemsize for b in self._gen.temps)
+
+    def prepare(
+        self, queue: Any, inputs: AbcMapping[str, list[Any]], outputs: list[Any], env: AbcMapping[str, int]
+    ) -> Callable[[], Any]:
+        """A function that enqueues the kernel (and returns its event) reading ``inputs`` (device buffers by
+        parameter name, one per leaf) and writing ``outputs``, at the sizes ``env``; its own temporaries are
+        allocated once, here."""
+        import pyopencl as cl
+
+        env = {**self.sizes, **env}
+        global_size, local_size = self.launch_config(env)
+        device = queue.device
+        program = dev.build(device, self.source)
+        c_env = self._gen.c_sizes(env)  # the kernel's expressions and size arguments use C names
+        args: list[Any] = [buf for name in self.input_names() for buf in inputs[name]]
+        args += outputs
+        for b in self._gen.temps:
+            args.append(device_buffer(queue, b.size.evaluate(c_env) * b.scalar.dtype.itemsize))
+        args += [np.int64(c_env[s]) for s in self._size_args()]
+        kernel = cl.Kernel(program, self.name)
+
+        def enqueue() -> Any:
+            # the arguments stay referenced here: a buffer collected while the kernel holds it is freed under it
+            kernel.set_args(*args)
+            return cl.enqueue_nd_range_kernel(queue, kernel, global_size, local_size)
+
+        return enqueue
 
     def __call__(self, *arrays: Any) -> Any:
         """Run on ``arrays`` (same conventions as ``lift.interpret``) and return the result."""
@@ -530,6 +626,35 @@ class Kernel:
 
     def __repr__(self) -> str:
         return f"Kernel({self.name}, {self.mapping})"
+
+
+def upload(queue: Any, value: Any, t: DataType, buffers: list[Any]) -> list[Any]:
+    """Read-only device copies of an argument's leaves (one per buffer of the parameter)."""
+    import pyopencl as cl
+
+    out = []
+    for b, leaf in zip(buffers, _leaves(value, t)):
+        data = np.ascontiguousarray(leaf, dtype=b.scalar.dtype)
+        flags = cl.mem_flags.READ_ONLY | cl.mem_flags.COPY_HOST_PTR
+        out.append(cl.Buffer(queue.context, flags, hostbuf=data if data.size else np.zeros(1, data.dtype)))
+    return out
+
+
+def device_buffer(queue: Any, nbytes: int) -> Any:
+    """A read-write device buffer of ``nbytes`` (at least one)."""
+    import pyopencl as cl
+
+    return cl.Buffer(queue.context, cl.mem_flags.READ_WRITE, max(nbytes, 1))
+
+
+def download(queue: Any, b: Any, buf: Any, c_env: AbcMapping[str, int]) -> np.ndarray:
+    """The host copy of the output buffer ``b`` held in the device buffer ``buf``."""
+    import pyopencl as cl
+
+    host = np.empty(b.size.evaluate(c_env), dtype=b.scalar.dtype)
+    if host.size:
+        cl.enqueue_copy(queue, host, buf)
+    return host
 
 
 def _leaves(value: Any, t: DataType) -> list[Any]:

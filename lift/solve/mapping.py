@@ -5,6 +5,11 @@ one of ``seq``, ``fuse`` (merged into its perfectly enclosing map, as Lift's ``j
 ``glb0..2``, ``wrg0..2``, ``lcl0..2``. A space choice names where the output of a map is materialised:
 ``global``, ``local`` or ``private``. Mappings are hashable values, equal when every choice is equal.
 
+A program may run as several kernels: ``cuts`` names the computations after which the program is cut (their
+output complete in global memory before the next kernel starts; see :mod:`lift.solve.kernels`). A whole-array
+reduction outside every map (``reduce0, reduce1, …`` in program order) has a level too: ``seq`` (one work-item)
+or ``wrg0`` (work-groups reduce parts, a last work-group their partial results: two kernels).
+
 The choices are read through :class:`~lift.dsl.levels.Level` and :class:`~lift.dsl.levels.AddressSpace` (the one
 spelling of a level and a space in lift-ir); the public dicts ``levels`` and ``spaces`` show them as strings,
 ``level_of`` and ``space_of`` give the values.
@@ -12,7 +17,7 @@ spelling of a level and a space in lift-ir); the public dicts ``levels`` and ``s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from collections.abc import Mapping as AbcMapping
 from types import MappingProxyType
 from typing import TypeVar
@@ -33,19 +38,30 @@ T = TypeVar("T")
 class Mapping:
     """Level choices by map label, and address-space choices by the label of the map whose output it is."""
 
-    __slots__ = ("_at", "_key", "_levels", "_placed", "_spaces")
+    __slots__ = ("_at", "_cuts", "_key", "_levels", "_placed", "_spaces")
 
-    def __init__(self, levels: AbcMapping[str, str], spaces: AbcMapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        levels: AbcMapping[str, str],
+        spaces: AbcMapping[str, str] | None = None,
+        cuts: Iterable[str] = (),
+    ) -> None:
         _check_choices(levels, "levels", "a level", "{'map0': 'wrg0', 'map1': 'lcl0'}")
         if spaces is not None:
             _check_choices(spaces, "spaces", "an address space", "{'map0': 'local'}")
+        if isinstance(cuts, str) or not all(isinstance(c, str) and c.isidentifier() for c in cuts):
+            raise LiftTypeError(
+                f"Mapping: cuts must be a collection of labels (the computations after which the program is cut "
+                f"into another kernel, e.g. ('map0',)), found {cuts!r}"
+            )
         self._at = {label: _parsed(Level.parse, choice, f"map {label!r}") for label, choice in levels.items()}
         self._placed = {
             label: _parsed(AddressSpace.parse, space, f"output of {label!r}") for label, space in (spaces or {}).items()
         }
         self._levels = dict(levels)
         self._spaces = dict(spaces or {})
-        self._key = (tuple(sorted(self._levels.items())), tuple(sorted(self._spaces.items())))
+        self._cuts = tuple(label for label, _ in _in_label_order(dict.fromkeys(cuts, "")))
+        self._key = (tuple(sorted(self._levels.items())), tuple(sorted(self._spaces.items())), self._cuts)
 
     @property
     def levels(self) -> AbcMapping[str, str]:
@@ -56,6 +72,11 @@ class Mapping:
     def spaces(self) -> AbcMapping[str, str]:
         """Map label → address space of that map's output."""
         return MappingProxyType(self._spaces)
+
+    @property
+    def cuts(self) -> tuple[str, ...]:
+        """The labels of the computations after which the program is cut into another kernel (program order)."""
+        return self._cuts
 
     def level_of(self, label: str) -> Level:
         """The level of the map ``label`` (a KeyError when the mapping gives it none)."""
@@ -75,13 +96,16 @@ class Mapping:
         """``map0=wrg0 map1=lcl0; map1 in local``: every level choice, then every space choice."""
         levels = " ".join(f"{label}={choice}" for label, choice in _in_label_order(self._levels))
         spaces = ", ".join(f"{label} in {space}" for label, space in _in_label_order(self._spaces))
-        text = "; ".join(part for part in (levels, spaces) if part)
+        cuts = " ".join(f"cut after {label}" for label in self._cuts)
+        text = "; ".join(part for part in (levels, spaces, cuts) if part)
         return text or "(no maps)"
 
     def __repr__(self) -> str:
         """``Mapping({'map0': 'wrg0', 'map1': 'lcl0'}, {'map1': 'local'})``: the call that builds this mapping."""
         levels = dict(_in_label_order(self._levels))
         spaces = dict(_in_label_order(self._spaces))
+        if self._cuts:
+            return f"Mapping({levels!r}, {spaces!r}, cuts={self._cuts!r})"
         return f"Mapping({levels!r}, {spaces!r})" if spaces else f"Mapping({levels!r})"
 
 

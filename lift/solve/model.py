@@ -30,6 +30,7 @@ from lift.dsl.levels import ALL_LEVELS, AddressSpace, Level
 from lift.errors import LiftError, LiftLimitError, LiftTypeError, MappingError
 from lift.solve.backend import Backend, default_backend
 from lift.solve.device import describe
+from lift.solve.kernels import PARALLEL_REDUCTION, cut_key, level_key
 from lift.solve.mapping import Mapping as LiftMapping
 from lift.solve.mapping import check_choices
 from lift.solve.rules import CODES, SPACE_CODES, Levels, Rule, rules_for
@@ -110,17 +111,29 @@ class MappingSpace:
                 f"found {type(backend).__name__}; leave it out to use the OpenCL backend"
             )
         self.backend = backend if backend is not None else default_backend()
+        self._root_position: dict[str, int] = {}
+        """The position of the root holding each map and whole-array reduction (program order)."""
         """Decides the rules on index expressions for each candidate (:mod:`lift.solve.backend`)."""
         self.structure: ProgramStructure = structure_of(prog, self.sizes)
         self.rules: list[Rule] = rules_for(self.structure, self.device, heuristics=heuristics)
+        for k, root in enumerate(self.structure.roots.roots):
+            for label in [root.label, *(self.structure.descendants(root.label) if root.reduction is None else [])]:
+                self._root_position[label] = k
         with z3_session():
             self.levels = {m.label: z3.Int(f"level_{m.label}") for m in self.structure.maps}
             self.spaces = {m.label: z3.Int(f"space_{m.label}") for m in self.structure.maps if m.intermediate}
+            roots = self.structure.roots
+            self.reductions = {r.label: z3.Int(f"level_{r.label}") for r in roots.reductions}
+            """The level of each whole-array reduction: ``seq`` or ``wrg0`` (:mod:`lift.solve.kernels`)."""
+            self.cuts = {label: z3.Int(f"cut_{label}") for label in roots.cut_points}
+            """Whether the program is cut after each root that offers it (1: cut)."""
             shared = Levels(self.levels)  # the rules' common terms are built once
-            self._formulas = tuple(r.formula(shared, self.spaces) for r in self.rules)
+            self._formulas = tuple(r.formula(shared, self._other_choices()) for r in self.rules)
             self._domains = tuple(
                 [z3.Or(*[v == c for c in CODES.values()]) for v in self.levels.values()]
                 + [z3.Or(*[v == c for c in SPACE_CODES.values()]) for v in self.spaces.values()]
+                + [z3.Or(v == CODES["seq"], v == CODES[PARALLEL_REDUCTION]) for v in self.reductions.values()]
+                + [z3.Or(v == 0, v == 1) for v in self.cuts.values()]
             )
         # Caches of answers that never change; a race between threads can only compute one twice, the same
         # way (a verdict is a pure function of the mapping, assignment of a dict entry or a field is atomic).
@@ -128,6 +141,18 @@ class MappingSpace:
         self._verdicts: dict[LiftMapping, MappingError | None] = {}
         self._valid_classes: set[LiftMapping] = set()  # the dimension-symmetry classes known valid
         self._answers: dict[Hashable, object] = {}  # the backend's answers, shared between candidates
+
+    def _other_choices(self) -> dict[str, Any]:
+        """The choices besides map levels, as the rules read them: spaces by label, cuts and reduction levels by
+        their keys (:func:`~lift.solve.kernels.cut_key`, :func:`~lift.solve.kernels.level_key`)."""
+        return {
+            **self.spaces,
+            **{cut_key(label): v for label, v in self.cuts.items()},
+            **{level_key(label): v for label, v in self.reductions.items()},
+        }
+
+    def _variables(self) -> list[z3.ArithRef]:
+        return [*self.levels.values(), *self.spaces.values(), *self.reductions.values(), *self.cuts.values()]
 
     # ---- the solver -----------------------------------------------------------------------------------
     def domains(self) -> list[z3.BoolRef]:
@@ -148,10 +173,11 @@ class MappingSpace:
         """The structural model as SMT-LIB 2 (each rule preceded by its name and sentence as a comment)."""
         lines = [
             "; lift-ir mapping model of " + self.program.name,
-            "; levels: 0 seq, 1 fuse, 10+d lcl d, 20+d wrg d, 30+d glb d; spaces: 0 global, 1 local, 2 private",
+            "; levels: 0 seq, 1 fuse, 10+d lcl d, 20+d wrg d, 30+d glb d; spaces: 0 global, 1 local, 2 private; "
+            "cuts: 1 cut after that computation",
         ]
         with z3_session():
-            for v in [*self.levels.values(), *self.spaces.values()]:
+            for v in self._variables():
                 lines.append(f"(declare-const {v} Int)")
             for f in self._domains:
                 lines.append(f"(assert {f.sexpr()})")
@@ -163,24 +189,47 @@ class MappingSpace:
 
     def _mapping(self, model: z3.ModelRef) -> LiftMapping:
         """The mapping a model gives (call inside the Z3 session)."""
-        levels = {m: _LEVEL_OF[model.eval(v, model_completion=True).as_long()] for m, v in self.levels.items()}
-        spaces = {m: _SPACE_OF[model.eval(v, model_completion=True).as_long()] for m, v in self.spaces.items()}
-        return LiftMapping(levels, {m: sp for m, sp in spaces.items() if sp != "global"})
+
+        def value(v: z3.ArithRef) -> int:
+            return model.eval(v, model_completion=True).as_long()
+
+        levels = {m: _LEVEL_OF[value(v)] for m, v in [*self.levels.items(), *self.reductions.items()]}
+        spaces = {m: _SPACE_OF[value(v)] for m, v in self.spaces.items()}
+        cuts = [label for label, v in self.cuts.items() if value(v) == 1]
+        return LiftMapping(levels, {m: sp for m, sp in spaces.items() if sp != "global"}, cuts)
 
     def _block(self, mapping: LiftMapping, refusal: MappingError | None = None) -> z3.BoolRef:
         """Exclude ``mapping``; for a refusal that names the maps deciding it (``MappingError.labels``), every
-        mapping making the same choices for them (and for every address space) and using each parallel level the
-        refusal depends on (``MappingError.uses``). Call inside the Z3 session."""
+        mapping making the same choices for them (and for every address space, reduction and cut that can matter)
+        and using each parallel level the refusal depends on (``MappingError.uses``). Call inside the Z3 session."""
         labels = refusal.labels if refusal is not None and refusal.labels else None
         uses = refusal.uses if refusal is not None else frozenset()
         if labels is not None and not uses <= self._levels_in_use(mapping):
             labels = None  # a level used by none of the program's own maps (a copy lowering adds): no lemma
+        if labels is not None and not labels & set(self.levels):
+            labels = None  # only maps a lowering adds (a reduction's work-groups): no lemma beyond the mapping
+        if labels is not None and uses and self.cuts:
+            labels = None  # "in use" is program-wide, a refusal's levels kernel-wide: no lemma beyond the mapping
         keep = [m for m in self.levels if labels is None or m in labels or mapping.levels[m] == "fuse"]
         terms = [self.levels[m] != CODES[mapping.levels[m]] for m in keep]
         terms += [self.spaces[m] != SPACE_CODES[mapping.spaces.get(m, "global")] for m in self.spaces]
+        terms += [v != CODES[mapping.levels[label]] for label, v in self.reductions.items()]
+        terms += [v != int(c in mapping.cuts) for c, v in self.cuts.items() if self._cut_decides(c, labels)]
         if labels is not None:
             terms += [z3.Not(self._in_use(level)) for level in sorted(uses)]
         return z3.Or(*terms) if terms else z3.BoolVal(False)
+
+    def _cut_decides(self, cut: str, labels: frozenset[str] | None) -> bool:
+        """Whether a refusal naming the maps ``labels`` may depend on the cut after ``cut``: a refusal inside one
+        kernel involves the roots of those maps, and only the cuts between them change that kernel's part that
+        holds them (``None``: every cut decides)."""
+        if labels is None:
+            return True
+        roots = self.structure.roots
+        positions = [self._root_position[m] for m in labels if m in self._root_position]
+        if len(positions) != len(labels):
+            return True
+        return min(positions) <= roots.index(cut) < max(positions)
 
     def _spread(self) -> list[str]:
         """The maps of more than one iteration: those that put more than one thread along their level."""
@@ -317,12 +366,22 @@ class MappingSpace:
         ]
 
     def _objectives(self) -> list[Objective]:
-        """In order: most parallel maps, most distinct NDRange dimensions, lowest dimensions, fewest
-        non-global intermediates (local before private); call inside the Z3 session."""
+        """In order: most parallel computations (a map fused into a parallel reduction counts as parallel), fewest
+        cuts, most distinct NDRange dimensions, lowest dimensions, fewest non-global intermediates (local before
+        private); call inside the Z3 session."""
         levels = list(self.levels.values())
         parallel_codes = [c for c in CODES.values() if c >= 10]
+        fused = self.structure.roots.fused_producers()
+        parallel = [(v >= 10, 1) for v in levels]
+        parallel += [(v >= 10, 1) for v in self.reductions.values()]
+        parallel += [
+            (z3.And(self.levels[m] == CODES["fuse"], self.reductions[r] >= 10), 1)
+            for m, r in fused.items()
+            if m in self.levels
+        ]
         return [
-            ("max", [(v >= 10, 1) for v in levels]),
+            ("max", parallel),
+            ("min", [(v == 1, 1) for v in self.cuts.values()]),
             ("max", [(z3.Or(*[v == c for v in levels]), 1) for c in parallel_codes if levels]),
             ("min", [(z3.Or(*[v == base + d for base in (10, 20, 30)]), d) for v in levels for d in (1, 2)]),
             (
@@ -352,28 +411,36 @@ class MappingSpace:
                     known = previous[k] if len(previous) > k and tuple(values) == previous[:k] else None
                     model, value = _bound_objective(s, model, sense, terms, known, deadline)
                     values.append(value)
-                for v in [*self.levels.values(), *self.spaces.values()]:
+                for v in self._variables():
                     model = _smallest_value(s, model, v, deadline)
                 return self._mapping(model), tuple(values)
             finally:
                 s.pop()
 
-    @staticmethod
-    def _parallelism(m: LiftMapping) -> tuple[int, int]:
+    def _parallelism(self, m: LiftMapping) -> tuple[int, int, int]:
+        """As the solver's objectives rank them: parallel computations (a map fused into a parallel reduction
+        counts), fewest cuts, most distinct levels."""
         parallel = [c for c in m.levels.values() if c not in ("seq", "fuse")]
-        return (-len(parallel), -len(set(parallel)))
+        fused = sum(
+            1
+            for p, r in self.structure.roots.fused_producers().items()
+            if m.levels.get(p) == "fuse" and m.levels.get(r) not in (None, "seq")
+        )
+        return (-len(parallel) - fused, len(m.cuts), -len(set(parallel)))
 
-    def _barriers(self, m: LiftMapping) -> tuple[int, tuple[int, int]]:
+    def _barriers(self, m: LiftMapping) -> tuple[int, tuple[int, int, int]]:
         return (self.backend.barrier_count(self.program, self.sizes or None, m), self._parallelism(m))
 
-    def _local(self, m: LiftMapping) -> tuple[int, tuple[int, int]]:
+    def _local(self, m: LiftMapping) -> tuple[int, tuple[int, int, int]]:
         return (sum(1 for sp in m.spaces.values() if sp == "local"), self._parallelism(m))
 
     def violations(self, choices: Mapping[str, str]) -> list[Rule]:
         """The structural rules a complete choice breaks, by the plain evaluator (no solver)."""
         levels = {m: CODES[choices[m]] for m in self.levels}
-        spaces = {m: SPACE_CODES[choices.get(f"space:{m}", "global")] for m in self.spaces}
-        return [r for r in self.rules if not r.holds(levels, spaces)]
+        others: dict[str, int] = {m: SPACE_CODES[choices.get(f"space:{m}", "global")] for m in self.spaces}
+        others |= {level_key(r): CODES[choices.get(r, "seq")] for r in self.reductions}
+        others |= {cut_key(c): int(choices.get(cut_key(c), "no") == "yes") for c in self.cuts}
+        return [r for r in self.rules if not r.holds(levels, others)]
 
     # ---- explanations ---------------------------------------------------------------------------------
     def explain(self, choices: Mapping[str, str]) -> Explanation:
@@ -435,12 +502,25 @@ class MappingSpace:
                 if value not in SPACE_CODES:
                     raise LiftError(f"explain: unknown address space {value!r}")
                 f = self.spaces[label] == SPACE_CODES[value]
+            elif key.startswith("cut:"):
+                label = key[len("cut:") :]
+                if label not in self.cuts:
+                    raise LiftError(
+                        f"explain: the program cannot be cut after {label!r}; it may be cut after "
+                        f"{', '.join(self.cuts) or 'nothing'}"
+                    )
+                if value not in ("yes", "no"):
+                    raise LiftError(f"explain: {key} is 'yes' or 'no', found {value!r}")
+                f = self.cuts[label] == int(value == "yes")
             else:
-                if key not in self.levels:
-                    raise LiftError(f"explain: the program has no map {key!r}; its maps are {', '.join(self.levels)}")
+                variables = {**self.levels, **self.reductions}
+                if key not in variables:
+                    raise LiftError(
+                        f"explain: the program has no map {key!r}; its maps are {', '.join(variables) or 'none'}"
+                    )
                 if value not in CODES:
                     raise LiftError(f"explain: unknown level {value!r}; the levels are {', '.join(CODES)}")
-                f = self.levels[key] == CODES[value]
+                f = variables[key] == CODES[value]
             out.append((z3.Bool(f"choice::{key}={value}"), f))
             names.append(f"{key}={value}")
         return out, names
@@ -463,7 +543,7 @@ def _renamed_level(level: str, permutation: tuple[int, ...]) -> str:
 
 def _renamed_dimensions(mapping: LiftMapping, permutation: tuple[int, ...]) -> LiftMapping:
     levels = {m: _renamed_level(level, permutation) for m, level in mapping.levels.items()}
-    return LiftMapping(levels, dict(mapping.spaces))
+    return LiftMapping(levels, dict(mapping.spaces), mapping.cuts)
 
 
 def _dimension_images(mapping: LiftMapping) -> set[LiftMapping]:

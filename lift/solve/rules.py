@@ -19,6 +19,7 @@ import z3
 from lift.dsl.levels import ALL_LEVELS, AddressSpace, Level, LevelKind
 from lift.errors import MappingError
 from lift.solve.device import DeviceDescription
+from lift.solve.kernels import Roots, cut_key, level_key
 from lift.solve.structure import ProgramStructure
 from lift.types.arith import Cst
 from lift.types.smt import z3_session
@@ -151,7 +152,6 @@ class Rule:
 def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: bool = True) -> list[Rule]:
     """Every rule for the program's structure and the device."""
     out: list[Rule] = []
-    labels = [m.label for m in s.maps]
     by = s.by_label
 
     for k, what in enumerate(s.unmappable):
@@ -162,18 +162,16 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 lambda lv, sp: False,
             )
         )
+    kernels = _KernelGroups(s)
     out.append(
         Rule(
             "no-glb-with-wrg-lcl",
             "map_glb cannot be mixed with map_wrg or map_lcl in one kernel (their thread ids would collide)",
-            lambda lv, sp: NOT(
-                AND(
-                    OR(*[is_glb(lv[m]) for m in labels], False),
-                    OR(*[OR(is_wrg(lv[m]), is_lcl(lv[m])) for m in labels], False),
-                )
-            ),
+            kernels.no_glb_with_wrg_lcl,
         )
     )
+    out.extend(cut_rules(s))
+    fusible = s.roots.fused_producers()
     for m in s.maps:
         ancestors = s.ancestors(m.label)
         for a in ancestors:
@@ -194,15 +192,19 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 )
             )
         if m.parent is None:
+            into = fusible.get(m.label)
             out.append(
                 Rule(
                     f"top-level-parallel:{m.label}",
                     f"{m.label} is outside every other map, so it must run on map_glb or map_wrg (as a sequential or "
-                    "local map every thread would run all of it)",
-                    lambda lv, sp, m=m.label: OR(is_glb(lv[m]), is_wrg(lv[m])),
+                    "local map every thread would run all of it)"
+                    + (f", or be fused into {into}, which reads nothing else" if into else ""),
+                    lambda lv, sp, m=m.label, into=into: OR(is_glb(lv[m]), is_wrg(lv[m]), bool(into) and lv[m] == FUSE),
                 )
             )
-        if m.perfect_parent is None:
+        if m.label in fusible:
+            pass  # it may be fused into the reduction that reads it: the rule on that fusion says when
+        elif m.perfect_parent is None:
             out.append(
                 Rule(
                     f"fuse-needs-perfect-nesting:{m.label}",
@@ -246,9 +248,23 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 Rule(
                     f"same-dims-in-every-nest:{shown}:{level}",
                     f"every nest of maps uses the same parallel levels: {level} is used, so the nest {shown} uses it too",
-                    lambda lv, sp, c=chain, k=level.code: IMPLIES(lv.used(k), OR(*[lv[m] == k for m in c], False)),
+                    lambda lv, sp, c=chain, k=level.code: IMPLIES(
+                        kernels.used_with(lv, sp, c[0], k), OR(*[lv[m] == k for m in c], False)
+                    ),
                 )
             )
+            if heuristics and kernels.split:
+                # each kernel may choose its levels alone, which multiplies the space by every kernel's choices;
+                # Lift's rule across the whole program keeps it the size of one kernel's
+                out.append(
+                    Rule(
+                        f"same-dims-across-kernels:{shown}:{level}",
+                        f"the kernels of a program use the same parallel levels: {level} is used, so the nest "
+                        f"{shown} uses it too",
+                        lambda lv, sp, c=chain, k=level.code: IMPLIES(lv.used(k), OR(*[lv[m] == k for m in c], False)),
+                        heuristic=True,
+                    )
+                )
     local_arrays: list[LocalArray] = []
     for m in s.maps:
         if not m.intermediate:
@@ -329,6 +345,127 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 "local-memory-fits",
                 f"the local memory used must fit the device's {device.local_mem_size} bytes ({device.name})",
                 lambda lv, sp: sum((a.bytes(lv, sp) for a in local_arrays), start=0) <= device.local_mem_size,
+            )
+        )
+    return out
+
+
+# ---- kernels: cuts, whole-array reductions, and the rules that hold within one kernel ------------------------------
+def cut_after(sp: Mapping[str, Any], roots: Roots, label: str) -> Formula:
+    """The program is cut after the root ``label`` (``False`` where no cut is offered)."""
+    return sp[cut_key(label)] == 1 if label in roots.cut_points else False
+
+
+class _KernelGroups:
+    """Which maps run in one kernel: those of the roots between two cuts (a map under no root, inside a lambda
+    applied at the top level, is counted with every root). Without cut points, every map."""
+
+    def __init__(self, s: ProgramStructure) -> None:
+        self.roots = s.roots
+        in_root = {r.label: [r.label, *s.descendants(r.label)] for r in s.roots.roots if r.reduction is None}
+        covered = {m for labels in in_root.values() for m in labels}
+        loose = [m.label for m in s.maps if m.label not in covered]
+        self.groups: list[tuple[int, tuple[str, ...]]] = [
+            (k, (*in_root[r.label], *loose)) for k, r in enumerate(s.roots.roots) if r.label in in_root
+        ]
+        self.position = {m: k for k, labels in self.groups for m in labels}
+        self.labels = tuple(m.label for m in s.maps)
+        self.split = bool(s.roots.cut_points)
+
+    def same_kernel(self, sp: Mapping[str, Any], i: int, j: int) -> Formula:
+        """The roots at positions ``i`` and ``j`` run in one kernel: no cut between them."""
+        i, j = min(i, j), max(i, j)
+        return AND(*[NOT(cut_after(sp, self.roots, r.label)) for r in self.roots.roots[i:j]], True)
+
+    def no_glb_with_wrg_lcl(self, lv: Mapping[str, Any], sp: Mapping[str, Any]) -> Formula:
+        def glb(labels: tuple[str, ...]) -> Formula:
+            return OR(*[is_glb(lv[m]) for m in labels], False)
+
+        def wrg_lcl(labels: tuple[str, ...]) -> Formula:
+            return OR(*[OR(is_wrg(lv[m]), is_lcl(lv[m])) for m in labels], False)
+
+        if not self.split:
+            return NOT(AND(glb(self.labels), wrg_lcl(self.labels)))
+        return AND(
+            *[
+                IMPLIES(self.same_kernel(sp, i, j), NOT(OR(AND(glb(a), wrg_lcl(b)), AND(glb(b), wrg_lcl(a)))))
+                for n, (i, a) in enumerate(self.groups)
+                for j, b in self.groups[n:]
+            ],
+            True,
+        )
+
+    def used_with(self, lv: Levels, sp: Mapping[str, Any], label: str, k: int) -> Formula:
+        """Some map in the kernel of the map ``label`` has level code ``k``."""
+        if not self.split or label not in self.position:
+            return lv.used(k)
+        i = self.position[label]
+        return OR(
+            *[AND(self.same_kernel(sp, i, j), OR(*[lv[m] == k for m in labels], False)) for j, labels in self.groups],
+            False,
+        )
+
+
+def cut_rules(s: ProgramStructure) -> list[Rule]:
+    """The rules on cuts and whole-array reductions (:mod:`lift.solve.kernels`)."""
+    roots = s.roots
+    by = s.by_label
+    out: list[Rule] = []
+    for label in roots.cut_points:
+        if label in by and by[label].intermediate:
+            out.append(
+                Rule(
+                    f"cut-writes-global:{label}",
+                    f"the program is cut after {label} only if {label}'s output is in global memory (the next kernel "
+                    "reads it there)",
+                    lambda lv, sp, m=label: IMPLIES(cut_after(sp, roots, m), sp[m] == GLOBAL),
+                )
+            )
+    for r in roots.reductions:
+        key = level_key(r.label)
+        if r.serial_reason is not None:
+            out.append(
+                Rule(
+                    f"parallel-reduction:{r.label}",
+                    f"{r.serial_reason}: it runs in one work-item",
+                    lambda lv, sp, key=key: sp[key] == SEQ,
+                )
+            )
+        before = roots.before(r.label)
+        producer = r.producer
+        if producer is not None and before is not None and before.label == producer:
+            earlier = roots.before(producer)
+            inside = tuple(s.descendants(producer))
+            out.append(
+                Rule(
+                    f"fused-into-reduction:{producer}>{r.label}",
+                    f"{producer} fused into {r.label} computes each element where {r.label} reads it: no cut between "
+                    f"them, nothing stored, and the maps inside {producer} ({', '.join(inside) or 'none'}) sequential",
+                    lambda lv, sp, p=producer, inside=inside: IMPLIES(
+                        lv[p] == FUSE,
+                        AND(
+                            NOT(cut_after(sp, roots, p)),
+                            sp[p] == GLOBAL if p in by and by[p].intermediate else True,
+                            *[is_seq_or_fuse(lv[d]) for d in inside],
+                        ),
+                    ),
+                )
+            )
+            cut_before: Any = lambda lv, sp, p=producer, e=earlier: IF(  # noqa: E731
+                lv[p] == FUSE, cut_after(sp, roots, e.label) if e is not None else True, cut_after(sp, roots, p)
+            )
+        else:
+            cut_before = lambda lv, sp, b=before: cut_after(sp, roots, b.label) if b is not None else True  # noqa: E731
+        after = roots.after(r.label)
+        out.append(
+            Rule(
+                f"reduction-in-kernels-of-its-own:{r.label}",
+                f"{r.label} reduces a whole array outside every map: work-groups cannot wait for each other, so it "
+                "runs in kernels of its own — the program is cut before it (after what it reads, unless that is "
+                "fused into it) and after it",
+                lambda lv, sp, before=cut_before, r=r.label, after=after: AND(
+                    before(lv, sp), cut_after(sp, roots, r) if after is not None else True
+                ),
             )
         )
     return out

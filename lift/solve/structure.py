@@ -5,7 +5,7 @@ materialised (and so get an address space), and computations that no mapping can
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lift.dsl.ir import (
     Expr,
@@ -24,6 +24,7 @@ from lift.dsl.ir import (
 )
 from lift.dsl.mapper import NodeMapper
 from lift.dsl.printer import show
+from lift.solve.kernels import Roots, find_roots
 from lift.solve.structure_nodes import computing_map, runs_alone, uncopied, whole_map
 from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType, DataType, byte_count, scalar_count
@@ -64,7 +65,11 @@ class ProgramStructure:
     chains: tuple[tuple[str, ...], ...]
     """Every root-to-leaf path in the tree of computing maps."""
     unmappable: tuple[str, ...]
-    """Computations outside every map other than maps (a top-level reduction): every thread would run them."""
+    """Computations outside every map other than maps and whole-array reductions (a user function applied to a
+    whole array, say): every thread would run them."""
+    roots: Roots = field(default_factory=lambda: Roots((), ()))
+    """The computations reached from the body through arguments only, and where the program may be cut into
+    kernels (:mod:`lift.solve.kernels`)."""
 
     @property
     def by_label(self) -> Mapping[str, MapSite]:
@@ -100,9 +105,11 @@ class _Analysis(NodeMapper[None]):
 
     covers = (Expr, FunDecl)
 
-    def __init__(self, env: Mapping[str, ArithExpr]) -> None:
+    def __init__(self, env: Mapping[str, ArithExpr], reductions: frozenset[int] = frozenset()) -> None:
         self.env = env
         """The sizes to substitute into extents (none: keep them symbolic)."""
+        self.reductions = reductions
+        """The ids of the calls of whole-array reductions (roots: they run in kernels of their own)."""
         self.sites: dict[str, dict[str, object]] = {}
         """What is known of each map so far, by label."""
         self.order: list[str] = []
@@ -125,7 +132,7 @@ class _Analysis(NodeMapper[None]):
             for producer in _producers(a) if consumes else []:
                 self.sites.setdefault(producer, {})["consumer_of"] = True
                 self.sites[producer].setdefault("consumers", []).append(_consumer(e.f, parent))  # type: ignore[attr-defined]
-        if parent is None and runs_alone(uncopied(e.f)):
+        if parent is None and runs_alone(uncopied(e.f)) and id(e) not in self.reductions:
             self.unmappable.append(show(e.f))
         self(e.f, e.args[0].type if len(e.args) == 1 else None, parent, None)
 
@@ -167,7 +174,9 @@ def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramSt
     """Analyse ``prog`` (sizes, when given, make extents and memory sizes concrete)."""
     named = name_maps(prog)
     typed = named.typed.program
-    analysis = _Analysis({k: Cst(v) for k, v in (sizes or {}).items()})
+    env = {k: Cst(v) for k, v in (sizes or {}).items()}
+    roots = find_roots(typed.body, lambda n: n.subs(env) if env else n, _producers)
+    analysis = _Analysis(env, frozenset(id(r.call) for r in roots.reductions))
     analysis(typed.body, None)
     sites, concrete = analysis.sites, analysis.concrete
     types = _output_types(typed)
@@ -204,7 +213,7 @@ def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramSt
 
     for root in children.get(None, []):
         walk_chain(root, ())
-    return ProgramStructure(named, tuple(maps), tuple(chains), tuple(analysis.unmappable))
+    return ProgramStructure(named, tuple(maps), tuple(chains), tuple(analysis.unmappable), roots)
 
 
 def _producers(e: Expr) -> list[str]:

@@ -7,7 +7,23 @@ import pytest
 
 import lift
 from lift import Array, f32, f64, fun, size, userfun
-from lift.dsl import gather, id, join, map, map_glb, map_lcl, map_wrg, reduce, reverse, split, to_local, zip
+from lift.dsl import (
+    gather,
+    id,
+    join,
+    map,
+    map_glb,
+    map_lcl,
+    map_wrg,
+    reduce,
+    reduce_seq,
+    reverse,
+    slide,
+    split,
+    to_local,
+    transpose,
+    zip,
+)
 from lift.dsl.prelude import add, mult, square
 from lift.solve import DeviceDescription, MappingSpace
 
@@ -33,6 +49,29 @@ def whole_sum(x: Array[f32, 16]):
 
 
 @fun
+def dot16(x: Array[f32, 16], y: Array[f32, 16]):
+    return zip(x, y) >> map(mult) >> reduce(add, 0.0)
+
+
+@fun
+def fold16(x: Array[f32, 16]):
+    return x >> reduce_seq(add, 0.0)
+
+
+@fun
+def copied(x: Array[f32, 16]):
+    """A copy (``id``) of a whole array outside every map."""
+    return x >> map(square) >> id
+
+
+@fun
+def rows_down(x: Array[Array[f32, 8], 8]):
+    """Rows written by one kernel, read two at a time down the columns by the next."""
+    y = x >> map(map(square))
+    return y >> slide(2, 1) >> map(lambda rows: rows >> transpose >> map(reduce(add, 0.0)) >> join)
+
+
+@fun
 def big_rows(x: Array[Array[f32, 512], 8]):
     return x >> map(lambda r: r >> map(square) >> gather(reverse) >> map(square))
 
@@ -52,7 +91,16 @@ TINY = DeviceDescription("tiny", 256, local_mem_size=1024)
 # For every kind of rule: a program, a complete choice, and the one rule instance it breaks (found by a search
 # with the plain evaluator; the test checks that nothing else breaks).
 ALONE = [
-    (whole_sum, None, {}, "top-level-computation:0"),
+    (copied, None, {"map0": "glb0"}, "top-level-computation:0"),
+    (dot16, None, {"map0": "glb0", "reduce0": "seq", "cut:map0": "no"}, "reduction-in-kernels-of-its-own:reduce0"),
+    (dot16, None, {"map0": "fuse", "reduce0": "wrg0", "cut:map0": "yes"}, "fused-into-reduction:map0>reduce0"),
+    (fold16, None, {"reduce0": "wrg0"}, "parallel-reduction:reduce0"),
+    (
+        rows_down,
+        None,
+        {"map0": "glb0", "map1": "glb1", "map2": "glb0", "map3": "seq", "cut:map0": "yes"},
+        "same-dims-across-kernels:map2 > map3:glb1",
+    ),
     (nest3, None, {"map0": "glb2", "map1": "wrg0", "map2": "lcl0"}, "no-glb-with-wrg-lcl"),
     (nest3, None, {"map0": "glb2", "map1": "glb0", "map2": "glb2"}, "nested-parallel-dims:map0>map2"),
     (nest4, None, {"map0": "wrg2", "map1": "lcl1", "map2": "lcl2", "map3": "wrg1"}, "no-wrg-inside-lcl:map1>map3"),
@@ -95,21 +143,37 @@ ALONE = [
 ]
 
 
+# Rules that other rules imply while Lift's search heuristics are on: cases for the model without them.
+UNPRUNED = [
+    (
+        dot16,
+        None,
+        {"map0": "glb0", "reduce0": "seq", "cut:map0": "yes", "space:map0": "private"},
+        "cut-writes-global:map0",
+    ),
+]
+
+
 def test_every_kind_of_rule_has_a_case() -> None:
+    programs = (nest3, two_nests, whole_sum, symbolic_rows, nest4, dot16, fold16, copied, rows_down)
     kinds = {
         r.name.split(":")[0]
-        for prog in (nest3, two_nests, whole_sum, symbolic_rows, nest4)
+        for prog in programs
         for r in MappingSpace(prog, {} if prog is not symbolic_rows else None).rules
     }
     kinds |= {r.name.split(":")[0] for r in MappingSpace(big_rows, {}, TINY).rules}
-    assert kinds == {rule.split(":")[0] for *_, rule in ALONE}
+    assert kinds == {rule.split(":")[0] for *_, rule in [*ALONE, *UNPRUNED]}
 
 
-@pytest.mark.parametrize(("prog", "device", "choice", "rule"), ALONE, ids=[c[-1] for c in ALONE])
+@pytest.mark.parametrize(
+    ("prog", "device", "choice", "rule", "heuristics"),
+    [(*c, True) for c in ALONE] + [(*c, False) for c in UNPRUNED],
+    ids=[c[-1] for c in [*ALONE, *UNPRUNED]],
+)
 def test_a_choice_violating_only_this_rule_is_explained_by_it(
-    prog: lift.dsl.ir.Fun, device: DeviceDescription | None, choice: dict[str, str], rule: str
+    prog: lift.dsl.ir.Fun, device: DeviceDescription | None, choice: dict[str, str], rule: str, heuristics: bool
 ) -> None:
-    space = MappingSpace(prog, None if prog is symbolic_rows else {}, device)
+    space = MappingSpace(prog, None if prog is symbolic_rows else {}, device, heuristics=heuristics)
     assert [r.name for r in space.violations(choice)] == [rule]
     explanation = space.explain(choice)
     assert explanation.names == [rule], str(explanation)
