@@ -8,10 +8,12 @@ arguments only (a computing map outside every other map, or a whole-array ``redu
 is the order the kernels run in. The model decides the cuts (``cut:<label>``: cut after the root ``label``), with
 the rules below; :func:`cut_rules` states them.
 
-A cut is offered after a root whose output is read other than element by element (through a rearrangement,
-inside another computation's function, or by a reduction) and next to every whole-array reduction: between two
-maps that read each other element by element a kernel boundary is never needed, and not offering one keeps
-long pipelines' spaces their size.
+A cut is offered just before each root that may read what threads of other work-groups wrote (through a
+rearrangement, inside its function, as a reduction, or element by element with maps inside the producer or the
+reader, whose threads may share an element) and just after each whole-array reduction. One cut before a reader
+separates it from everything before it, so cuts elsewhere add kernels and nothing else; between two flat maps
+that read each other element by element a kernel boundary is never needed. Offering no more keeps the spaces of
+long pipelines their size.
 
 A **whole-array reduction** (``reduce(f, z)`` outside every map) runs in kernels of its own, one work-item
 (``seq``) or as two stages (``wrg0``: work-groups reduce parts of the array in local memory, a last work-group
@@ -21,11 +23,12 @@ computed where it is read, Lift's ``reduceMapFusion``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lift.dsl.ir import Expr, FunCall, Reduce, Zip, walk
+from lift.dsl.ir import Expr, FunCall, Map, Reduce, Zip, walk
 from lift.solve.structure_nodes import computing_map, uncopied
 from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType
@@ -110,20 +113,28 @@ def find_roots(body: Expr, concrete: Any, producers: Any) -> Roots:
             found.append((e, reduction_label(sum(1 for *_, r in found if r is not None)), f))
 
     visit(body)
-    root_calls = {id(call) for call, _, _ in found}
-    # who reads each map's output, and whether element by element (a root map applied to it, or to a zip of it)
+    # who reads each map's output (to fuse a map into the one reduction reading it)
     readers: dict[str, int] = {}
-    scattered: set[str] = set()
     for n in walk(body):
-        if not isinstance(n, FunCall):
+        if isinstance(n, FunCall):
+            for a in n.args:
+                for p in producers(a):
+                    readers[p] = readers.get(p, 0) + 1
+    # which roots may read what other threads wrote: through a rearrangement, inside their function, or element
+    # by element with maps inside the producer or the reader (whose threads share an element)
+    nested = {label for call, label, reduction in found if reduction is None and _has_inner_maps(call)}
+    reads_across: set[str] = set()
+    for call, label, reduction in found:
+        m = computing_map(uncopied(call.f))
+        inside = [a for n in walk(m.f) if isinstance(n, FunCall) for a in n.args] if m is not None else []
+        if reduction is not None or any(producers(a) for a in inside):
+            reads_across.add(label)
             continue
-        is_root_map = id(n) in root_calls and computing_map(uncopied(n.f)) is not None
-        for a in n.args:
+        for a in call.args:
+            aligned = _elementwise(a)
             read = producers(a)
-            for p in read:
-                readers[p] = readers.get(p, 0) + 1
-            aligned = _elementwise(a) if is_root_map else set()
-            scattered.update(p for p in read if p not in aligned)
+            if any(p not in aligned or p in nested for p in read) or (read and m is not None and _has_inner_maps(call)):
+                reads_across.add(label)
     roots: list[Root] = []
     for call, label, reduction in found:
         t = call.args[0].type
@@ -141,12 +152,17 @@ def find_roots(body: Expr, concrete: Any, producers: Any) -> Roots:
         else:
             reason = None
         roots.append(Root(label, call, reduction, extent, producer, reason))
-    cut_points = []
-    for k, r in enumerate(roots[:-1]):
-        nxt = roots[k + 1]
-        if r.reduction is not None or nxt.reduction is not None or r.label in scattered:
-            cut_points.append(r.label)
+    # a cut just before each root that may read across threads (one there separates it from everything it reads),
+    # and just after each whole-array reduction
+    cut_points = [
+        r.label for r, nxt in itertools.pairwise(roots) if nxt.label in reads_across or r.reduction is not None
+    ]
     return Roots(tuple(roots), tuple(cut_points))
+
+
+def _has_inner_maps(call: FunCall) -> bool:
+    m = computing_map(uncopied(call.f))
+    return m is not None and any(isinstance(n, Map) and computing_map(n) is not None for n in walk(m.f))
 
 
 def _elementwise(e: Expr) -> set[str]:
