@@ -67,9 +67,12 @@ class Stage:
     """The name of the temporary it writes (a parameter of later stages); ``None`` for the program's result."""
 
 
-def reduction_shape(n: int, *, threads: int = REDUCTION_THREADS, groups: int = REDUCTION_GROUPS) -> tuple[int, int]:
+def reduction_shape(n: int, *, threads: int | None = None, groups: int | None = None) -> tuple[int, int]:
     """``(L, G)`` for reducing ``n`` elements over work-groups: ``L`` threads a group, the largest power of two
-    at most ``threads`` dividing ``n``, and ``G`` groups, the largest divisor of ``n / L`` at most ``groups``."""
+    at most ``threads`` dividing ``n``, and ``G`` groups, the largest divisor of ``n / L`` at most ``groups``
+    (by default :data:`REDUCTION_THREADS` and :data:`REDUCTION_GROUPS`)."""
+    threads = REDUCTION_THREADS if threads is None else threads
+    groups = REDUCTION_GROUPS if groups is None else groups
     lanes = 1
     while lanes * 2 <= threads and n % (lanes * 2) == 0:
         lanes *= 2

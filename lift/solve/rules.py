@@ -253,15 +253,19 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                     ),
                 )
             )
-            if heuristics and kernels.split:
+            alike = [m for other in s.chains if len(other) == len(chain) for m in other]
+            if heuristics and kernels.split and len(alike) > len(chain):
                 # each kernel may choose its levels alone, which multiplies the space by every kernel's choices;
-                # Lift's rule across the whole program keeps it the size of one kernel's
+                # Lift's rule across the nests of one depth keeps it near one kernel's, while a shallower nest
+                # (a row's statistics between two passes over the rows' elements) may use fewer levels
                 out.append(
                     Rule(
                         f"same-dims-across-kernels:{shown}:{level}",
-                        f"the kernels of a program use the same parallel levels: {level} is used, so the nest "
-                        f"{shown} uses it too",
-                        lambda lv, sp, c=chain, k=level.code: IMPLIES(lv.used(k), OR(*[lv[m] == k for m in c], False)),
+                        f"nests of one depth use the same parallel levels in every kernel: {level} is used in a nest "
+                        f"as deep as {shown}, so {shown} uses it too",
+                        lambda lv, sp, c=chain, k=level.code, alike=tuple(alike): IMPLIES(
+                            OR(*[lv[m] == k for m in alike], False), OR(*[lv[m] == k for m in c], False)
+                        ),
                         heuristic=True,
                     )
                 )
