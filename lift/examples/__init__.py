@@ -35,7 +35,17 @@ from lift.dsl import pretty
 
 __all__ = ["NAMES", "check", "demo", "load", "max_relative_error", "parse_sizes", "uniform"]
 
-NAMES: tuple[str, ...] = ("dot", "gemv", "matmul", "matmul_blocked", "stencil1d", "stencil2d", "conv2d")
+NAMES: tuple[str, ...] = (
+    "dot",
+    "asum",
+    "softmax",
+    "gemv",
+    "matmul",
+    "matmul_blocked",
+    "stencil1d",
+    "stencil2d",
+    "conv2d",
+)
 """The example modules, simplest first."""
 
 

@@ -5,7 +5,8 @@ Type ``[[f32]M]N -> [[f32]M]N``. A row's statistics are a pair ``(m, s)``: its m
 ``M = max(m, m')`` — associative and commutative, with neutral element ``(−∞, 0)`` (the "online softmax"), so a
 row's statistics can be computed in parts:
 
-1. each row is cut into ``CHUNKS`` parts and each part's statistics folded (one thread a part);
+1. each row is cut into ``CHUNKS`` parts, part ``c`` holding elements ``c, c + CHUNKS, …`` (neighbouring parts
+   start at neighbouring elements), and each part's statistics folded;
 2. each row's parts combined;
 3. each element normalised, ``exp(x − m) / s``.
 
@@ -18,7 +19,7 @@ import math
 import numpy as np
 
 from lift import Array, Tuple, f32, fun, size, userfun
-from lift.dsl import get, join, map, reduce, reduce_seq, split, zip
+from lift.dsl import get, join, map, reduce, reduce_seq, split, transpose, zip
 from lift.dsl.ir import Expr
 from lift.examples import demo, uniform
 
@@ -53,8 +54,8 @@ def normalised(x: f32, st: Tuple[f32, f32]) -> f32:
 
 @fun
 def softmax(x: Array[Array[f32, M], N]) -> Expr:
-    parts = x >> map(lambda row: row >> split(M // CHUNKS) >> map(reduce_seq(fold_in, NEUTRAL)) >> join)
-    stats = parts >> map(reduce(combine, NEUTRAL)) >> join
+    parts = x >> map(lambda row: row >> split(CHUNKS) >> transpose >> map(reduce_seq(fold_in, NEUTRAL)))
+    stats = parts >> map(lambda p: p >> join >> reduce(combine, NEUTRAL)) >> join
     return zip(x, stats) >> map(lambda r: get(r, 0) >> map(lambda v: normalised(v, get(r, 1))))
 
 

@@ -411,7 +411,9 @@ class MappingSpace:
                     known = previous[k] if len(previous) > k and tuple(values) == previous[:k] else None
                     model, value = _bound_objective(s, model, sense, terms, known, deadline)
                     values.append(value)
-                for v in self._variables():
+                # ties: the innermost maps first take the lowest codes, so that the map over neighbouring elements
+                # runs on dimension 0, whose neighbouring threads share a memory transaction
+                for v in [*reversed(self.levels.values()), *self._variables()[len(self.levels) :]]:
                     model = _smallest_value(s, model, v, deadline)
                 return self._mapping(model), tuple(values)
             finally:

@@ -16,6 +16,8 @@ H, W, C, K, M, N = (size(n) for n in ("H", "W", "C", "K", "M", "N"))
 
 EXPECTED_RESULT: dict[str, DataType] = {
     "dot": Array[f32, 1],
+    "asum": Array[f32, 1],
+    "softmax": Array[Array[f32, M], N],
     "gemv": Array[f32, M],
     "matmul": Array[Array[f32, N], M],
     "matmul_blocked": Array[Array[f32, N], M],
@@ -26,6 +28,8 @@ EXPECTED_RESULT: dict[str, DataType] = {
 
 OTHER_SIZES: dict[str, dict[str, int]] = {
     "dot": {"N": 1},
+    "asum": {"N": 6},
+    "softmax": {"N": 3, "M": 64},
     "gemv": {"M": 1, "N": 7},
     "matmul": {"M": 5, "K": 1, "N": 9},
     "matmul_blocked": {"M": 8, "K": 1, "N": 12},
@@ -154,7 +158,9 @@ def test_stencil1d_zero_padding() -> None:
 
 
 def test_load_unknown_name() -> None:
-    with pytest.raises(ValueError, match="dot, gemv, matmul, matmul_blocked, stencil1d, stencil2d, conv2d"):
+    with pytest.raises(
+        ValueError, match="dot, asum, softmax, gemv, matmul, matmul_blocked, stencil1d, stencil2d, conv2d"
+    ):
         examples.load("fft")
 
 

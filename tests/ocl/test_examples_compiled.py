@@ -44,6 +44,24 @@ def dot_work_group(x: Array[f32, N], y: Array[f32, N]):
 LOWERINGS: list[tuple[str, Any, dict[str, str], bool]] = [
     ("dot", None, {}, False),
     ("dot", dot_work_group, {}, True),
+    ("dot", {"map0": "glb0", "reduce0": "wrg0", "cut:map0": "yes"}, {}, True),
+    ("asum", None, {}, False),
+    ("asum", {"map0": "fuse", "reduce0": "wrg0"}, {}, True),
+    ("softmax", None, {}, False),
+    (
+        "softmax",
+        {
+            "map0": "glb1",
+            "map1": "glb0",
+            "map2": "glb0",
+            "map3": "glb1",
+            "map4": "glb0",
+            "cut:map0": "yes",
+            "cut:map2": "yes",
+        },
+        {},
+        True,
+    ),
     ("gemv", None, {}, False),
     ("gemv", {"map0": "glb0", "map1": "seq"}, {"map1": "private"}, True),
     ("matmul", None, {}, False),
@@ -68,7 +86,9 @@ def _compile(name: str, lowering: Any, spaces: dict[str, str], fixed: bool, size
     if isinstance(lowering, lift.dsl.ir.Fun):
         program = lowering
     elif lowering is not None:
-        mapping = lift.Mapping(lowering, spaces)
+        levels = {k: v for k, v in lowering.items() if not k.startswith("cut:")}
+        cuts = [k[len("cut:") :] for k, v in lowering.items() if k.startswith("cut:") and v == "yes"]
+        mapping = lift.Mapping(levels, spaces, cuts)
     kernel = lift.compile(program, sizes=sizes if fixed else None, mapping=mapping, device=device)
     return module, program, kernel
 
@@ -81,7 +101,11 @@ def _ids() -> list[str]:
         elif isinstance(lowering, lift.dsl.ir.Fun):
             out.append(f"{name}-{lowering.name}")
         else:
-            out.append(f"{name}-" + "-".join(f"{k}{v}" for k, v in lowering.items()) + "".join(spaces.values()))
+            out.append(
+                f"{name}-"
+                + "-".join(f"{k}{v}".replace(":", "") for k, v in lowering.items())
+                + "".join(spaces.values())
+            )
     return out
 
 
