@@ -13,8 +13,8 @@ import numpy as np
 
 import lift
 from lift import Array, f32, fun, size
-from lift.dsl import join, map, pad, reduce, slide, transpose, zip
-from lift.dsl.ir import Expr
+from lift.dsl import get, join, map, pad, reduce, slide, split, transpose, zip
+from lift.dsl.ir import Expr, Fun
 from lift.dsl.prelude import add, mult
 from lift.examples import demo, uniform
 
@@ -24,11 +24,8 @@ C = size("C")
 K = size("K")
 
 
-@fun
-def conv3x3(
-    img: Array[Array[Array[f32, C], W], H],
-    weights: Array[Array[Array[Array[f32, C], 3], 3], K],
-) -> Expr:
+def convolution(img: Expr, weights: Expr) -> Expr:
+    """The 3x3 convolution of an ``[[[f32]c]w]h`` image with ``[[[[f32]c]3]3]k`` weights: ``[[[f32]k]w]h``."""
     padded = img >> map(pad(1, 1, 0.0)) >> pad(1, 1, 0.0)
     windows = padded >> slide(3, 1) >> map(lambda band: band >> map(slide(3, 1)) >> transpose)
     filters = weights >> map(lambda k: k >> join >> join)  # [[f32]9*C]K: each filter flattened
@@ -38,6 +35,41 @@ def conv3x3(
         return filters >> map(lambda f: zip(win >> join >> join, f) >> map(mult) >> reduce(add, 0.0)) >> join
 
     return windows >> map(map(pixel))
+
+
+@fun
+def conv3x3(
+    img: Array[Array[Array[f32, C], W], H],
+    weights: Array[Array[Array[Array[f32, C], 3], 3], K],
+) -> Expr:
+    return convolution(img, weights)
+
+
+def split_k(slices: int) -> Fun:
+    """The convolution with its channel sum split in ``slices`` parts (split-K): the image's and the filters'
+    channels are cut into ``slices`` slices of ``C / slices``, each slice convolved on its own (a partial sum per
+    output element and slice), and the partial sums added. The slices' convolutions spread the work of a layer
+    with few pixels over more threads; the model cuts the program before the sum, which reads partial sums other
+    work-groups wrote (``k.kernels``: the partial sums, then the result)."""
+    if not isinstance(slices, int) or isinstance(slices, bool) or slices < 1:
+        raise lift.LiftValueError(f"split_k: slices must be a positive int, found {slices!r}")
+
+    @fun
+    def conv3x3_split_k(
+        img: Array[Array[Array[f32, C], W], H],
+        weights: Array[Array[Array[Array[f32, C], 3], 3], K],
+    ) -> Expr:
+        depth = C // slices
+        # [[[[f32]C/S]W]H]S and [[[[[f32]C/S]3]3]K]S: the slice axis moved outermost
+        img_slices = img >> map(map(split(depth))) >> map(transpose) >> transpose
+        weight_slices = (
+            weights >> map(map(map(split(depth)))) >> map(map(transpose)) >> map(transpose) >> transpose
+        )
+        partial = zip(img_slices, weight_slices) >> map(lambda p: convolution(get(p, 0), get(p, 1)))  # [S][H][W][K]
+        by_pixel = partial >> transpose >> map(transpose) >> map(map(transpose))  # [H][W][K][S]
+        return by_pixel >> map(map(lambda pixel: pixel >> map(reduce(add, 0.0)) >> join))
+
+    return conv3x3_split_k
 
 
 program = conv3x3

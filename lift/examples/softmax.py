@@ -5,8 +5,8 @@ Type ``[[f32]M]N -> [[f32]M]N``. A row's statistics are a pair ``(m, s)``: its m
 ``M = max(m, m')`` — associative and commutative, with neutral element ``(−∞, 0)`` (the "online softmax"), so a
 row's statistics can be computed in parts:
 
-1. each row is cut into ``CHUNKS`` parts, part ``c`` holding elements ``c, c + CHUNKS, …`` (neighbouring parts
-   start at neighbouring elements), and each part's statistics folded;
+1. each row is cut into parts of ``PART`` elements, part ``c`` holding elements ``c, c + M / PART, …``
+   (neighbouring parts start at neighbouring elements), and each part's statistics folded;
 2. each row's parts combined;
 3. each element normalised, ``exp(x − m) / s``.
 
@@ -26,8 +26,8 @@ from lift.examples import demo, uniform
 N = size("N")
 M = size("M")
 
-CHUNKS = 32
-"""How many parts each row's statistics are computed in (``M`` must be a multiple)."""
+PART = 64
+"""How many elements each part of a row holds (``M`` must be a multiple): a row of ``M`` has ``M / PART`` parts."""
 
 NEUTRAL = (-math.inf, 0.0)
 """The statistics of an empty row."""
@@ -54,7 +54,7 @@ def normalised(x: f32, st: Tuple[f32, f32]) -> f32:
 
 @fun
 def softmax(x: Array[Array[f32, M], N]) -> Expr:
-    parts = x >> map(lambda row: row >> split(CHUNKS) >> transpose >> map(reduce_seq(fold_in, NEUTRAL)))
+    parts = x >> map(lambda row: row >> split(M // PART) >> transpose >> map(reduce_seq(fold_in, NEUTRAL)))
     stats = parts >> map(lambda p: p >> join >> reduce(combine, NEUTRAL)) >> join
     return zip(x, stats) >> map(lambda r: get(r, 0) >> map(lambda v: normalised(v, get(r, 1))))
 
