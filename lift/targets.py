@@ -379,7 +379,7 @@ def parse_choices(text: str, option: str) -> dict[str, str]:
     choices: dict[str, str] = {}
     for item in (part.strip() for part in text.split(",")):
         key, eq, value = (part.strip() for part in item.partition("="))
-        label = key.removeprefix("space:")
+        label = key.removeprefix("space:").removeprefix("cut:")
         if not eq or not value or not label.isidentifier():
             raise LiftValueError(
                 f"{option} expects LABEL=CHOICE entries separated by commas, such as map0=glb0,map1=seq or "
@@ -392,12 +392,17 @@ def parse_choices(text: str, option: str) -> dict[str, str]:
 
 
 def parse_mapping(text: str) -> Mapping:
-    """``--mapping map0=glb0,map1=seq,space:map1=local`` as a ``lift.Mapping`` (levels by map label, and
-    ``space:LABEL`` for the address space of that map's output); an unknown level or space is a ``MappingError``."""
+    """``--mapping map0=glb0,map1=seq,space:map1=local,cut:map0=yes`` as a ``lift.Mapping`` (levels by map label,
+    ``space:LABEL`` for the address space of that map's output, ``cut:LABEL=yes`` to cut the program into another
+    kernel after it); an unknown level or space is a ``MappingError``."""
     choices = parse_choices(text, "--mapping")
-    levels = {k: v for k, v in choices.items() if not k.startswith("space:")}
+    levels = {k: v for k, v in choices.items() if not k.startswith(("space:", "cut:"))}
     spaces = {k.removeprefix("space:"): v for k, v in choices.items() if k.startswith("space:")}
-    return Mapping(levels, spaces or None)
+    cuts = [k.removeprefix("cut:") for k, v in choices.items() if k.startswith("cut:")]
+    bad = [f"{k}={v}" for k, v in choices.items() if k.startswith("cut:") and v not in ("yes", "no")]
+    if bad:
+        raise LiftValueError(f"--mapping: a cut is cut:LABEL=yes or cut:LABEL=no, found {', '.join(bad)}")
+    return Mapping(levels, spaces or None, [c for c in cuts if choices[f"cut:{c}"] == "yes"])
 
 
 # ---- inputs and results ---------------------------------------------------------------------------------------

@@ -62,9 +62,7 @@ def split_k(slices: int) -> Fun:
         depth = C // slices
         # [[[[f32]C/S]W]H]S and [[[[[f32]C/S]3]3]K]S: the slice axis moved outermost
         img_slices = img >> map(map(split(depth))) >> map(transpose) >> transpose
-        weight_slices = (
-            weights >> map(map(map(split(depth)))) >> map(map(transpose)) >> map(transpose) >> transpose
-        )
+        weight_slices = weights >> map(map(map(split(depth)))) >> map(map(transpose)) >> map(transpose) >> transpose
         partial = zip(img_slices, weight_slices) >> map(lambda p: convolution(get(p, 0), get(p, 1)))  # [S][H][W][K]
         by_pixel = partial >> transpose >> map(transpose) >> map(map(transpose))  # [H][W][K][S]
         return by_pixel >> map(map(lambda pixel: pixel >> map(reduce(add, 0.0)) >> join))

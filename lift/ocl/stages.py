@@ -202,8 +202,10 @@ class _Cutter:
     def emit(self, value: Expr, completes: str, *, output: str | None = None, final: bool = False) -> Expr:
         """A stage computing ``value``; returns the parameter later stages read its result through."""
         used = {p.name for p in walk(value) if isinstance(p, Param)}
-        # the last kernel takes every parameter of the program (as a one-kernel program does), and the temporaries
-        params = tuple(Param(name) for name in self.order if name in used or (final and name in self.types_given))
+        # a program of one kernel takes every parameter of the program (as it is called); otherwise each kernel
+        # takes what it reads
+        alone = final and not self.stages
+        params = tuple(Param(name) for name in self.order if name in used or (alone and name in self.types_given))
         name = self.name if final else f"{self.name}_{completes.replace('.', '_')}"
         stage = Fun(params, value, name, tuple(self.types[p.name] for p in params))
         result = stage.type.result

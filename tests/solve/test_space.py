@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 
 import examples
 import lift
+from lift.dsl.prelude import add, mult, square
 from lift.solve import MALI_G72, MappingSpace
+from lift.solve.kernels import cut_key, level_key
 from lift.solve.rules import CODES, SPACE_CODES
 
 MATMUL = examples.load("matmul")
@@ -105,3 +107,34 @@ def test_every_rule_formula_agrees_with_its_evaluator(levels: dict[str, str], sp
     for rule in SPACE.rules:
         formula = z3.simplify(z3.substitute(rule.formula(SPACE.levels, SPACE.spaces), *substitution))
         assert z3.is_true(formula) == rule.holds(level_codes, space_codes), rule.name
+
+
+@lift.fun
+def _reduce_then_map(x: lift.Array[lift.f32, 64], y: lift.Array[lift.f32, 64]) -> lift.dsl.ir.Expr:
+    """A map, a whole-array reduction it may be fused into, and a map of the sum: cuts around the reduction."""
+    return lift.dsl.zip(x, y) >> lift.dsl.map(mult) >> lift.dsl.reduce(add, 0.0) >> lift.dsl.map(square)
+
+
+KERNELS = [
+    MappingSpace(_reduce_then_map, {}),
+    MappingSpace(examples.load("softmax").program, examples.load("softmax").test_sizes),
+]
+
+
+@given(data=st.data(), which=st.sampled_from([0, 1]))
+def test_the_rules_on_cuts_and_reductions_agree_with_their_evaluators(data: st.DataObject, which: int) -> None:
+    space = KERNELS[which]
+    assert space.cuts  # the programs offer cuts
+    level_codes = {m: data.draw(st.sampled_from(list(CODES.values())), label=m) for m in space.levels}
+    others = {m: data.draw(st.sampled_from(list(SPACE_CODES.values())), label=f"space:{m}") for m in space.spaces}
+    others |= {cut_key(c): data.draw(st.sampled_from([0, 1]), label=cut_key(c)) for c in space.cuts}
+    others |= {
+        level_key(r): data.draw(st.sampled_from([CODES["seq"], CODES["wrg0"]]), label=r) for r in space.reductions
+    }
+    substitution = [(space.levels[m], z3.IntVal(v)) for m, v in level_codes.items()]
+    substitution += [(space.spaces[m], z3.IntVal(others[m])) for m in space.spaces]
+    substitution += [(v, z3.IntVal(others[cut_key(c)])) for c, v in space.cuts.items()]
+    substitution += [(v, z3.IntVal(others[level_key(r)])) for r, v in space.reductions.items()]
+    for rule, formula in zip(space.rules, space._formulas):
+        got = z3.simplify(z3.substitute(formula, *substitution))
+        assert z3.is_true(got) == rule.holds(level_codes, others), rule.name
