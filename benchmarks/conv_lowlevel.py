@@ -6,7 +6,8 @@ measured in the same run.
 
 Each configuration is a program of :func:`lift.examples.conv_lowlevel.work_group_tiled`, named
 ``THxTWxTNxTD/RxC`` (``-adjacent``: a thread's rows and columns adjacent rather than interleaved;
-``-filters-as-read``: the local filter tile kept in the layout it is read in rather than transposed): work-groups of
+``-filters-as-read``: the local filter tile kept in the layout it is read in rather than transposed; ``-splitS``: the
+reduction split in ``S`` parts, a kernel of partial sums and one adding them): work-groups of
 ``TH x TW`` output pixels (a rectangle of the image; ``TW`` divides the width, ``TH`` the height) by ``TN`` output
 channels, reduction slices of ``TD`` input channels, an ``R x C`` register block per thread. The pixel tiles must
 divide the image, so conv5_1 (14 x 14 = 196 pixels) uses tiles of one or two rows of 14 pixels (14 or 28 pixels,
@@ -43,21 +44,34 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     # 56 x 56 pixels, 128 -> 256 channels: 8 x 8 or 4 x 8 rectangles or two rows of 56 pixels
     "conv3_1": ("8x8x64x8/8x8", "8x8x128x8/8x8", "4x8x128x8/4x8", "8x8x64x8/4x4", "4x8x64x8/4x4", "2x56x64x8/7x8"),
     # 14 x 14 pixels, 512 -> 512 channels: one or two rows of 14 pixels (196 = 7 * 28 = 14 * 14)
-    "conv5_1": ("2x14x32x8/7x4", "2x14x64x8/7x8", "1x14x32x8/7x4", "2x14x64x16/7x4"),
+    # split-K: the reduction's 9 * 512 terms in 4 to 32 parts, a work-group a part, then a kernel adding them
+    "conv5_1": (
+        "2x14x32x8/7x4",
+        "2x14x64x8/7x8",
+        "1x14x32x8/7x4",
+        "2x14x64x16/7x4",
+        "2x14x32x8/7x4-split4",
+        "2x14x32x8/7x4-split8",
+        "2x14x64x8/7x8-split8",
+        "2x14x64x8/7x8-split16",
+        "2x14x64x8/7x8-split32",
+    ),
 }
 """The configurations measured per layer by default."""
 
 
 def program_of(config: str) -> Fun:
     """The program a configuration names."""
-    tiled = re.fullmatch(r"(\d+)x(\d+)x(\d+)x(\d+)/(\d+)x(\d+)((?:-adjacent|-filters-as-read)*)", config)
+    tiled = re.fullmatch(r"(\d+)x(\d+)x(\d+)x(\d+)/(\d+)x(\d+)((?:-adjacent|-filters-as-read|-split\d+)*)", config)
     if not tiled:
-        raise SystemExit(f"unknown configuration {config!r}: THxTWxTNxTD/RxC[-adjacent][-filters-as-read]")
+        raise SystemExit(f"unknown configuration {config!r}: THxTWxTNxTD/RxC[-adjacent][-filters-as-read][-splitS]")
     flags = tiled[7]
+    split = re.search(r"-split(\d+)", flags)
     return work_group_tiled(
         *(int(g) for g in tiled.groups()[:6]),
         interleaved="-adjacent" not in flags,
         filters_transposed="-filters-as-read" not in flags,
+        split=int(split[1]) if split else 1,
     )
 
 
@@ -123,7 +137,8 @@ def main() -> None:
             rows.append((layer, config, seconds, base, error))
             print(
                 f"{layer} {config}: {seconds * 1e3:.3f} ms, {flops / seconds / 1e12:.2f} TFLOP/s, "
-                f"{base / seconds:.3f}x cuDNN, error {error:.1e}, compiled in {compile_s:.1f} s",
+                f"{base / seconds:.3f}x cuDNN, error {error:.1e}, compiled in {compile_s:.1f} s, "
+                f"{len(kernel.kernels)} kernel(s), extra {kernel.extra_bytes} B",
                 flush=True,
             )
     if not rows:

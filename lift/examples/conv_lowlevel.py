@@ -45,22 +45,26 @@ import numpy as np
 
 from lift import Array, f32, fun, size
 from lift.dsl import (
+    get,
     id,
     join,
     map,
+    map_glb,
     map_lcl,
     map_seq,
     map_wrg,
     pad,
     reduce_seq,
     slide,
-    split,
     to_private,
     transpose,
     value,
     zip,
 )
+from lift.dsl import split as split_by
 from lift.dsl.ir import Expr, Fun, FunDecl, as_fundecl
+from lift.dsl.prelude import add
+from lift.errors import LiftValueError
 from lift.examples import conv2d, demo
 from lift.examples.matmul_blocked import copied_to_local, register_block_products, reordered, threads_per_tile
 
@@ -80,6 +84,7 @@ def work_group_tiled(
     *,
     interleaved: bool = True,
     filters_transposed: bool = True,
+    split: int = 1,
 ) -> Fun:
     """The convolution with work-group tiles of ``tile_height x tile_width`` pixels by ``tile_channels`` output
     channels, reduction slices of ``tile_depth`` input channels and ``rows x cols`` register blocks per thread.
@@ -89,7 +94,15 @@ def work_group_tiled(
     work-group's threads (``tile_height * tile_width / rows * tile_channels / cols``) divide both tiles' sizes
     (``tile_height * tile_width * tile_depth`` and ``tile_channels * tile_depth``), since each thread copies the same
     number of elements. ``interleaved``: a thread's pixels and channels a work-group apart (else adjacent);
-    ``filters_transposed``: the local filter tile stored one slice position per row (else one filter per row)."""
+    ``filters_transposed``: the local filter tile stored one slice position per row (else one filter per row).
+
+    ``split`` > 1 splits the reduction (split-K): its ``9 * C`` terms are cut into ``split`` parts
+    (``tile_depth`` must divide ``9 * C / split``), a third dimension of work-groups (``map_wrg(dim=2)``) computes
+    each part's partial sums of the whole result, and a second kernel adds them, one thread an output element.
+    Small layers (few pixels, many channels) then have enough work-groups to fill the device; the mapping model
+    cuts the program between the two (the sums read what other work-groups wrote)."""
+    if not isinstance(split, int) or isinstance(split, bool) or split < 1:
+        raise LiftValueError(f"conv_lowlevel.work_group_tiled: split must be a positive int, found {split!r}")
 
     tile_pixels = tile_height * tile_width
     restore_rows = reordered(tile_pixels // rows, interleaved)
@@ -132,8 +145,8 @@ def work_group_tiled(
         # tiles of tile_height x tile_width pixels, each as rows of A: [[[f32]9*C]tile_pixels](H*W/tile_pixels)
         window_tiles = (
             flat_windows
-            >> split(tile_height)
-            >> map(lambda band: band >> map(split(tile_width)) >> transpose >> map(join))
+            >> split_by(tile_height)
+            >> map(lambda band: band >> map(split_by(tile_width)) >> transpose >> map(join))
             >> join
         )
         filters = weights >> map(lambda f: f >> join >> join)  # [[f32]9*C]K
@@ -142,8 +155,8 @@ def work_group_tiled(
         def tile(window_rows: Expr, filter_rows: Expr) -> Expr:
             return restore_rows(
                 zip(
-                    window_rows >> map(split(tile_depth)) >> transpose,
-                    filter_rows >> map(split(tile_depth)) >> transpose,
+                    window_rows >> map(split_by(tile_depth)) >> transpose,
+                    filter_rows >> map(split_by(tile_depth)) >> transpose,
                 )
                 >> reduce_seq(k_slice, zero)
                 >> join
@@ -152,22 +165,45 @@ def work_group_tiled(
                 >> join
             )
 
-        filter_blocks = filters >> split(tile_channels)  # [[[f32]9*C]tile_channels]K/tile_channels
-        return (
-            window_tiles
-            >> map_wrg(
-                lambda window_rows: (
-                    filter_blocks
-                    >> map_wrg(lambda filter_rows: tile(window_rows, filter_rows), dim=0)
-                    >> transpose
-                    >> map_seq(join)
-                ),
-                dim=1,
+        def convolved(window_tiles: Expr, filters: Expr) -> Expr:
+            """The (partial) sums of every output element over the reduction the rows of ``window_tiles`` and
+            ``filters`` hold: ``[[[f32]K]W]H``."""
+            filter_blocks = filters >> split_by(tile_channels)  # [[[f32]depth]tile_channels]K/tile_channels
+            return (
+                window_tiles
+                >> map_wrg(
+                    lambda window_rows: (
+                        filter_blocks
+                        >> map_wrg(lambda filter_rows: tile(window_rows, filter_rows), dim=0)
+                        >> transpose
+                        >> map_seq(join)
+                    ),
+                    dim=1,
+                )
+                >> map(split_by(tile_width))  # back from tiles to rows of the image: [[[[f32]K]tile_width]tile_height]…
+                >> split_by(W // tile_width)
+                >> map(lambda band: band >> transpose >> map(join))
+                >> join
             )
-            >> map(split(tile_width))  # back from tiles to rows of the image: [[[[f32]K]tile_width]tile_height]…
-            >> split(W // tile_width)
-            >> map(lambda band: band >> transpose >> map(join))
+
+        if split == 1:
+            return convolved(window_tiles, filters)
+
+        def parts(rows: Expr) -> Expr:
+            """``[[f32]9*C]n`` as ``split`` parts of the reduction: ``[[[f32]9*C/split]n]split``."""
+            return rows >> map(split_by(9 * C // split)) >> transpose
+
+        window_parts = window_tiles >> map(parts) >> transpose  # [[[[f32]9*C/split]tile_pixels]tiles]split
+        # a work-group a part in dimension 2, of one thread in that dimension (map_wrg with map_lcl, as in Lift)
+        partial_sums = (
+            zip(window_parts, filters >> parts)
+            >> split_by(1)
+            >> map_wrg(map_lcl(lambda part: convolved(get(part, 0), get(part, 1)), dim=2), dim=2)
             >> join
+        )  # [[[[f32]K]W]H]split
+        by_element = partial_sums >> transpose >> map(transpose) >> map(map(transpose))  # [[[[f32]split]K]W]H
+        return by_element >> map_glb(
+            lambda row: row >> join >> map_glb(reduce_seq(add, 0.0), dim=0) >> join >> split_by(K), dim=1
         )
 
     return conv3x3_tiled

@@ -41,7 +41,7 @@ from lift.ocl.passes import (
 from lift.ocl.plan import Barrier, Block, accesses_in, barriers_in, loops_in
 from lift.ocl.printer import Printer
 from lift.ocl.private_slices import slice_private_arrays
-from lift.ocl.stages import Stage, stages_of
+from lift.ocl.stages import Stage, cuts_of_hand_lowered, stages_of
 from lift.solve.mapping import Mapping
 from lift.solve.rules import LEVELS_GO_TOGETHER, NDRANGE_DIMENSIONS
 from lift.types.arith import ArithExpr, Cst, Max, Min
@@ -128,7 +128,9 @@ def compile_program(
     _ = prog.type  # type errors first
     sizes = check_sizes(sizes, "compile") or None  # positive 64-bit integers, or a LiftValueError
     hand_lowered = mapping is None and lower(prog) is prog
-    if mapping is None and not hand_lowered:
+    if hand_lowered:
+        mapping = cuts_of_hand_lowered(prog, sizes, device)  # a program written in parts: where the model cuts it
+    elif mapping is None:
         mapping = _model_choice(prog, sizes, device)
         if mapping is None:
             # no valid mapping (a reduction outside every map, say): the whole program in one work-item

@@ -93,6 +93,31 @@ def stages_of(prog: Fun, mapping: LiftMapping, sizes: Mapping[str, int] | None) 
     return _Cutter(structure.program, mapping, structure.roots.roots, sizes).run()
 
 
+def cuts_of_hand_lowered(prog: Fun, sizes: Mapping[str, int] | None, device: object = None) -> LiftMapping | None:
+    """For a program written at the low level: its own levels and spaces with the fewest cuts that make it valid
+    (the model decides each candidate, as for its own mappings); ``None`` when it offers no cut, or when no set
+    of cuts makes it valid (then it compiles as one kernel, whose errors say why)."""
+    from itertools import combinations
+
+    from lift.solve.lowered import choices_of
+    from lift.solve.model import MappingSpace
+
+    points = structure_of(prog, sizes).roots.cut_points
+    if not points:
+        return None
+    choices = choices_of(prog)
+    levels = {k: v for k, v in choices.items() if not k.startswith("space:")}
+    spaces = {k[len("space:") :]: v for k, v in choices.items() if k.startswith("space:")}
+    space = MappingSpace(prog, sizes, device, heuristics=False)
+    for count in range(1, len(points) + 1):
+        for cuts in combinations(points, count):
+            chosen = {**choices, **{f"cut:{c}": "yes" for c in cuts}}
+            mapping = LiftMapping(levels, spaces, cuts)
+            if not space.violations(chosen) and space.verdict(mapping) is None:
+                return mapping
+    return None
+
+
 class _Cutter:
     """Rebuilds the program's body root by root (program order), emitting a stage at each cut."""
 
