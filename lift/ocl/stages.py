@@ -21,13 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lift.dsl import join, map_lcl, map_wrg, reduce_seq, split, to_global, to_local, transpose
 from lift.dsl.ir import (
     Expr,
     Fun,
     FunCall,
     FunDecl,
-    Lambda,
     Param,
     Reduce,
     fresh_name,
@@ -37,6 +35,7 @@ from lift.dsl.ir import (
 )
 from lift.errors import LiftInternalError
 from lift.ocl.lower import lower, runs_in_one_work_item
+from lift.ocl.reductions import REDUCTION_THREADS, fold, threads_for, work_group_parts
 from lift.solve.kernels import PARALLEL_REDUCTION, Root
 from lift.solve.mapping import Mapping as LiftMapping
 from lift.solve.structure import structure_of
@@ -46,8 +45,6 @@ from lift.types.data import DataType
 
 __all__ = ["REDUCTION_GROUPS", "REDUCTION_THREADS", "Stage", "reduction_shape", "stages_of"]
 
-REDUCTION_THREADS = 256
-"""The most threads a work-group of a two-stage reduction has (a power of two dividing the array's length)."""
 REDUCTION_GROUPS = 1024
 """The most work-groups the first stage of a two-stage reduction uses (a divisor of the array's length)."""
 
@@ -70,12 +67,9 @@ class Stage:
 def reduction_shape(n: int, *, threads: int | None = None, groups: int | None = None) -> tuple[int, int]:
     """``(L, G)`` for reducing ``n`` elements over work-groups: ``L`` threads a group, the largest power of two
     at most ``threads`` dividing ``n``, and ``G`` groups, the largest divisor of ``n / L`` at most ``groups``
-    (by default :data:`REDUCTION_THREADS` and :data:`REDUCTION_GROUPS`)."""
-    threads = REDUCTION_THREADS if threads is None else threads
+    (by default :data:`~lift.ocl.reductions.REDUCTION_THREADS` and :data:`REDUCTION_GROUPS`)."""
     groups = REDUCTION_GROUPS if groups is None else groups
-    lanes = 1
-    while lanes * 2 <= threads and n % (lanes * 2) == 0:
-        lanes *= 2
+    lanes = threads_for(n, threads)
     rest = n // lanes
     count = max(g for g in range(1, min(groups, rest) + 1) if rest % g == 0)
     return lanes, count
@@ -178,51 +172,24 @@ class _Cutter:
             data = self.rebuild(arg.args[0])
         else:
             data = self.rebuild(arg)
-        fold = self.fold(red.f, element)
+        fold_in = fold(red.f, element, self.taken)
         if self.level(r) != PARALLEL_REDUCTION:
-            return FunCall(Reduce(fold, red.init, True), (data,))
+            return FunCall(Reduce(fold_in, red.init, True), (data,))
         n = r.extent
         if not isinstance(n, Cst):
             raise LiftInternalError(f"{r.label}: a two-stage reduction needs a constant length, found {n}")
         threads, groups = reduction_shape(n.value)
-        parts = self.parts(data, n.value, threads, groups, fold, red, f"{r.label}_parts")
+        shape = {"combine": red.f, "init": red.init}
+        parts = work_group_parts(
+            data, n=n.value, groups=groups, threads=threads, fold_in=fold_in, name=f"{r.label}_parts", **shape
+        )
         if groups == 1:
             return parts
         partial = self.emit(parts, f"{r.label}.parts", output=f"{r.label}_parts")
-        lanes, _ = reduction_shape(groups)
-        return self.parts(partial, groups, lanes, 1, red.f, red, f"{r.label}_final")
-
-    def fold(self, f: FunDecl, element: FunDecl | None) -> FunDecl:
-        """``f``, or ``λ(acc, x). f(acc, element(x))`` when a map is fused into the reduction."""
-        if element is None:
-            return f
-        acc = Param(fresh_name("acc", self.taken))
-        self.taken.add(acc.name)
-        x = Param(fresh_name("x", self.taken))
-        self.taken.add(x.name)
-        return Lambda((acc, x), FunCall(f, (acc, FunCall(element, (x,)))))
-
-    def parts(self, data: Expr, n: int, threads: int, groups: int, fold: FunDecl, red: Reduce, name: str) -> Expr:
-        """``data`` (``n`` elements) reduced by ``groups`` work-groups of ``threads`` threads: ``[a]groups``."""
-        combine = reduce_seq(red.f, red.init)
-
-        def tree(x: Expr) -> Expr:
-            width = threads
-            step = 0
-            while width > 1:
-                width //= 2
-                step += 1
-                store = to_global if width == 1 else to_local
-                x = x >> split(width) >> transpose >> store(map_lcl(combine, name=f"{name}_tree{step}")) >> join
-            return x
-
-        first_store = to_global if threads == 1 else to_local
-        per_thread = first_store(map_lcl(reduce_seq(fold, red.init), name=f"{name}_threads"))
-
-        def part(chunk: Expr) -> Expr:
-            return tree(chunk >> split(threads) >> transpose >> per_thread >> join)
-
-        return data >> split(n // groups) >> map_wrg(part, name=f"{name}_groups") >> join
+        lanes = threads_for(groups)
+        return work_group_parts(
+            partial, n=groups, groups=1, threads=lanes, fold_in=red.f, name=f"{r.label}_final", **shape
+        )
 
     def emit(self, value: Expr, completes: str, *, output: str | None = None, final: bool = False) -> Expr:
         """A stage computing ``value``; returns the parameter later stages read its result through."""

@@ -96,7 +96,7 @@ float add(float x, float y)
 {
     return x + y;
 }
-kernel __attribute__((reqd_work_group_size(16, 1, 1))) void asum_kernel(const global float* restrict x, const global float* restrict reduce0_parts, global float* out)
+kernel __attribute__((reqd_work_group_size(16, 1, 1))) void asum_kernel(const global float* restrict reduce0_parts, global float* out)
 {
     local float ltmp[2];
     local float ltmp1[4];

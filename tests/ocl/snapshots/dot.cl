@@ -51,7 +51,7 @@ float add(float x, float y)
 {
     return x + y;
 }
-kernel __attribute__((reqd_work_group_size(1, 1, 1))) void dot_kernel(const global float* restrict x, const global float* restrict y, const global float* restrict reduce0_parts, global float* out)
+kernel __attribute__((reqd_work_group_size(1, 1, 1))) void dot_kernel(const global float* restrict reduce0_parts, global float* out)
 {
     int wg0 = get_group_id(0);
     int lid0 = get_local_id(0);

@@ -7,17 +7,17 @@ Tuple_float_float fold_in(Tuple_float_float st, float x)
     float m = fmax(st._0, x);
     return (Tuple_float_float){m, st._1 * exp(st._0 - m) + exp(x - m)};
 }
-kernel __attribute__((reqd_work_group_size(32, 1, 1))) void softmax_map0_kernel(const global float* restrict x, global float* out_0, global float* out_1)
+kernel __attribute__((reqd_work_group_size(4, 1, 1))) void softmax_map0_kernel(const global float* restrict x, global float* out_0, global float* out_1)
 {
     int wg0 = get_group_id(0);
     int lid0 = get_local_id(0);
     Tuple_float_float acc = (Tuple_float_float){-INFINITY, 0.0f};
-    for (int i = 0; i < 8; i++) {
-        acc = fold_in(acc, x[32*i + lid0 + 256*wg0]);
+    for (int i = 0; i < 64; i++) {
+        acc = fold_in(acc, x[4*i + lid0 + 256*wg0]);
     }
     Tuple_float_float t = acc;
-    out_0[lid0 + 32*wg0] = t._0;
-    out_1[lid0 + 32*wg0] = t._1;
+    out_0[lid0 + 4*wg0] = t._0;
+    out_1[lid0 + 4*wg0] = t._1;
 }
 
 // kernel 2 of 3: completes map2
@@ -32,8 +32,8 @@ kernel void softmax_map2_kernel(const global float* restrict map0_out_0, const g
 {
     int gid0 = get_global_id(0);
     Tuple_float_float acc = (Tuple_float_float){-INFINITY, 0.0f};
-    for (int i = 0; i < 32; i++) {
-        acc = combine(acc, (Tuple_float_float){map0_out_0[32*gid0 + i], map0_out_1[32*gid0 + i]});
+    for (int i = 0; i < 4; i++) {
+        acc = combine(acc, (Tuple_float_float){map0_out_0[4*gid0 + i], map0_out_1[4*gid0 + i]});
     }
     Tuple_float_float t = acc;
     out_0[gid0] = t._0;
