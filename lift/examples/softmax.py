@@ -1,17 +1,17 @@
-"""Softmax of each row: ``exp(x - max(row)) / sum(exp(x - max(row)))``, as three kernels.
+"""Softmax of each row: ``exp(x - max(row)) / sum(exp(x - max(row)))``.
 
 Type ``[[f32]M]N -> [[f32]M]N``. A row's statistics are a pair ``(m, s)``: its maximum and the sum of
 ``exp(x - m)``. Two pairs combine as ``(m, s) ⊕ (m', s') = (M, s·exp(m − M) + s'·exp(m' − M))`` with
 ``M = max(m, m')`` — associative and commutative, with neutral element ``(−∞, 0)`` (the "online softmax"), so a
-row's statistics can be computed in parts:
+row's statistics are a ``reduce`` of its elements' pairs ``(x, 1)``, which the threads of a work-group may share:
 
-1. each row is cut into parts of ``PART`` elements, part ``c`` holding elements ``c, c + M / PART, …``
-   (neighbouring parts start at neighbouring elements), and each part's statistics folded;
-2. each row's parts combined;
-3. each element normalised, ``exp(x − m) / s``.
+1. each row's statistics: ``map(stat_of) >> reduce(combine, NEUTRAL)``;
+2. each element normalised, ``exp(x − m) / s``.
 
-Threads of step 2 read parts other threads wrote, and threads of step 3 a row's statistics: the mapping model
-cuts the program before each (``k.kernels``). Run it with ``python -m lift.examples.softmax [N=... M=...]``.
+The mapping model decides how: by default a work-group a row, its threads sharing the reduction (``lcl0``, the
+map of pairs fused into it) and then normalising the row, in one kernel (the statistics of row ``r`` are written
+and read by work-group ``r`` only); with other mappings, a cut between the two steps. Run it with
+``python -m lift.examples.softmax [N=... M=...]``.
 """
 
 import math
@@ -19,25 +19,21 @@ import math
 import numpy as np
 
 from lift import Array, Tuple, f32, fun, size, userfun
-from lift.dsl import get, join, map, reduce, reduce_seq, split, transpose, zip
+from lift.dsl import get, join, map, reduce, zip
 from lift.dsl.ir import Expr
 from lift.examples import demo, uniform
 
 N = size("N")
 M = size("M")
 
-PART = 64
-"""How many elements each part of a row holds (``M`` must be a multiple): a row of ``M`` has ``M / PART`` parts."""
-
 NEUTRAL = (-math.inf, 0.0)
 """The statistics of an empty row."""
 
 
 @userfun
-def fold_in(st: Tuple[f32, f32], x: f32) -> Tuple[f32, f32]:
-    """``st ⊕ (x, 1)``: one more element in a part's statistics."""
-    m = max(st[0], x)
-    return (m, st[1] * math.exp(st[0] - m) + math.exp(x - m))
+def stat_of(x: f32) -> Tuple[f32, f32]:
+    """The statistics of one element: ``(x, 1)``."""
+    return (x, 1.0)
 
 
 @userfun
@@ -54,8 +50,7 @@ def normalised(x: f32, st: Tuple[f32, f32]) -> f32:
 
 @fun
 def softmax(x: Array[Array[f32, M], N]) -> Expr:
-    parts = x >> map(lambda row: row >> split(M // PART) >> transpose >> map(reduce_seq(fold_in, NEUTRAL)))
-    stats = parts >> map(lambda p: p >> join >> reduce(combine, NEUTRAL)) >> join
+    stats = x >> map(lambda row: row >> map(stat_of) >> reduce(combine, NEUTRAL)) >> join
     return zip(x, stats) >> map(lambda r: get(r, 0) >> map(lambda v: normalised(v, get(r, 1))))
 
 

@@ -43,7 +43,7 @@ class OpenCLBackend:
 def _kernels(prog: Fun, sizes: AbcMapping[str, int] | None, mapping: Mapping) -> list[Fun]:
     """The low-level program of each kernel ``prog`` runs as for ``mapping``."""
     stages = stages_of(prog, mapping, sizes)
-    return [lower(prog, mapping)] if stages is None else [stage.lowered for stage in stages]
+    return [lower(prog, mapping, sizes=sizes)] if stages is None else [stage.lowered for stage in stages]
 
 
 OPENCL = OpenCLBackend()

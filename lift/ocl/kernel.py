@@ -144,10 +144,19 @@ def compile_program(
             kernel.chosen = mapping
             return kernel
         return _compile_stages(prog, mapping, stages, sizes, values, device)  # type: ignore[arg-type]
-    low = lower(prog, mapping)  # reports labels the mapping misses or does not know
+    low = lower(prog, mapping, sizes=sizes)  # reports labels the mapping misses or does not know
     if check_model:
         _check_against_model(prog, sizes, mapping, device)
-    return _compile_lowered(prog, low, sizes, values, device)
+    kernel = _compile_lowered(prog, low, sizes, values, device)
+    if mapping is not None and set(mapping.levels) - {label for label, _ in _own_labels(prog)}:
+        kernel.chosen = mapping  # levels of reductions the lowered program no longer shows
+    return kernel
+
+
+def _own_labels(prog: Fun) -> list[tuple[Any, str]]:
+    from lift.dsl.ir import map_labels
+
+    return map_labels(prog)
 
 
 def _compile_stages(

@@ -12,8 +12,10 @@ global memory. If the program's result is a rearrangement that cannot be written
 
 from __future__ import annotations
 
+from collections.abc import Mapping as AbcMapping
 from typing import cast
 
+from lift.dsl import to_local
 from lift.dsl.ir import (
     Expr,
     Fun,
@@ -30,15 +32,22 @@ from lift.dsl.ir import (
     Split,
     ToMem,
     computes,
+    fresh_name,
     map_labels,
     name_maps,
+    names_in,
     program_order,
+    walk,
 )
 from lift.dsl.layout import Layout
 from lift.dsl.levels import Level
 from lift.dsl.mapper import NodeMapper
+from lift.ocl.reductions import fold, threads_for, work_group_reduction
+from lift.solve.kernels import direct_reductions, nested_label
 from lift.solve.mapping import Mapping
 from lift.solve.rules import BACKEND_SUPPORT, FUSE_APPLIED_MAP_ONLY, FUSE_ONCE, MAPPING_NAMES_EVERY_MAP
+from lift.solve.structure_nodes import computing_map, uncopied
+from lift.types.arith import Cst
 from lift.types.data import ArrayType, DataType
 
 __all__ = ["default_mapping", "is_lowered", "lower", "runs_in_one_work_item"]
@@ -98,16 +107,23 @@ def _outermost_maps(prog: Node) -> list[Map]:
     return out
 
 
-def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = False) -> Fun:
+def lower(
+    prog: Fun,
+    mapping: Mapping | None = None,
+    *,
+    single_thread: bool = False,
+    sizes: AbcMapping[str, int] | None = None,
+) -> Fun:
     """The low-level program for ``mapping`` (the default mapping when ``None``); a hand-lowered program as is.
 
     ``single_thread`` (with no mapping) runs the whole program in one work-item: the fallback of the default
-    policy when its parallel mapping would need work-groups to synchronise.
+    policy when its parallel mapping would need work-groups to synchronise. ``sizes`` are the sizes the program
+    will be compiled for (a reduction shared by a work-group's threads needs its length).
     """
     if mapping is not None and runs_in_one_work_item(mapping):
         # every map sequential: the whole program in one work-item (the maps keep their levels)
         # (the program's own labels first; the wrapper's label is added to them and to the mapping)
-        return lower(_single_thread(name_maps(prog)), _with_single(mapping))
+        return lower(_single_thread(name_maps(prog)), _with_single(mapping), sizes=sizes)
     if mapping is None:
         # hand-lowered: every computation has its level, and some map runs in parallel
         parallel = any(isinstance(n, Map) and n.level in ("glb", "wrg") for n in program_order(prog.body))
@@ -123,7 +139,10 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
         mapping = default_mapping(prog)
     named = name_maps(prog)
     labels = [label for _, label in map_labels(named)]
-    unknown = sorted(set(mapping.levels) - set(labels)) + sorted(set(mapping.spaces) - set(labels))
+    typed = named.typed.program
+    reductions = reductions_in_maps(typed)
+    known = {*labels, *(label for label, _ in reductions.values())}
+    unknown = sorted(set(mapping.levels) - known) + sorted(set(mapping.spaces) - set(labels))
     if unknown:
         own = [label for label in labels if label != SINGLE]
         raise MAPPING_NAMES_EVERY_MAP.refuse(
@@ -133,9 +152,19 @@ def lower(prog: Fun, mapping: Mapping | None = None, *, single_thread: bool = Fa
     missing = [label for label in labels if label not in mapping.levels]
     if missing:
         raise MAPPING_NAMES_EVERY_MAP.refuse(f"{prog.name}: the mapping gives no level for {', '.join(missing)}")
-    typed = named.typed.program
-    body = _Lowering(mapping).expr(typed.body)
+    body = _Lowering(mapping, reductions, names_in(typed), sizes).expr(typed.body)
     return Fun(prog.params, body, prog.name, prog.param_types)
+
+
+def reductions_in_maps(typed: Fun) -> dict[int, tuple[str, bool]]:
+    """The reductions the maps' functions of a typed, named program apply directly, by node id: their labels
+    (``map1_reduce0``) and whether the function computes more from their result."""
+    out: dict[int, tuple[str, bool]] = {}
+    for n in walk(typed):
+        if isinstance(n, Map) and n.name and computes(n.f):
+            for j, (node, consumed) in enumerate(direct_reductions(n.f)):
+                out[id(node)] = (nested_label(n.name, j), consumed)
+    return out
 
 
 def runs_in_one_work_item(mapping: Mapping) -> bool:
@@ -252,6 +281,11 @@ def _single_thread(prog: Fun) -> Fun:
     return Fun(prog.params, body, prog.name, prog.param_types)
 
 
+def _in_place(f: FunDecl) -> FunDecl:
+    """``f`` as it is: its result written where the enclosing function's goes."""
+    return f
+
+
 def _copy(t: object) -> FunDecl:
     """``map(map(… id))`` over the dimensions of ``t``: a copy, its outer map on ``glb0`` (named ``copy``)."""
     assert isinstance(t, ArrayType)
@@ -282,8 +316,22 @@ class _Lowering(NodeMapper[Node]):
 
     covers = (Expr, FunDecl)
 
-    def __init__(self, mapping: Mapping) -> None:
+    def __init__(
+        self,
+        mapping: Mapping,
+        reductions: dict[int, tuple[str, bool]] | None = None,
+        taken: set[str] | None = None,
+        sizes: AbcMapping[str, int] | None = None,
+    ) -> None:
         self.mapping = mapping
+        self.sizes = {k: Cst(int(v)) for k, v in (sizes or {}).items()}
+        """The sizes the program is compiled for."""
+        self.reductions = reductions or {}
+        """The reductions inside maps, by node id: label, and whether their result is read in the map."""
+        self.taken = taken if taken is not None else set()
+        """The names in use (fresh parameters of fused functions avoid them)."""
+        self.argument: DataType | None = None
+        """The type of the argument of the function being lowered, where a call or a map's type tells it."""
 
     def expr(self, e: Expr) -> Expr:
         return cast(Expr, self(e))  # an expression lowers to an expression
@@ -292,7 +340,10 @@ class _Lowering(NodeMapper[Node]):
         return cast(FunDecl, self(f))  # a function to a function
 
     def map_fun_call(self, e: FunCall) -> Expr:
+        if id(e) in self.reductions:
+            return self.reduction(e, *self.reductions[id(e)])
         args = tuple(self.expr(a) for a in e.args)
+        self.argument = e.args[0].type if len(e.args) == 1 else None
         if isinstance(e.f, Map) and e.f.name is not None and computes(e.f.f):
             fused = self.fused_inner(e.f)
             if fused is not None:
@@ -303,7 +354,10 @@ class _Lowering(NodeMapper[Node]):
         return Lambda(f.params, self.expr(f.body))
 
     def map_map(self, f: Map) -> FunDecl:
+        t, self.argument = self.argument, None
+        element = t.elem if isinstance(t, ArrayType) else None
         if f.name is None or not computes(f.f):
+            self.argument = element
             return f.replace(f=self.fun(f.f))
         level = self.mapping.level_of(f.name)
         if level.kind == "fuse":
@@ -312,9 +366,60 @@ class _Lowering(NodeMapper[Node]):
                 "function of a computing map (map(map(g)) or map(λx. x >> map(g)))",
                 labels=frozenset({f.name}),  # refused whatever the other maps do: the model excludes it
             )
-        lowered: FunDecl = Map(self.fun(f.f), level.kind, level.dim, f.name)
-        space = self.mapping.space_of(f.name)
+        red = uncopied(f.f)
+        if isinstance(red, Reduce) and id(red) in self.reductions:  # map(reduce(g)): each element reduced
+            x = Param(fresh_name("xs", self.taken), element)
+            self.taken.add(x.name)
+            label, consumed = self.reductions[id(red)]
+            reduced = self.reduction(FunCall(f.f, (x,)), label, consumed, original=red)
+            return self.placed(f.replace(f=Lambda((x,), reduced)), level)
+        self.argument = element
+        return self.placed(f.replace(f=self.fun(f.f)), level)
+
+    def placed(self, f: Map, level: Level) -> FunDecl:
+        """``f`` (its function lowered) at ``level`` (not ``fuse``), in the address space the mapping gives its
+        output."""
+        assert level.kind != "fuse"
+        lowered: FunDecl = Map(f.f, level.kind, level.dim, f.name)
+        space = self.mapping.space_of(f.name or "")
         return ToMem(space.value, lowered) if space else lowered
+
+    def reduction(self, e: FunCall, label: str, consumed: bool, *, original: Reduce | None = None) -> Expr:
+        """A reduction inside a map: sequential (``reduce_seq``), or shared by the threads of the work-group
+        (``lcl d``, :func:`lift.ocl.reductions.work_group_reduction`), with the map producing its elements fused
+        in where the mapping fuses it."""
+        red = original or uncopied(e.f)
+        assert isinstance(red, Reduce)
+        arg = e.args[0]
+        producer = computing_map(uncopied(arg.f)) if isinstance(arg, FunCall) else None
+        element: FunDecl | None = None
+        if producer is not None and producer.name and self.mapping.levels.get(producer.name) == "fuse":
+            assert isinstance(arg, FunCall)
+            element, data = self.fun(producer.f), self.expr(arg.args[0])
+        else:
+            data = self.expr(arg)
+        combine, init = self.fun(red.f), self.expr(red.init)
+        fold_in = fold(combine, element, self.taken)
+        level = self.mapping.level_of(label) if label in self.mapping.levels else Level("seq")
+        if level.kind != "lcl":
+            seq: FunDecl = Reduce(fold_in, init, True)
+            return FunCall(ToMem(e.f.space, seq) if isinstance(e.f, ToMem) and original is None else seq, (data,))
+        n = arg.type.size.subs(self.sizes) if isinstance(arg.type, ArrayType) else None
+        if not isinstance(n, Cst):
+            raise BACKEND_SUPPORT.refuse(
+                f"{label}: the threads of a work-group share a reduction of a constant length, not {n}",
+                labels=frozenset({label}),
+            )
+        return work_group_reduction(
+            data,
+            threads=threads_for(n.value),
+            fold_in=fold_in,
+            combine=combine,
+            init=init,
+            dim=level.dim,
+            name=label,
+            last=to_local if consumed else _in_place,
+        )
 
     def map_reduce(self, f: Reduce) -> FunDecl:
         return Reduce(self.fun(f.f), self.expr(f.init), True)

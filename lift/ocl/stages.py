@@ -179,16 +179,29 @@ class _Cutter:
         if not isinstance(n, Cst):
             raise LiftInternalError(f"{r.label}: a two-stage reduction needs a constant length, found {n}")
         threads, groups = reduction_shape(n.value)
-        shape = {"combine": red.f, "init": red.init}
         parts = work_group_parts(
-            data, n=n.value, groups=groups, threads=threads, fold_in=fold_in, name=f"{r.label}_parts", **shape
+            data,
+            n=n.value,
+            groups=groups,
+            threads=threads,
+            fold_in=fold_in,
+            combine=red.f,
+            init=red.init,
+            name=f"{r.label}_parts",
         )
         if groups == 1:
             return parts
         partial = self.emit(parts, f"{r.label}.parts", output=f"{r.label}_parts")
         lanes = threads_for(groups)
         return work_group_parts(
-            partial, n=groups, groups=1, threads=lanes, fold_in=red.f, name=f"{r.label}_final", **shape
+            partial,
+            n=groups,
+            groups=1,
+            threads=lanes,
+            fold_in=red.f,
+            combine=red.f,
+            init=red.init,
+            name=f"{r.label}_final",
         )
 
     def emit(self, value: Expr, completes: str, *, output: str | None = None, final: bool = False) -> Expr:
@@ -213,9 +226,13 @@ class _Cutter:
 
     def lowered(self, stage: Fun, single: bool) -> Fun:
         if single:
-            return lower(stage, single_thread=True)
+            return lower(stage, single_thread=True, sizes=self.sizes)
         labels = {label for _, label in map_labels(stage)}
-        levels = {label: self.mapping.levels[label] for label in labels if label in self.mapping.levels}
+        levels = {
+            label: level
+            for label, level in self.mapping.levels.items()
+            if label in labels or label.rsplit("_reduce", 1)[0] in labels  # a map's, or a reduction's inside it
+        }
         levels |= {label: str(m.at) for m, label in map_labels(stage) if m.level}
         spaces = {label: sp for label, sp in self.mapping.spaces.items() if label in labels}
-        return lower(stage, LiftMapping(levels, spaces))
+        return lower(stage, LiftMapping(levels, spaces), sizes=self.sizes)

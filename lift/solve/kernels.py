@@ -28,12 +28,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lift.dsl.ir import Expr, FunCall, Map, Reduce, Zip, walk
+from lift.dsl.ir import Expr, FunCall, FunDecl, Lambda, Map, Node, Reduce, Zip, computes, walk
 from lift.solve.structure_nodes import computing_map, uncopied
 from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType
 
-__all__ = ["PARALLEL_REDUCTION", "Root", "Roots", "cut_key", "find_roots", "level_key", "reduction_label"]
+__all__ = [
+    "PARALLEL_REDUCTION",
+    "Root",
+    "Roots",
+    "count_readers",
+    "cut_key",
+    "direct_reductions",
+    "find_roots",
+    "level_key",
+    "nested_label",
+    "nested_site",
+    "reduction_label",
+]
 
 
 def reduction_label(k: int) -> str:
@@ -58,6 +70,11 @@ class Root:
     map may be fused into it)."""
     serial_reason: str | None = None
     """For a reduction that cannot run in parallel: why (``None``: it can)."""
+    parent: str | None = None
+    """For a reduction inside a map's function: that map (its threads may share the reduction)."""
+    consumed: bool = False
+    """For a reduction inside a map's function: whether the function computes more from its result (kept in
+    local memory then) rather than returning it."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,9 @@ class Roots:
     """Every root, in program order (the order its kernels would run in)."""
     cut_points: tuple[str, ...]
     """The roots after which a cut is offered, in program order."""
+    nested: tuple[Root, ...] = ()
+    """The reductions a map's function applies directly (labelled ``<map>_reduce<j>``): sequential, or shared by
+    the threads of a work-group."""
 
     @property
     def reductions(self) -> tuple[Root, ...]:
@@ -92,7 +112,89 @@ class Roots:
 
     def fused_producers(self) -> dict[str, str]:
         """Map label → the reduction it may be fused into."""
-        return {r.producer: r.label for r in self.reductions if r.producer is not None}
+        return {r.producer: r.label for r in (*self.reductions, *self.nested) if r.producer is not None}
+
+
+def nested_label(parent: str, j: int) -> str:
+    """The label of the ``j``-th reduction the function of the map ``parent`` applies directly."""
+    return f"{parent}_reduce{j}"
+
+
+def direct_reductions(f: FunDecl) -> list[tuple[Node, bool]]:
+    """The reductions a map's function ``f`` applies directly — calls in its body reached through arguments (not
+    inside a map or a function applied there), or ``f`` itself (``map(reduce(g))``) — in program order, each
+    with whether the function computes more from its result."""
+    whole = uncopied(f)
+    if isinstance(whole, Reduce):
+        return [(whole, False)] if _simple(whole) else []
+    if not isinstance(f, Lambda):
+        return []
+    calls: list[FunCall] = []
+
+    def visit(e: Expr) -> None:
+        if isinstance(e, FunCall):
+            for a in e.args:
+                visit(a)
+            red = uncopied(e.f)
+            if isinstance(red, Reduce) and _simple(red):
+                calls.append(e)
+
+    visit(f.body)
+    return [(call, _read_by_a_computation(f.body, call)) for call in calls]
+
+
+def _simple(red: Reduce) -> bool:
+    """A reduction whose operator computes no arrays (no map inside it): one the threads of a work-group could
+    share. Others (an accumulator of arrays updated by maps) are their maps' work."""
+    return not any(isinstance(n, Map) and computing_map(n) is not None for n in (*walk(red.f), *walk(red.init)))
+
+
+def _read_by_a_computation(body: Expr, call: FunCall) -> bool:
+    """Whether a computation in ``body`` other than ``call`` reads ``call``'s result (through rearrangements)."""
+
+    def reaches(e: Expr) -> bool:
+        if e is call:
+            return True
+        return isinstance(e, FunCall) and not computes(e.f) and any(reaches(a) for a in e.args)
+
+    return any(
+        isinstance(n, FunCall) and n is not call and computes(n.f) and any(reaches(a) for a in n.args)
+        for n in walk(body)
+    )
+
+
+def nested_site(parent: str, j: int, node: Node, consumed: bool, extent: ArithExpr, readers: Mapping[str, int]) -> Root:
+    """The reduction ``node`` (a call, or the map's function itself) applied directly by the map ``parent``."""
+    label = nested_label(parent, j)
+    reduction = uncopied(node.f) if isinstance(node, FunCall) else node
+    assert isinstance(reduction, Reduce)
+    producer = None
+    if isinstance(node, FunCall) and isinstance(node.args[0], FunCall):
+        direct = computing_map(uncopied(node.args[0].f))
+        if direct is not None and direct.name and readers.get(direct.name) == 1:
+            producer = direct.name
+    reason = _serial_reason(label, reduction, extent)
+    call = node if isinstance(node, FunCall) else FunCall(reduction, ())
+    return Root(label, call, reduction, extent, producer, reason, parent, consumed)
+
+
+def _serial_reason(label: str, reduction: Reduce, extent: ArithExpr) -> str | None:
+    if reduction.seq:
+        return f"{label} is a reduce_seq (a fold from the left, in order)"
+    if not isinstance(extent, Cst):
+        return f"{label} reduces {extent} elements, not a constant: pass sizes= to share it between threads"
+    return None
+
+
+def count_readers(body: Expr, producers: Any) -> dict[str, int]:
+    """How many times each map's output is read (by calls anywhere in ``body``)."""
+    readers: dict[str, int] = {}
+    for n in walk(body):
+        if isinstance(n, FunCall):
+            for a in n.args:
+                for p in producers(a):
+                    readers[p] = readers.get(p, 0) + 1
+    return readers
 
 
 def find_roots(body: Expr, concrete: Any, producers: Any) -> Roots:
@@ -113,13 +215,7 @@ def find_roots(body: Expr, concrete: Any, producers: Any) -> Roots:
             found.append((e, reduction_label(sum(1 for *_, r in found if r is not None)), f))
 
     visit(body)
-    # who reads each map's output (to fuse a map into the one reduction reading it)
-    readers: dict[str, int] = {}
-    for n in walk(body):
-        if isinstance(n, FunCall):
-            for a in n.args:
-                for p in producers(a):
-                    readers[p] = readers.get(p, 0) + 1
+    readers = count_readers(body, producers)  # to fuse a map into the one reduction reading it
     # which roots may read what other threads wrote: through a rearrangement, inside their function, or element
     # by element with maps inside the producer or the reader (whose threads share an element)
     nested = {label for call, label, reduction in found if reduction is None and _has_inner_maps(call)}
@@ -145,13 +241,7 @@ def find_roots(body: Expr, concrete: Any, producers: Any) -> Roots:
         arg = call.args[0]
         direct = computing_map(uncopied(arg.f)) if isinstance(arg, FunCall) else None
         producer = direct.name if direct is not None and direct.name and readers.get(direct.name) == 1 else None
-        if reduction.seq:
-            reason = f"{label} is a reduce_seq (a fold from the left, in order)"
-        elif not isinstance(extent, Cst):
-            reason = f"{label} reduces {extent} elements, not a constant: pass sizes= to split it over work-groups"
-        else:
-            reason = None
-        roots.append(Root(label, call, reduction, extent, producer, reason))
+        roots.append(Root(label, call, reduction, extent, producer, _serial_reason(label, reduction, extent)))
     # a cut just before each root that may read across threads (one there separates it from everything it reads),
     # and just after each whole-array reduction
     cut_points = [

@@ -115,6 +115,8 @@ class MappingSpace:
         """The position of the root holding each map and whole-array reduction (program order)."""
         """Decides the rules on index expressions for each candidate (:mod:`lift.solve.backend`)."""
         self.structure: ProgramStructure = structure_of(prog, self.sizes)
+        self._nested = frozenset(r.label for r in self.structure.roots.nested)
+        """The reductions inside maps (a level each; ``seq`` when a mapping leaves them out)."""
         self.rules: list[Rule] = rules_for(self.structure, self.device, heuristics=heuristics)
         for k, root in enumerate(self.structure.roots.roots):
             for label in [root.label, *(self.structure.descendants(root.label) if root.reduction is None else [])]:
@@ -194,6 +196,8 @@ class MappingSpace:
             return model.eval(v, model_completion=True).as_long()
 
         levels = {m: _LEVEL_OF[value(v)] for m, v in [*self.levels.items(), *self.reductions.items()]}
+        # a reduction inside a map that stays sequential is left out, as a space that stays global
+        levels = {m: c for m, c in levels.items() if not (m in self._nested and c == "seq")}
         spaces = {m: _SPACE_OF[value(v)] for m, v in self.spaces.items()}
         cuts = [label for label, v in self.cuts.items() if value(v) == 1]
         return LiftMapping(levels, {m: sp for m, sp in spaces.items() if sp != "global"}, cuts)
@@ -206,18 +210,57 @@ class MappingSpace:
         uses = refusal.uses if refusal is not None else frozenset()
         if labels is not None and not uses <= self._levels_in_use(mapping):
             labels = None  # a level used by none of the program's own maps (a copy lowering adds): no lemma
+        if labels is not None:
+            labels = self._sites_of(labels)
+            within = self._roots_of(labels) if self.cuts else None
+            in_use = {mapping.levels.get(m, "seq") for m in self._spread() if within is None or m in within}
+            if not uses <= in_use:
+                labels = None  # the levels it depends on are not all in use there: no lemma beyond the mapping
         if labels is not None and not labels & set(self.levels):
-            labels = None  # only maps a lowering adds (a reduction's work-groups): no lemma beyond the mapping
-        if labels is not None and uses and self.cuts:
-            labels = None  # "in use" is program-wide, a refusal's levels kernel-wide: no lemma beyond the mapping
-        keep = [m for m in self.levels if labels is None or m in labels or mapping.levels[m] == "fuse"]
-        terms = [self.levels[m] != CODES[mapping.levels[m]] for m in keep]
+            labels = None  # only maps a lowering adds (a copy's): no lemma beyond the mapping
+        # a reduction inside a map decides how the maps around it are lowered: the level of each in the roots
+        # involved is part of a lemma
+        involved = self._roots_of(labels) if labels is not None else None
+        keep = [
+            m
+            for m in self.levels
+            if labels is None
+            or m in labels
+            or (m in self._nested and (involved is None or m in involved))
+            or mapping.levels.get(m) == "fuse"
+        ]
+        terms = [self.levels[m] != CODES[mapping.levels.get(m, "seq")] for m in keep]
         terms += [self.spaces[m] != SPACE_CODES[mapping.spaces.get(m, "global")] for m in self.spaces]
         terms += [v != CODES[mapping.levels[label]] for label, v in self.reductions.items()]
         terms += [v != int(c in mapping.cuts) for c, v in self.cuts.items() if self._cut_decides(c, labels)]
         if labels is not None:
-            terms += [z3.Not(self._in_use(level)) for level in sorted(uses)]
+            # with cuts, a level in use elsewhere may be in another kernel: count the maps of the roots involved
+            within = self._roots_of(labels) if self.cuts else None
+            terms += [z3.Not(self._in_use(level, within)) for level in sorted(uses)]
         return z3.Or(*terms) if terms else z3.BoolVal(False)
+
+    def _roots_of(self, labels: frozenset[str]) -> frozenset[str] | None:
+        """The maps of the roots from the first to the last holding ``labels`` (``None``: not all are in roots)."""
+        positions = [self._root_position[m] for m in labels if m in self._root_position]
+        if len(positions) != len(labels):
+            return None
+        lo, hi = min(positions), max(positions)
+        return frozenset(m for m, k in self._root_position.items() if lo <= k <= hi)
+
+    def _sites_of(self, labels: frozenset[str]) -> frozenset[str]:
+        """``labels`` with each map a reduction's lowering adds (``map1_reduce0_tree2``) named by its reduction and
+        the maps around it (the refusal may depend on where the reduction runs)."""
+        sites = {*self._nested, *self.reductions}
+        out = set()
+        for label in labels:
+            site = next((r for r in sites if label.startswith(f"{r}_")), None)
+            if site is None:
+                out.add(label)
+            elif site in self.levels:
+                out |= {site, *self.structure.ancestors(site)}
+            else:
+                out.add(site)
+        return frozenset(out)
 
     def _cut_decides(self, cut: str, labels: frozenset[str] | None) -> bool:
         """Whether a refusal naming the maps ``labels`` may depend on the cut after ``cut``: a refusal inside one
@@ -236,11 +279,13 @@ class MappingSpace:
         return [m.label for m in self.structure.maps if m.extent != Cst(1)]
 
     def _levels_in_use(self, mapping: LiftMapping) -> set[str]:
-        return {mapping.levels[m] for m in self._spread()}
+        return {mapping.levels.get(m, "seq") for m in self._spread()}
 
-    def _in_use(self, level: str) -> z3.BoolRef:
-        """Some map of more than one iteration runs at ``level`` (``"glb1"``). Call inside the Z3 session."""
-        return z3.Or(z3.BoolVal(False), *[self.levels[m] == CODES[level] for m in self._spread()])
+    def _in_use(self, level: str, within: frozenset[str] | None = None) -> z3.BoolRef:
+        """Some map of more than one iteration (among ``within``, when given) runs at ``level`` (``"glb1"``). Call
+        inside the Z3 session."""
+        spread = [m for m in self._spread() if within is None or m in within]
+        return z3.Or(z3.BoolVal(False), *[self.levels[m] == CODES[level] for m in spread])
 
     # ---- the checks that need the index expressions ---------------------------------------------------------
     def verdict(self, mapping: LiftMapping) -> MappingError | None:
@@ -302,6 +347,20 @@ class MappingSpace:
             deadline = self._deadline("count (enumerating every valid mapping)")
             self._valid = [m for m, valid in self._candidates([], deadline) if valid]
         return list(self._valid)
+
+    def first(self, k: int) -> list[LiftMapping]:
+        """``k`` valid mappings (all of them when fewer) in the solver's order, without enumerating the whole
+        space: for spaces too large to count."""
+        if self._valid is not None:
+            return self._valid[:k]
+        deadline = self._deadline(f"first({k})")
+        out: list[LiftMapping] = []
+        for m, valid in self._candidates([], deadline):
+            if valid:
+                out.append(m)
+                if len(out) >= k:
+                    break
+        return out
 
     def count(self) -> int:
         """The exact number of valid mappings."""
@@ -366,22 +425,34 @@ class MappingSpace:
         ]
 
     def _objectives(self) -> list[Objective]:
-        """In order: most parallel computations (a map fused into a parallel reduction counts as parallel), fewest
-        cuts, most distinct NDRange dimensions, lowest dimensions, fewest non-global intermediates (local before
-        private); call inside the Z3 session."""
+        """In order: most parallel maps and whole-array reductions (a map fused into a parallel reduction counts
+        as parallel), fewest cuts, fewest reductions inside maps shared by threads (a work-group
+        per element only pays where it saves a cut), most distinct NDRange dimensions, lowest dimensions, fewest
+        non-global intermediates (local before private); call inside the Z3 session."""
         levels = list(self.levels.values())
+        maps = [v for m, v in self.levels.items() if m not in self._nested]
         parallel_codes = [c for c in CODES.values() if c >= 10]
-        fused = self.structure.roots.fused_producers()
-        parallel = [(v >= 10, 1) for v in levels]
+        parallel = [(v >= 10, 1) for v in maps]
         parallel += [(v >= 10, 1) for v in self.reductions.values()]
+        reductions = {**self.levels, **self.reductions}
         parallel += [
-            (z3.And(self.levels[m] == CODES["fuse"], self.reductions[r] >= 10), 1)
-            for m, r in fused.items()
+            (z3.And(self.levels[m] == CODES["fuse"], reductions[r] >= 10), 1)
+            for m, r in self.structure.roots.fused_producers().items()
             if m in self.levels
         ]
         return [
             ("max", parallel),
             ("min", [(v == 1, 1) for v in self.cuts.values()]),
+            ("min", [(self.levels[r] >= 10, 1) for r in self._nested]),
+            # a map fused into the reduction reading it stores nothing
+            (
+                "max",
+                [
+                    (self.levels[m] == CODES["fuse"], 1)
+                    for m in self.structure.roots.fused_producers()
+                    if m in self.levels
+                ],
+            ),
             ("max", [(z3.Or(*[v == c for v in levels]), 1) for c in parallel_codes if levels]),
             ("min", [(z3.Or(*[v == base + d for base in (10, 20, 30)]), d) for v in levels for d in (1, 2)]),
             (
@@ -419,26 +490,29 @@ class MappingSpace:
             finally:
                 s.pop()
 
-    def _parallelism(self, m: LiftMapping) -> tuple[int, int, int]:
-        """As the solver's objectives rank them: parallel computations (a map fused into a parallel reduction
-        counts), fewest cuts, most distinct levels."""
-        parallel = [c for c in m.levels.values() if c not in ("seq", "fuse")]
+    def _parallelism(self, m: LiftMapping) -> tuple[int, int, int, int, int]:
+        """As the solver's objectives rank them: parallel maps and whole-array reductions (a map fused into a
+        parallel one counts), fewest cuts, fewest shared reductions inside maps, most distinct levels."""
+        parallel = [c for label, c in m.levels.items() if c not in ("seq", "fuse") and label not in self._nested]
+        shared = sum(1 for label, c in m.levels.items() if label in self._nested and c not in ("seq", "fuse"))
         fused = sum(
             1
             for p, r in self.structure.roots.fused_producers().items()
             if m.levels.get(p) == "fuse" and m.levels.get(r) not in (None, "seq")
         )
-        return (-len(parallel) - fused, len(m.cuts), -len(set(parallel)))
+        fusions = sum(1 for p in self.structure.roots.fused_producers() if m.levels.get(p) == "fuse")
+        levels = -len(set(m.levels.values()) - {"seq", "fuse"})
+        return (-len(parallel) - fused, len(m.cuts), shared, -fusions, levels)
 
-    def _barriers(self, m: LiftMapping) -> tuple[int, tuple[int, int, int]]:
+    def _barriers(self, m: LiftMapping) -> tuple[int, tuple[int, int, int, int, int]]:
         return (self.backend.barrier_count(self.program, self.sizes or None, m), self._parallelism(m))
 
-    def _local(self, m: LiftMapping) -> tuple[int, tuple[int, int, int]]:
+    def _local(self, m: LiftMapping) -> tuple[int, tuple[int, int, int, int, int]]:
         return (sum(1 for sp in m.spaces.values() if sp == "local"), self._parallelism(m))
 
     def violations(self, choices: Mapping[str, str]) -> list[Rule]:
         """The structural rules a complete choice breaks, by the plain evaluator (no solver)."""
-        levels = {m: CODES[choices[m]] for m in self.levels}
+        levels = {m: CODES[choices[m] if m not in self._nested else choices.get(m, "seq")] for m in self.levels}
         others: dict[str, int] = {m: SPACE_CODES[choices.get(f"space:{m}", "global")] for m in self.spaces}
         others |= {level_key(r): CODES[choices.get(r, "seq")] for r in self.reductions}
         others |= {cut_key(c): int(choices.get(cut_key(c), "no") == "yes") for c in self.cuts}
@@ -562,7 +636,7 @@ class TuningSpace:
         self._program = space.program.name
         extents: dict[int, int] = {}
         for m in space.structure.maps:
-            level = Level.parse(mapping.levels[m.label])
+            level = Level.parse(mapping.levels.get(m.label, "seq"))
             if level.kind == "lcl":
                 if not isinstance(m.extent, Cst):
                     raise LiftError(f"tuning: the size of {m.label} is {m.extent}; pass sizes= to mappings()")

@@ -230,16 +230,30 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                         heuristic=True,
                     )
                 )
+    reductions = {r.label for r in s.roots.nested}
+    # a map fused into a reduction inside a map runs where the reduction's threads read: at the reduction's level
+    fused_into = {r.producer: r.label for r in s.roots.nested if r.producer is not None}
+
+    def at(lv: Mapping[str, Any], m: str) -> Any:
+        """The level the map ``m`` runs at, in a nest."""
+        return IF(lv[m] == FUSE, lv[fused_into[m]], lv[m]) if m in fused_into else lv[m]
+
     for chain in s.chains:
         shown = " > ".join(chain)
+        # a nest ending at a reduction inside a map is a nest of its own only when the reduction is shared by
+        # threads; run in each thread, it is part of its map's work
+        # (a map whose only nest it is keeps it, as the nest of that map's work)
+        shared = chain[-1] in reductions and any(o != chain and o[: len(chain) - 1] == chain[:-1] for o in s.chains)
+        nest = (lambda lv, c=chain: is_par(lv[c[-1]])) if shared else (lambda lv: True)
         for d in range(3):
             out.append(
                 Rule(
                     f"wrg-with-lcl:{shown}:{d}",
                     f"in the nest {shown}, a map_wrg in dimension {d} needs a map_lcl in dimension {d}, and the other way round",
-                    lambda lv, sp, c=chain, d=d: (
-                        OR(*[lv[m] == code("wrg", d) for m in c], False)
-                        == OR(*[lv[m] == code("lcl", d) for m in c], False)
+                    lambda lv, sp, c=chain, d=d, nest=nest: IMPLIES(
+                        nest(lv),
+                        OR(*[at(lv, m) == code("wrg", d) for m in c], False)
+                        == OR(*[at(lv, m) == code("lcl", d) for m in c], False),
                     ),
                 )
             )
@@ -248,8 +262,8 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                 Rule(
                     f"same-dims-in-every-nest:{shown}:{level}",
                     f"every nest of maps uses the same parallel levels: {level} is used, so the nest {shown} uses it too",
-                    lambda lv, sp, c=chain, k=level.code: IMPLIES(
-                        kernels.used_with(lv, sp, c[0], k), OR(*[lv[m] == k for m in c], False)
+                    lambda lv, sp, c=chain, k=level.code, nest=nest: IMPLIES(
+                        AND(nest(lv), kernels.used_with(lv, sp, c[0], k)), OR(*[at(lv, m) == k for m in c], False)
                     ),
                 )
             )
@@ -264,7 +278,7 @@ def rules_for(s: ProgramStructure, device: DeviceDescription, *, heuristics: boo
                         f"nests of one depth use the same parallel levels in every kernel: {level} is used in a nest "
                         f"as deep as {shown}, so {shown} uses it too",
                         lambda lv, sp, c=chain, k=level.code, alike=tuple(alike): IMPLIES(
-                            OR(*[lv[m] == k for m in alike], False), OR(*[lv[m] == k for m in c], False)
+                            OR(*[at(lv, m) == k for m in alike], False), OR(*[at(lv, m) == k for m in c], False)
                         ),
                         heuristic=True,
                     )
@@ -411,10 +425,47 @@ class _KernelGroups:
 
 
 def cut_rules(s: ProgramStructure) -> list[Rule]:
-    """The rules on cuts and whole-array reductions (:mod:`lift.solve.kernels`)."""
+    """The rules on cuts and reductions (:mod:`lift.solve.kernels`)."""
     roots = s.roots
     by = s.by_label
     out: list[Rule] = []
+    for r in roots.nested:
+        parent = r.parent
+        assert parent is not None
+        out.append(
+            Rule(
+                f"work-group-reduction:{r.label}",
+                f"{r.label} reduces inside {parent}: it runs sequentially in each thread, or the threads of "
+                f"{parent}'s work-group share it (map_lcl in the dimension of {parent}'s map_wrg)",
+                lambda lv, sp, r=r.label, p=parent: OR(
+                    lv[r] == SEQ, *[AND(lv[r] == code("lcl", d), lv[p] == code("wrg", d)) for d in range(3)]
+                ),
+            )
+        )
+        if r.serial_reason is not None:
+            out.append(
+                Rule(
+                    f"parallel-reduction:{r.label}",
+                    f"{r.serial_reason}: it runs in one thread",
+                    lambda lv, sp, r=r.label: lv[r] == SEQ,
+                )
+            )
+        if r.producer is not None:
+            inside = tuple(s.descendants(r.producer))
+            out.append(
+                Rule(
+                    f"fused-into-reduction:{r.producer}>{r.label}",
+                    f"{r.producer} fused into {r.label} computes each element where {r.label} reads it: nothing "
+                    f"stored, and the maps inside {r.producer} ({', '.join(inside) or 'none'}) sequential",
+                    lambda lv, sp, p=r.producer, inside=inside: IMPLIES(
+                        lv[p] == FUSE,
+                        AND(
+                            sp[p] == GLOBAL if p in by and by[p].intermediate else True,
+                            *[is_seq_or_fuse(lv[d]) for d in inside],
+                        ),
+                    ),
+                )
+            )
     for label in roots.cut_points:
         if label in by and by[label].intermediate:
             out.append(

@@ -4,6 +4,7 @@ materialised (and so get an address space), and computations that no mapping can
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ from lift.dsl.ir import (
 )
 from lift.dsl.mapper import NodeMapper
 from lift.dsl.printer import show
-from lift.solve.kernels import Roots, find_roots
+from lift.solve.kernels import Root, Roots, count_readers, direct_reductions, find_roots, nested_site
 from lift.solve.structure_nodes import computing_map, runs_alone, uncopied, whole_map
 from lift.types.arith import ArithExpr, Cst
 from lift.types.data import ArrayType, DataType, byte_count, scalar_count
@@ -105,11 +106,20 @@ class _Analysis(NodeMapper[None]):
 
     covers = (Expr, FunDecl)
 
-    def __init__(self, env: Mapping[str, ArithExpr], reductions: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, ArithExpr],
+        reductions: frozenset[int] = frozenset(),
+        readers: Mapping[str, int] | None = None,
+    ) -> None:
         self.env = env
         """The sizes to substitute into extents (none: keep them symbolic)."""
         self.reductions = reductions
         """The ids of the calls of whole-array reductions (roots: they run in kernels of their own)."""
+        self.readers = readers or {}
+        """How many times each map's output is read."""
+        self.nested: list[Root] = []
+        """The reductions maps' functions apply directly, in program order."""
         self.sites: dict[str, dict[str, object]] = {}
         """What is known of each map so far, by label."""
         self.order: list[str] = []
@@ -148,6 +158,10 @@ class _Analysis(NodeMapper[None]):
         self.order.append(label)
         self.sites[label] = {"parent": parent, "extent": self.concrete(t.size), "perfect": perfect}
         self(f.f, t.elem, label, label if whole_map(f.f) else None)
+        for j, (node, consumed) in enumerate(direct_reductions(f.f)):
+            arg = node.args[0].type if isinstance(node, FunCall) else t.elem
+            extent = self.concrete(arg.size) if isinstance(arg, ArrayType) else Cst(1)
+            self.nested.append(nested_site(label, j, node, consumed, extent, self.readers))
 
     def map_lambda(self, f: Lambda, t: DataType | None, parent: str | None, perfect: str | None) -> None:
         self(f.body, parent)
@@ -176,8 +190,14 @@ def structure_of(prog: Fun, sizes: Mapping[str, int] | None = None) -> ProgramSt
     typed = named.typed.program
     env = {k: Cst(v) for k, v in (sizes or {}).items()}
     roots = find_roots(typed.body, lambda n: n.subs(env) if env else n, _producers)
-    analysis = _Analysis(env, frozenset(id(r.call) for r in roots.reductions))
+    readers = count_readers(typed.body, _producers)
+    analysis = _Analysis(env, frozenset(id(r.call) for r in roots.reductions), readers)
     analysis(typed.body, None)
+    roots = dataclasses.replace(roots, nested=tuple(analysis.nested))
+    # a reduction shared by a work-group's threads is a level of its own under its map
+    for r in analysis.nested:
+        analysis.order.append(r.label)
+        analysis.sites[r.label] = {"parent": r.parent, "extent": r.extent, "perfect": None}
     sites, concrete = analysis.sites, analysis.concrete
     types = _output_types(typed)
     maps = []

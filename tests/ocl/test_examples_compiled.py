@@ -50,15 +50,7 @@ LOWERINGS: list[tuple[str, Any, dict[str, str], bool]] = [
     ("softmax", None, {}, False),
     (
         "softmax",
-        {
-            "map0": "glb1",
-            "map1": "glb0",
-            "map2": "glb0",
-            "map3": "glb1",
-            "map4": "glb0",
-            "cut:map0": "yes",
-            "cut:map2": "yes",
-        },
+        {"map0": "wrg0", "map0_reduce0": "lcl0", "map1": "fuse", "map2": "glb1", "map3": "glb0", "cut:map0": "yes"},
         {},
         True,
     ),

@@ -26,7 +26,8 @@ def _same(got: Any, expected: Any) -> None:
 CASES = {
     "dot": (DOT, {"N": 4096}, ["reduce0.parts", "result"]),
     "asum": (examples.load("asum").program, {"N": 3000}, ["reduce0.parts", "result"]),
-    "softmax": (examples.load("softmax").program, {"N": 4, "M": 256}, ["map0", "map2", "result"]),
+    # a work-group a row: the row's statistics shared by its threads, then its elements normalised, one kernel
+    "softmax": (examples.load("softmax").program, {"N": 4, "M": 256}, ["result"]),
     "conv_split_k": (conv2d.split_k(4), {"H": 5, "W": 4, "C": 8, "K": 3}, ["map0", "result"]),
 }
 
@@ -38,13 +39,34 @@ def test_the_model_cuts_and_every_kernel_agrees_with_the_interpreter(name: str) 
     arrays = random_inputs(prog, sizes, seed=3)
     expected = lift.interpret(prog, *arrays)
     kernel = lift.compile(prog, sizes=sizes, device="pocl")
-    assert isinstance(kernel, KernelSequence)
+    assert isinstance(kernel, KernelSequence) == (len(completes) > 1)
     assert [k.completes for k in kernel.kernels] == completes  # the cut points, named
     assert [k.completes for k in kernel.kernels[:-1] if "." not in k.completes] == list(kernel.mapping.cuts)
     _same(kernel(*arrays), expected)
     if HAS_OCLGRIND:  # every kernel of the sequence, under the race and bounds checker
         checked = lift.compile(prog, sizes=sizes, device="oclgrind")
         _same(run_under_oclgrind(checked, *arrays), expected)
+
+
+@needs_pocl
+def test_softmax_rows_shared_by_work_groups_in_one_kernel_or_two() -> None:
+    prog, sizes = examples.load("softmax").program, {"N": 3, "M": 128}
+    arrays = random_inputs(prog, sizes, seed=6)
+    expected = lift.interpret(prog, *arrays)
+    one = lift.compile(prog, sizes=sizes, device="pocl")
+    assert one.mapping.levels["map0_reduce0"] == "lcl0"  # the threads of a row's work-group share its statistics
+    assert one.mapping.levels["map1"] == "fuse"  # each element's pair made where the reduction reads it
+    two = lift.Mapping(
+        {"map0": "wrg0", "map0_reduce0": "lcl0", "map1": "fuse", "map2": "wrg0", "map3": "lcl0"}, cuts=["map0"]
+    )
+    assert not lift.explain(prog, {**two.levels, "cut:map0": "yes"}, sizes=sizes)
+    for mapping, kernels in ((one.mapping, 1), (two, 2)):
+        kernel = lift.compile(prog, sizes=sizes, mapping=mapping, device="pocl")
+        assert len(kernel.kernels) == kernels
+        _same(kernel(*arrays), expected)
+        if HAS_OCLGRIND:
+            checked = lift.compile(prog, sizes=sizes, mapping=mapping, device="oclgrind")
+            _same(run_under_oclgrind(checked, *arrays), expected)
 
 
 @needs_pocl

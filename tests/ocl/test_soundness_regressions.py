@@ -46,7 +46,7 @@ def test_every_accepted_mapping_is_correct(name: str) -> None:
     space = lift.mappings(prog, sizes=sizes)
     # programs of several kernels have spaces of many valid mappings: a seeded sample of them in CI
     thorough = os.environ.get("HYPOTHESIS_PROFILE") == "thorough"
-    accepted = space.all() if thorough else space.sample(24, seed=0)
+    accepted = space.all() if thorough else space.first(16)
     # each accepted mapping under PoCL; Oclgrind (slow) on a sample
     for k, mapping in enumerate(sorted(accepted, key=repr)):
         kernel = lift.compile(prog, sizes=sizes, mapping=mapping, device="pocl")

@@ -65,6 +65,18 @@ def copied(x: Array[f32, 16]):
 
 
 @fun
+def squares_transposed(x: Array[Array[f32, 8], 8]):
+    """Rows written by one kernel, read by columns by the next (nests of one depth in both)."""
+    return x >> map(map(square)) >> transpose >> map(map(square))
+
+
+@fun
+def cube_row_sums(x: Array[Array[Array[f32, 4], 4], 4]):
+    """A reduction inside a map inside a map."""
+    return x >> map(map(reduce(add, 0.0)))
+
+
+@fun
 def rows_down(x: Array[Array[f32, 8], 8]):
     """Rows written by one kernel, read two at a time down the columns by the next."""
     y = x >> map(map(square))
@@ -96,11 +108,12 @@ ALONE = [
     (dot16, None, {"map0": "fuse", "reduce0": "wrg0", "cut:map0": "yes"}, "fused-into-reduction:map0>reduce0"),
     (fold16, None, {"reduce0": "wrg0"}, "parallel-reduction:reduce0"),
     (
-        rows_down,
+        squares_transposed,
         None,
         {"map0": "glb0", "map1": "glb1", "map2": "glb0", "map3": "seq", "cut:map0": "yes"},
         "same-dims-across-kernels:map2 > map3:glb1",
     ),
+    (cube_row_sums, None, {"map0": "wrg0", "map1": "seq", "map1_reduce0": "lcl0"}, "work-group-reduction:map1_reduce0"),
     (nest3, None, {"map0": "glb2", "map1": "wrg0", "map2": "lcl0"}, "no-glb-with-wrg-lcl"),
     (nest3, None, {"map0": "glb2", "map1": "glb0", "map2": "glb2"}, "nested-parallel-dims:map0>map2"),
     (nest4, None, {"map0": "wrg2", "map1": "lcl1", "map2": "lcl2", "map3": "wrg1"}, "no-wrg-inside-lcl:map1>map3"),
@@ -155,7 +168,8 @@ UNPRUNED = [
 
 
 def test_every_kind_of_rule_has_a_case() -> None:
-    programs = (nest3, two_nests, whole_sum, symbolic_rows, nest4, dot16, fold16, copied, rows_down)
+    programs = (nest3, two_nests, whole_sum, symbolic_rows, nest4, dot16, fold16, copied, squares_transposed)
+    programs += (cube_row_sums,)
     kinds = {
         r.name.split(":")[0]
         for prog in programs
@@ -200,8 +214,11 @@ def test_two_writers_of_one_element_are_refused() -> None:
     def rows_then_dot(x: Array[Array[f32, 8], 8], y: Array[f32, 8]):
         return x >> map(lambda r: zip(r, y) >> map(mult) >> reduce(add, 0.0)) >> join
 
-    explanation = lift.explain(rows_then_dot, {"map0": "wrg0", "map1": "lcl0"})
+    # every thread of the work-group sums the row itself, and writes the one element
+    explanation = lift.explain(rows_then_dot, {"map0": "wrg0", "map1": "lcl0", "map0_reduce0": "seq"})
     assert explanation.names == ["no-write-write-race"], str(explanation)
+    # shared by the threads (a work-group reduction), one of them writes it
+    assert not lift.explain(rows_then_dot, {"map0": "wrg0", "map1": "lcl0", "map0_reduce0": "lcl0"})
 
 
 def test_check_reads_the_mapping_of_a_low_level_program() -> None:
