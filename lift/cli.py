@@ -1,6 +1,6 @@
 """The command line: ``python -m lift …`` (also installed as ``lift``).
 
-TARGET is a bundled example (dot, gemv, matmul, matmul_blocked, stencil1d, stencil2d, conv2d),
+TARGET is a bundled example (dot, asum, softmax, gemv, matmul, matmul_blocked, stencil1d, stencil2d, conv2d),
 path/to/file.py:NAME or package.module:NAME, where NAME is a @fun program (see ``lift.targets`` and docs/cli.md).
 
 ``lift examples [--device D]``   every example: interpreted and compiled to OpenCL, both checked against numpy
