@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lift.dsl.bind import bind_arguments, check_sizes
-from lift.dsl.ir import Fun, Map, Node, Stride, transform, walk
+from lift.dsl.ir import Fun, Map, Node, Stride, map_labels, transform, walk
 from lift.dsl.layout import Layout
 from lift.dsl.mapper import NodeMapper
 from lift.dsl.source import Source
@@ -148,15 +148,9 @@ def compile_program(
     if check_model:
         _check_against_model(prog, sizes, mapping, device)
     kernel = _compile_lowered(prog, low, sizes, values, device)
-    if mapping is not None and set(mapping.levels) - {label for label, _ in _own_labels(prog)}:
+    if mapping is not None and set(mapping.levels) - {label for _, label in map_labels(prog)}:
         kernel.chosen = mapping  # levels of reductions the lowered program no longer shows
     return kernel
-
-
-def _own_labels(prog: Fun) -> list[tuple[Any, str]]:
-    from lift.dsl.ir import map_labels
-
-    return map_labels(prog)
 
 
 def _compile_stages(
