@@ -113,3 +113,29 @@ def test_the_kernel_matches_its_snapshot() -> None:
     prog, _ = CASES["2x8 pixels x 16 channels, 4x4 blocks"]
     source = lift.compile(prog, sizes=SIZES).source
     assert matches_snapshot(source, Path(__file__).parent / "snapshots" / "conv_lowlevel.cl")
+
+
+@needs_pocl
+def test_split_k_runs_as_two_kernels_and_agrees() -> None:
+    # the reduction's 9 * 8 terms in 3 parts of 24: a work-group a part, then a kernel adding the partial sums
+    prog = conv_lowlevel.work_group_tiled(2, 8, 16, 8, 4, 4, split=3)
+    img, weights = inputs(seed=2)
+    kernel = lift.compile(prog, sizes=SIZES, device="pocl")
+    assert [k.completes for k in kernel.kernels] == ["map0", "result"]  # cut where the sums read other groups' parts
+    assert kernel.extra_bytes == 3 * 8 * 8 * 16 * 4  # the partial sums
+    expected = conv2d.reference(img, weights)
+    assert_same_results(kernel(img, weights), expected, rtol=1e-5, atol=1e-5)
+    assert_same_results(lift.interpret(prog, img, weights), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_split_k_under_oclgrind(oclgrind: object) -> None:
+    prog = conv_lowlevel.work_group_tiled(2, 8, 16, 8, 4, 4, split=3)
+    img, weights = inputs(seed=3)
+    kernel = lift.compile(prog, sizes=SIZES, device="oclgrind")
+    result = oclgrind(kernel, img, weights)  # type: ignore[operator]
+    assert_same_results(result, conv2d.reference(img, weights), rtol=1e-5, atol=1e-5)
+
+
+def test_a_split_must_be_a_positive_int() -> None:
+    with pytest.raises(lift.LiftValueError, match="split must be a positive int"):
+        conv_lowlevel.work_group_tiled(split=0)
