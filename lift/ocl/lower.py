@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Mapping as AbcMapping
 from typing import cast
 
-from lift.dsl import to_local
 from lift.dsl.ir import (
     Expr,
     Fun,
@@ -418,7 +417,7 @@ class _Lowering(NodeMapper[Node]):
             init=init,
             dim=level.dim,
             name=label,
-            last=to_local if consumed else _in_place,
+            last=None if consumed else _in_place,  # consumed: every thread keeps the result
         )
 
     def map_reduce(self, f: Reduce) -> FunDecl:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lift.dsl import join, map_lcl, map_wrg, reduce_seq, split, to_global, to_local, transpose
+from lift.dsl import join, map_lcl, map_wrg, reduce_seq, split, to_global, to_local, to_private, transpose
 from lift.dsl.ir import Expr, FunCall, FunDecl, Lambda, Param, fresh_name
 
 __all__ = ["REDUCTION_THREADS", "fold", "work_group_parts", "work_group_reduction"]
@@ -57,19 +57,24 @@ def work_group_reduction(
     init: Expr,
     dim: int,
     name: str,
-    last: Callable[[FunDecl], FunDecl] = to_local,
+    last: Callable[[FunDecl], FunDecl] | None = None,
 ) -> Expr:
     """``data`` (``threads · R`` elements) reduced by ``threads`` threads of a work-group (``map_lcl(dim)``):
     ``[a]1``. ``fold_in`` folds an element into a thread's accumulator, ``combine`` two accumulators; ``last``
-    wraps the step that writes the result (``to_local`` for a value the work-group reads next, ``to_global``)."""
+    wraps the step that writes the result (``to_global``; the identity: where the enclosing function's result
+    goes). Without ``last`` every thread combines the last partial results itself, into private memory: the
+    value the work-group reads next, with no thread waiting on another for it."""
     per_thread = map_lcl(reduce_seq(fold_in, init), dim=dim, name=f"{name}_threads")
-    x = data >> split(threads) >> transpose >> (last if threads == 1 else to_local)(per_thread) >> join
+    final = 1 if last is not None else 2  # the width the threads' tree stops at
+    x = data >> split(threads) >> transpose >> (last if threads == 1 and last else to_local)(per_thread) >> join
     width, step = threads, 0
-    while width > 1:
+    while width > final:
         width //= 2
         step += 1
         pairs = map_lcl(reduce_seq(combine, init), dim=dim, name=f"{name}_tree{step}")
-        x = x >> split(width) >> transpose >> (last if width == 1 else to_local)(pairs) >> join
+        x = x >> split(width) >> transpose >> (last if width == 1 and last else to_local)(pairs) >> join
+    if last is None:
+        x = x >> to_private(reduce_seq(combine, init))
     return x
 
 

@@ -10,6 +10,10 @@ import pytest
 
 import examples
 import lift
+from lift import Array, f32, fun
+from lift.dsl import map, reduce
+from lift.dsl.ir import as_fundecl
+from lift.dsl.prelude import add, mult
 from lift.examples import conv2d
 from lift.ocl.sequence import KernelSequence
 from lift.ocl.stages import reduction_shape
@@ -147,3 +151,26 @@ def test_the_default_reduction_shape() -> None:
     assert reduction_shape(1000) == (8, 125)  # the largest power of two dividing n, then a divisor
     assert reduction_shape(7) == (1, 7)
     assert reduction_shape(1) == (1, 1)
+
+
+@fun
+def _row_sum_times_row(rows: Array[Array[f32, 4], 4]) -> lift.dsl.ir.Expr:
+    """Each row's sum, computed once (a lambda applied to it), then read by a map over the sum."""
+    return rows >> map(
+        lambda x: as_fundecl(lambda s: s >> map(lambda u: s >> map(lambda w: mult(u, w))), "per_row")(
+            x >> reduce(add, 0.0)
+        )
+    )
+
+
+@needs_pocl
+def test_a_work_group_reduction_read_by_one_thread_is_race_free() -> None:
+    # found by Hypothesis: the sum written to local memory by one thread, read by that thread inside a loop the
+    # others skip; the compiler hoists the load out of the loop, so every thread now keeps the sum privately
+    mapping = lift.Mapping({"map0": "wrg2", "map1": "seq", "map2": "lcl2", "map0_reduce0": "lcl2"})
+    arrays = random_inputs(_row_sum_times_row, {}, seed=7)
+    expected = lift.interpret(_row_sum_times_row, *arrays)
+    _same(lift.compile(_row_sum_times_row, mapping=mapping, device="pocl")(*arrays), expected)
+    if HAS_OCLGRIND:
+        checked = lift.compile(_row_sum_times_row, mapping=mapping, device="oclgrind")
+        _same(run_under_oclgrind(checked, *arrays), expected)
