@@ -95,13 +95,6 @@ class Profile:
     kernels: tuple[tuple[str, tuple[float, ...]], ...] = ()
     """For a program of several kernels: each kernel's name with its own device time at every launch."""
 
-    def kernel_median(self, name: str) -> float:
-        """The median device time of the kernel ``name``."""
-        for kernel, times in self.kernels:
-            if kernel == name:
-                return statistics.median(times)
-        raise LiftError(f"profile: no kernel {name!r}; the kernels are {', '.join(k for k, _ in self.kernels)}")
-
     @property
     def median(self) -> float:
         return statistics.median(self.times)
@@ -576,10 +569,14 @@ class Kernel:
         return _assemble(hosts, self.program.type.result, env), times
 
     # ---- the pieces of a launch, shared with a sequence of kernels (lift.ocl.sequence) ---------------------
+    def output_bytes(self, env: AbcMapping[str, int]) -> list[int]:
+        """The bytes of each of the kernel's outputs (one per leaf, in order) at the sizes ``env``."""
+        c_env = self._gen.c_sizes({**self.sizes, **env})
+        return [b.size.evaluate(c_env) * b.scalar.dtype.itemsize for b in self._gen.outputs]
+
     def allocate_outputs(self, queue: Any, env: AbcMapping[str, int]) -> list[Any]:
         """Device buffers for the kernel's outputs at the sizes ``env`` (one per output leaf, in order)."""
-        c_env = self._gen.c_sizes(env)
-        return [device_buffer(queue, b.size.evaluate(c_env) * b.scalar.dtype.itemsize) for b in self._gen.outputs]
+        return [device_buffer(queue, n) for n in self.output_bytes(env)]
 
     def input_names(self) -> list[str]:
         """The parameters the kernel reads, in argument order."""

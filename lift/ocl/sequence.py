@@ -53,6 +53,7 @@ class KernelSequence:
 
     @property
     def name(self) -> str:
+        """The program's name (each kernel has its own: ``k.kernels[i].name``)."""
         return self.program.name
 
     @property
@@ -77,10 +78,7 @@ class KernelSequence:
         if any(k.extra_bytes is None for k in self.kernels):
             return None
         between = sum(
-            b.size.evaluate(k._gen.c_sizes(k.sizes)) * b.scalar.dtype.itemsize
-            for k, stage in zip(self.kernels, self.stages)
-            if stage.output is not None
-            for b in k._gen.outputs
+            sum(k.output_bytes({})) for k, stage in zip(self.kernels, self.stages) if stage.output is not None
         )
         return between + sum(k.extra_bytes or 0 for k in self.kernels)
 

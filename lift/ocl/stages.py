@@ -18,6 +18,7 @@ A map fused into the reduction (``fuse``) is applied to each element as the thre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,7 +39,7 @@ from lift.ocl.lower import lower, runs_in_one_work_item
 from lift.ocl.reductions import REDUCTION_THREADS, fold, threads_for, work_group_parts
 from lift.solve.kernels import PARALLEL_REDUCTION, Root
 from lift.solve.mapping import Mapping as LiftMapping
-from lift.solve.structure import structure_of
+from lift.solve.structure import ProgramStructure, structure_of
 from lift.solve.structure_nodes import computing_map, uncopied
 from lift.types.arith import Cst
 from lift.types.data import DataType
@@ -80,11 +81,18 @@ def stages_of(prog: Fun, mapping: LiftMapping, sizes: Mapping[str, int] | None) 
     in the mapping)."""
     if not mapping.cuts and runs_in_one_work_item(mapping):
         return None  # the whole program in one work-item: one kernel
-    structure = structure_of(prog, sizes)
+    structure = _structure(prog, tuple(sorted((sizes or {}).items())))
     reductions = {r.label for r in structure.roots.reductions}
     if not mapping.cuts and not (reductions & set(mapping.levels)):
         return None
     return _Cutter(structure.program, mapping, structure.roots.roots, sizes).run()
+
+
+@functools.lru_cache(maxsize=64)
+def _structure(prog: Fun, sizes: tuple[tuple[str, int], ...]) -> ProgramStructure:
+    """The program's structure (its roots): the mapping model asks for the stages of every candidate mapping of one
+    program, so it is analysed once. Its nodes are those the stages are cut from (the same typed program)."""
+    return structure_of(prog, dict(sizes) or None)
 
 
 def cuts_of_hand_lowered(prog: Fun, sizes: Mapping[str, int] | None, device: object = None) -> LiftMapping | None:
@@ -96,7 +104,7 @@ def cuts_of_hand_lowered(prog: Fun, sizes: Mapping[str, int] | None, device: obj
     from lift.solve.lowered import choices_of
     from lift.solve.model import MappingSpace
 
-    points = structure_of(prog, sizes).roots.cut_points
+    points = _structure(prog, tuple(sorted((sizes or {}).items()))).roots.cut_points
     if not points:
         return None
     choices = choices_of(prog)

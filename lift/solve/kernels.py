@@ -91,13 +91,11 @@ class Roots:
 
     @property
     def reductions(self) -> tuple[Root, ...]:
+        """The whole-array reductions among the roots."""
         return tuple(r for r in self.roots if r.reduction is not None)
 
-    @property
-    def by_label(self) -> Mapping[str, Root]:
-        return {r.label: r for r in self.roots}
-
     def index(self, label: str) -> int:
+        """The position of the root ``label`` in program order."""
         return [r.label for r in self.roots].index(label)
 
     def before(self, label: str) -> Root | None:
@@ -168,14 +166,17 @@ def nested_site(parent: str, j: int, node: Node, consumed: bool, extent: ArithEx
     label = nested_label(parent, j)
     reduction = uncopied(node.f) if isinstance(node, FunCall) else node
     assert isinstance(reduction, Reduce)
-    producer = None
-    if isinstance(node, FunCall) and isinstance(node.args[0], FunCall):
-        direct = computing_map(uncopied(node.args[0].f))
-        if direct is not None and direct.name and readers.get(direct.name) == 1:
-            producer = direct.name
+    producer = _sole_producer(node.args[0], readers) if isinstance(node, FunCall) else None
     reason = _serial_reason(label, reduction, extent)
     call = node if isinstance(node, FunCall) else FunCall(reduction, ())
     return Root(label, call, reduction, extent, producer, reason, parent, consumed)
+
+
+def _sole_producer(arg: Expr, readers: Mapping[str, int]) -> str | None:
+    """The map computing ``arg`` directly when nothing else reads its output (it may be fused into the reduction
+    applied to ``arg``)."""
+    direct = computing_map(uncopied(arg.f)) if isinstance(arg, FunCall) else None
+    return direct.name if direct is not None and direct.name and readers.get(direct.name) == 1 else None
 
 
 def _serial_reason(label: str, reduction: Reduce, extent: ArithExpr) -> str | None:
@@ -238,9 +239,7 @@ def find_roots(body: Expr, concrete: Any, producers: Any) -> Roots:
         if reduction is None:
             roots.append(Root(label, call, None, extent))
             continue
-        arg = call.args[0]
-        direct = computing_map(uncopied(arg.f)) if isinstance(arg, FunCall) else None
-        producer = direct.name if direct is not None and direct.name and readers.get(direct.name) == 1 else None
+        producer = _sole_producer(call.args[0], readers)
         roots.append(Root(label, call, reduction, extent, producer, _serial_reason(label, reduction, extent)))
     # a cut just before each root that may read across threads (one there separates it from everything it reads),
     # and just after each whole-array reduction
