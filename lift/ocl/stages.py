@@ -39,6 +39,7 @@ from lift.ocl.lower import lower, runs_in_one_work_item
 from lift.ocl.reductions import REDUCTION_THREADS, fold, threads_for, work_group_parts
 from lift.solve.kernels import PARALLEL_REDUCTION, Root
 from lift.solve.mapping import Mapping as LiftMapping
+from lift.solve.rules import MAPPING_NAMES_EVERY_MAP
 from lift.solve.structure import ProgramStructure, structure_of
 from lift.solve.structure_nodes import computing_map, uncopied
 from lift.types.arith import Cst
@@ -82,6 +83,13 @@ def stages_of(prog: Fun, mapping: LiftMapping, sizes: Mapping[str, int] | None) 
     if not mapping.cuts and runs_in_one_work_item(mapping):
         return None  # the whole program in one work-item: one kernel
     structure = _structure(prog, tuple(sorted((sizes or {}).items())))
+    unknown = [c for c in mapping.cuts if c not in structure.roots.cut_points]
+    if unknown:
+        offered = ", ".join(structure.roots.cut_points) or "nowhere"
+        raise MAPPING_NAMES_EVERY_MAP.refuse(
+            f"{prog.name}: the mapping cuts after {', '.join(unknown)}, where the program offers no cut; it may be "
+            f"cut after {offered} (lift.mappings(prog, sizes).structure.roots.cut_points)"
+        )
     reductions = {r.label for r in structure.roots.reductions}
     if not mapping.cuts and not (reductions & set(mapping.levels)):
         return None

@@ -122,6 +122,18 @@ def test_cut_choices_are_checked() -> None:
         lift.Mapping({"map0": "glb0"}, cuts="map0")
 
 
+def test_a_cut_where_the_program_offers_none_is_refused() -> None:
+    mapping = lift.Mapping({"map0": "glb0", "reduce0": "seq"}, cuts=["map0", "reduce0", "map9"])
+    with pytest.raises(lift.MappingError, match="cuts after map9, reduce0, where the program offers no cut") as err:
+        lift.compile(DOT, sizes={"N": 64}, mapping=mapping)
+    assert "it may be cut after map0" in str(err.value)
+
+
+def test_a_split_k_convolution_needs_a_positive_count() -> None:
+    with pytest.raises(lift.LiftValueError, match="slices must be a positive int"):
+        conv2d.split_k(0)
+
+
 def test_mappings_with_cuts_are_values() -> None:
     a = lift.Mapping({"map0": "glb0", "reduce0": "seq"}, cuts=["map0"])
     b = lift.Mapping({"reduce0": "seq", "map0": "glb0"}, {}, ("map0",))
